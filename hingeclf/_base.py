@@ -1,0 +1,250 @@
+"""Shared estimator machinery: validation, labels, weights, solver dispatch, attributes.
+
+Data flow: ``fit(X, y)`` -> validated arrays (X kept in its dtype and layout) -> class indices and
+per-sample costs ``c_i = C s_i cw[y_i]`` -> :class:`LinearObjective` with the estimator's loss ->
+:func:`hingeclf._solvers.minimize` -> :class:`SolverResult` -> fitted attributes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.utils import compute_class_weight
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._objective import LinearObjective
+from ._solvers import SOLVERS, check_solver_supports, minimize
+
+try:  # scikit-learn >= 1.3
+    from sklearn.base import _fit_context
+except ImportError:  # pragma: no cover
+    def _fit_context(**_):
+        return lambda f: f
+
+
+def _solver_options():
+    return StrOptions({"auto", *SOLVERS})
+
+
+def _sgd_selected(estimator):
+    """``partial_fit`` exists exactly when ``solver="sgd"``."""
+    return estimator.solver == "sgd"
+
+
+class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
+    """Linear classifier minimising ``1/2 ||W||^2 + C sum_i s_i cw[y_i] loss_i`` (shared code).
+
+    Subclasses define ``_make_loss(n_classes)`` and their ``__init__``.
+    """
+
+    _parameter_constraints: dict = {
+        "C": [Interval(Real, 0.0, None, closed="neither")],
+        "solver": [_solver_options()],
+        "fit_intercept": ["boolean"],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------------ hooks
+    def _make_loss(self, n_classes):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _resolve_solver(self, loss, X):
+        """``solver="auto"``: L-BFGS for every loss and data type (see the estimator docstring)."""
+        return "lbfgs" if self.solver == "auto" else self.solver
+
+    # ------------------------------------------------------------------ validation
+    def _validate_X_y(self, X, y, reset):
+        if getattr(X, "dtype", None) == np.float16:
+            X = X.astype(np.float32)
+        X, y = validate_data(self, X, y, reset=reset, accept_sparse=("csr", "csc"),
+                             dtype=(np.float64, np.float32), accept_large_sparse=True)
+        check_classification_targets(y)
+        return X, y
+
+    def _check_finite_C(self):
+        if not np.isfinite(self.C):
+            raise ValueError(f"C must be a finite positive number, got {self.C!r}")
+
+    def _costs(self, X, y_index, sample_weight, class_weight):
+        """``c_i = C * sample_weight_i * class_weight[y_i]`` in the dtype of ``X``."""
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        cw = compute_class_weight(class_weight, classes=self.classes_,
+                                  y=self.classes_[y_index])
+        costs = self.C * sw * cw[y_index]
+        if not np.all(np.isfinite(costs)):
+            raise ValueError("C * sample_weight * class_weight is not finite; "
+                             "check the scale of sample_weight and C")
+        present = np.unique(y_index[costs > 0])
+        if present.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes with positive "
+                f"sample_weight; got 1 class ({self.classes_[present].tolist()})")
+        return costs.astype(X.dtype)
+
+    # ------------------------------------------------------------------ fitting
+    def _problem(self, X, y_index, costs):
+        n_classes = len(self.classes_)
+        loss = self._make_loss(n_classes)
+        target = loss.encode_target(y_index, X.dtype)
+        return LinearObjective(loss, X, target, costs, loss.n_outputs(n_classes),
+                               self.fit_intercept)
+
+    def _initial_coef(self, problem):
+        prev = getattr(self, "_coef_internal", None)
+        if self.warm_start and prev is not None and prev.shape == problem.shape:
+            return prev.astype(problem.dtype)
+        return problem.zeros()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to the training data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 and float64 are kept as they are (float16 becomes float32);
+            CSR and CSC matrices are used without conversion.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights ``s_i`` of the samples in the objective.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_finite_C()
+        X, y = self._validate_X_y(X, y, reset=True)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the "
+                             f"data contain only one class: {self.classes_[0]!r}")
+        costs = self._costs(X, y_index, sample_weight, self.class_weight)
+        problem = self._problem(X, y_index, costs)
+        solver = self._resolve_solver(problem.loss, X)
+        check_solver_supports(solver, problem.loss)
+        result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
+                          max_iter=self.max_iter, verbose=self.verbose,
+                          random_state=self.random_state)
+        self._sgd_state = result.state
+        self._store(problem, result, solver)
+        return self
+
+    def _store(self, problem, result, solver):
+        coef = np.asarray(result.coef, dtype=problem.dtype).reshape(problem.shape)
+        self._coef_internal = coef
+        d = problem.n_features
+        w = coef[:, :d]
+        b = coef[:, d] if problem.fit_intercept else np.zeros(problem.n_out, dtype=problem.dtype)
+        if problem.n_out == 2:
+            # two classes with a multiclass loss: report the difference of the two score
+            # functions, which is what decides the class (shape (1, d) as in scikit-learn).
+            w = (w[1] - w[0])[None, :]
+            b = np.atleast_1d(b[1] - b[0])
+        self.coef_ = np.ascontiguousarray(w)
+        self.intercept_ = np.asarray(b, dtype=problem.dtype).copy()
+        self.n_iter_ = int(result.n_iter)
+        self.objective_ = float(result.objective)
+        self.solver_ = solver
+        self.converged_ = bool(result.converged)
+        self.duality_gap_ = result.gap
+        if self.verbose:
+            print(f"[{type(self).__name__}] solver={solver} loss={problem.loss.name} "
+                  f"n_iter={self.n_iter_} objective={self.objective_:.10g} "
+                  f"converged={self.converged_} ({result.message})")
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__} with solver={solver!r} stopped after max_iter="
+                f"{self.max_iter} before meeting its stopping rule with tol={self.tol} "
+                f"({result.message}). Increase max_iter, or loosen tol.",
+                ConvergenceWarning, stacklevel=3)
+
+    # ------------------------------------------------------------------ partial_fit (sgd)
+    @available_if(_sgd_selected)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Run one epoch of ``sgd`` over a batch of data (only with ``solver="sgd"``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data.
+        y : array-like of shape (n_samples,)
+            Class labels of the batch.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever be seen; required on the first call, and must
+            match ``classes_`` on later calls if given.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples of the batch.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        self._validate_params()
+        self._check_finite_C()
+        first = not hasattr(self, "_sgd_state") or self._sgd_state is None
+        if first:
+            if classes is None:
+                raise ValueError("classes must be passed on the first call to partial_fit")
+            self.classes_ = unique_labels(classes)
+            if len(self.classes_) < 2:
+                raise ValueError("partial_fit needs at least 2 classes in `classes`")
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(f"`classes`={unique_labels(classes)!r} differs from the classes of "
+                             f"the first call to partial_fit, {self.classes_!r}")
+        if self.class_weight == "balanced":
+            raise ValueError("class_weight='balanced' is not supported by partial_fit: it needs "
+                             "the class frequencies of all the data; pass a dict instead")
+        X, y = self._validate_X_y(X, y, reset=first)
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if unknown.size:
+            raise ValueError(f"y contains labels not declared in `classes`: {unknown.tolist()}")
+        y_index = np.searchsorted(self.classes_, y)
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        costs = (self.C * sw * cw[y_index]).astype(X.dtype)
+        problem = self._problem(X, y_index, costs)
+        coef0 = problem.zeros() if first else self._sgd_state.coef
+        result = minimize(problem, "sgd", coef0, tol=self.tol, max_iter=1,
+                          random_state=self.random_state, state=None if first else
+                          self._sgd_state, n_epochs=1)
+        self._sgd_state = result.state
+        self._store(problem, result, "sgd")
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    def decision_function(self, X):
+        """Decision values ``X coef_^T + intercept_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            For two classes, positive values favour ``classes_[1]``; otherwise one column per
+            class, the largest deciding.
+        """
+        check_is_fitted(self)
+        return super().decision_function(X)

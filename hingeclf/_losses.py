@@ -1,0 +1,354 @@
+"""Pointwise hinge-family loss kernels, written against decision values.
+
+Every loss of the family is one object of :class:`HingeFamilyLoss`, fixed by three choices:
+
+``structure``
+    How the decision values ``raw`` (shape ``(n, n_out)``) become *violations* ``v = 1 + A raw``
+    (shape ``(n, n_out)``), a linear map ``A`` fixed by the label of each sample:
+
+    =================  ========  ======================================  =========================
+    structure          n_out     violation ``v_ij``                      terms per sample
+    =================  ========  ======================================  =========================
+    ``binary``         1         ``1 - y_i f_i`` (``y_i`` in {-1, +1})   1 term of 1 piece
+    ``ovr``            K         ``1 - t_ij f_ij`` (``t = +-1``)         K terms of 1 piece
+    ``weston_watkins`` K         ``1 + f_ij - f_iy`` for ``j != y``      K - 1 terms of 1 piece
+    ``crammer_singer`` K         ``1 + f_ij - f_iy`` for ``j != y``      1 term of K - 1 pieces
+    =================  ========  ======================================  =========================
+
+    Entries that are not violations (``j == y`` for the last two) are masked: they hold ``-1`` and
+    never contribute.
+
+``power``
+    1 for the hinge, 2 for its square.
+
+``gamma``
+    0 for the exact loss; ``gamma > 0`` smooths each term: the term ``xi(v) = max(0, max_p v_p)``
+    becomes ``xi_gamma(v) = max_{lambda >= 0, sum lambda <= 1} <lambda, v> - gamma/2 ||lambda||^2``.
+    With one piece this is the Huberised hinge of MATH.md section 2 (``smooth_hinge``), and it
+    satisfies ``xi - gamma/2 <= xi_gamma <= xi``. The maximiser ``lambda`` is the (sub)gradient of the
+    term in ``v``: the projection of ``v / gamma`` onto ``{lambda >= 0, sum lambda <= 1}``; with
+    ``gamma == 0`` it is the indicator of the largest strictly positive violation (the kink
+    convention of MATH.md: zero subgradient at ``v == 0``, i.e. at margin exactly 1).
+
+The loss of a term is ``xi^power``; the loss of a sample is the sum of its terms. Derivatives in
+``raw`` follow by the chain rule through ``A`` (:meth:`HingeFamilyLoss.gradient`); the chain rule
+through ``X`` lives in :mod:`hingeclf._objective`, not here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "HingeFamilyLoss",
+    "BINARY_LOSSES",
+    "MULTICLASS_STRUCTURES",
+    "binary_loss",
+    "multiclass_loss",
+]
+
+STRUCTURES = ("binary", "ovr", "weston_watkins", "crammer_singer")
+MULTICLASS_STRUCTURES = ("crammer_singer", "weston_watkins", "ovr")
+_MASKED = -1.0
+
+
+class HingeFamilyLoss:
+    """One member of the hinge family: a structure, a power and a smoothing.
+
+    Parameters
+    ----------
+    structure : {"binary", "ovr", "weston_watkins", "crammer_singer"}
+        How decision values become violations (see the module docstring).
+    power : {1, 2}
+        1 for the hinge, 2 for the squared hinge.
+    gamma : float, default=0.0
+        Smoothing parameter; 0 is the exact loss.
+    """
+
+    def __init__(self, structure, power=1, gamma=0.0):
+        if structure not in STRUCTURES:
+            raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
+        if power not in (1, 2):
+            raise ValueError(f"power must be 1 or 2, got {power!r}")
+        if not gamma >= 0:
+            raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+        self.structure = structure
+        self.power = int(power)
+        self.gamma = float(gamma)
+
+    # ------------------------------------------------------------------ description
+    @property
+    def name(self):
+        base = {1: "hinge", 2: "squared_hinge"}[self.power]
+        if self.structure != "binary":
+            base = f"{self.structure}_{base}"
+        if self.gamma > 0:
+            base = f"smoothed_{base}(gamma={self.gamma:g})"
+        return base
+
+    def __repr__(self):
+        return (f"HingeFamilyLoss(structure={self.structure!r}, power={self.power}, "
+                f"gamma={self.gamma!r})")
+
+    @property
+    def grouped(self):
+        """True when a sample's violations are pieces of one term (Crammer-Singer)."""
+        return self.structure == "crammer_singer"
+
+    @property
+    def is_smooth(self):
+        """True when the gradient is continuous (Lipschitz on bounded sets)."""
+        if self.gamma > 0:
+            return True
+        # squared hinge of single-piece terms is C^1; the squared Crammer-Singer loss is not
+        # differentiable where two violating classes tie (MATH.md section 4).
+        return self.power == 2 and not self.grouped
+
+    @property
+    def is_piecewise_linear(self):
+        """True for the exact hinge losses, whose optimum is found by face identification."""
+        return self.power == 1 and self.gamma == 0
+
+    @property
+    def has_hessp(self):
+        """True when a (generalised) Hessian-vector product is available."""
+        return self.is_smooth or (self.power == 2 and self.gamma == 0)
+
+    def lipschitz(self, n_out):
+        """Lipschitz constant of the gradient in ``raw`` for one sample, or None if unbounded.
+
+        It is ``||A||^2`` times the constant of ``xi^power`` in ``v``; ``||A||^2`` is 1 for the
+        binary and one-vs-rest structures and ``n_out`` for Weston-Watkins and Crammer-Singer.
+        """
+        if self.power == 1 and self.gamma > 0:
+            l_v = 1.0 / self.gamma
+        elif self.power == 2 and self.gamma == 0 and not self.grouped:
+            l_v = 2.0
+        else:
+            return None
+        a_norm2 = 1.0 if self.structure in ("binary", "ovr") else float(n_out)
+        return a_norm2 * l_v
+
+    def smoothed(self, gamma):
+        """The same loss with smoothing ``gamma`` (the continuation family of this loss)."""
+        return HingeFamilyLoss(self.structure, self.power, gamma)
+
+    def n_outputs(self, n_classes):
+        """Number of decision values per sample for ``n_classes`` classes."""
+        return 1 if self.structure == "binary" else int(n_classes)
+
+    def smoothing_gap_bound(self):
+        """Upper bound of ``xi - xi_gamma`` per term, used by the continuation's stopping rule."""
+        return self.gamma / 2.0
+
+    # ------------------------------------------------------------------ targets and violations
+    def encode_target(self, y_index, dtype=np.float64):
+        """Target in the form the kernels use, from class indices ``0 .. K-1``.
+
+        Binary: ``y`` in {-1, +1} of ``dtype`` (index 1 is the positive class). Otherwise the
+        integer class indices themselves.
+        """
+        y_index = np.asarray(y_index)
+        if self.structure == "binary":
+            return np.where(y_index == 1, 1.0, -1.0).astype(dtype)
+        return y_index.astype(np.intp, copy=False)
+
+    def _signs(self, y, n_out, dtype):
+        """``t_ij``: +1 where ``j == y_i`` else -1 (one-vs-rest)."""
+        t = np.full((y.shape[0], n_out), -1.0, dtype=dtype)
+        t[np.arange(y.shape[0]), y] = 1.0
+        return t
+
+    def violations(self, y, raw):
+        """``v = 1 + A raw`` of shape ``(n, n_out)``; masked entries hold -1."""
+        raw = np.asarray(raw)
+        if self.structure == "binary":
+            return 1.0 - y[:, None] * raw
+        if self.structure == "ovr":
+            return 1.0 - self._signs(y, raw.shape[1], raw.dtype) * raw
+        rows = np.arange(raw.shape[0])
+        v = 1.0 + raw - raw[rows, y][:, None]
+        v[rows, y] = _MASKED
+        return v
+
+    def apply_A(self, y, d_raw):
+        """``A d_raw``: the change of the violations for a change ``d_raw`` of the decision values."""
+        if self.structure == "binary":
+            return -y[:, None] * d_raw
+        if self.structure == "ovr":
+            return -self._signs(y, d_raw.shape[1], d_raw.dtype) * d_raw
+        rows = np.arange(d_raw.shape[0])
+        dv = d_raw - d_raw[rows, y][:, None]
+        dv[rows, y] = 0.0
+        return dv
+
+    def apply_AT(self, y, lam):
+        """``A^T lam``: pull a gradient in the violations back to the decision values."""
+        if self.structure == "binary":
+            return -y[:, None] * lam
+        if self.structure == "ovr":
+            return -self._signs(y, lam.shape[1], lam.dtype) * lam
+        rows = np.arange(lam.shape[0])
+        g = lam.copy()
+        g[rows, y] = 0.0
+        g[rows, y] = -g.sum(axis=1)
+        return g
+
+    def directions(self, y, rows, cols, n_out):
+        """Rows of ``A`` for the violation entries ``(rows, cols)``: shape ``(len(rows), n_out)``."""
+        m = len(rows)
+        e = np.zeros((m, n_out))
+        idx = np.arange(m)
+        if self.structure == "binary":
+            e[:, 0] = -y[rows]
+        elif self.structure == "ovr":
+            e[idx, cols] = -np.where(y[rows] == cols, 1.0, -1.0)
+        else:
+            e[idx, cols] = 1.0
+            e[idx, y[rows]] -= 1.0
+        return e
+
+    # ------------------------------------------------------------------ the terms xi(v)
+    def term_weights(self, v):
+        """``lambda``: the (sub)gradient of each term ``xi_gamma`` in ``v``, shape of ``v``."""
+        g = self.gamma
+        if not self.grouped:
+            if g == 0:
+                return (v > 0).astype(v.dtype)
+            return np.clip(v / g, 0.0, 1.0)
+        if g == 0:
+            lam = np.zeros_like(v)
+            j = np.argmax(v, axis=1)
+            rows = np.arange(v.shape[0])
+            lam[rows, j] = (v[rows, j] > 0).astype(v.dtype)
+            return lam
+        return _project_capped_simplex(v / g)
+
+    def term_values(self, v, lam=None):
+        """``xi_gamma`` of each term: shape ``(n, n_out)`` (separate) or ``(n,)`` (grouped)."""
+        g = self.gamma
+        if not self.grouped:
+            if g == 0:
+                return np.maximum(v, 0.0)
+            return np.where(v >= g, v - 0.5 * g, np.where(v > 0, v * v / (2.0 * g), 0.0))
+        if g == 0:
+            return np.maximum(v.max(axis=1), 0.0)
+        if lam is None:
+            lam = self.term_weights(v)
+        return np.einsum("ij,ij->i", lam, v) - 0.5 * g * np.einsum("ij,ij->i", lam, lam)
+
+    # ------------------------------------------------------------------ per-sample loss and derivatives
+    def _loss_and_dv(self, y, raw, need_loss=True, need_grad=True):
+        v = self.violations(y, raw)
+        lam = self.term_weights(v)
+        xi = self.term_values(v, lam)
+        loss = dv = None
+        if self.power == 1:
+            if need_loss:
+                loss = xi if self.grouped else xi.sum(axis=1)
+            if need_grad:
+                dv = lam
+        else:
+            if need_loss:
+                loss = xi * xi if self.grouped else (xi * xi).sum(axis=1)
+            if need_grad:
+                dv = 2.0 * (xi[:, None] if self.grouped else xi) * lam
+        return loss, dv
+
+    def loss(self, y, raw):
+        """Per-sample loss, shape ``(n,)``."""
+        return self._loss_and_dv(y, raw, need_grad=False)[0]
+
+    def gradient(self, y, raw):
+        """Derivative of each sample's loss in its decision values, shape of ``raw``."""
+        return self.apply_AT(y, self._loss_and_dv(y, raw, need_loss=False)[1])
+
+    def loss_gradient(self, y, raw):
+        """Per-sample loss and its derivative in ``raw``, in one pass."""
+        loss, dv = self._loss_and_dv(y, raw)
+        return loss, self.apply_AT(y, dv)
+
+    def hessp(self, y, raw, d_raw):
+        """(Generalised) second derivative in ``raw`` applied to ``d_raw``, per sample.
+
+        Raises ``ValueError`` for losses that have none (the exact hinge losses and the
+        squared Crammer-Singer loss are not twice differentiable anywhere near a kink; the
+        latter has the generalised Hessian ``2 lambda lambda^T`` used here).
+        """
+        if not self.has_hessp:
+            raise ValueError(f"the {self.name} loss has no Hessian-vector product")
+        v = self.violations(y, raw)
+        dv = self.apply_A(y, d_raw)
+        g = self.gamma
+        lam = self.term_weights(v)
+        if not self.grouped:
+            if g > 0:
+                inside = ((v > 0) & (v < g)).astype(v.dtype) / g
+            else:
+                inside = np.zeros_like(v)
+            if self.power == 1:
+                hv = inside * dv
+            else:
+                xi = self.term_values(v, lam)
+                hv = 2.0 * (lam * lam + xi * inside) * dv
+            return self.apply_AT(y, hv)
+        # Crammer-Singer: d lambda = J dv, with J the Jacobian of the capped-simplex projection
+        lam_dv = np.einsum("ij,ij->i", lam, dv)
+        if g > 0:
+            support = lam > 0
+            capped = lam.sum(axis=1) >= 1.0 - 1e-12
+            k = np.maximum(support.sum(axis=1), 1)
+            mean_s = np.where(support, dv, 0.0).sum(axis=1) / k
+            jdv = np.where(support, dv - np.where(capped, mean_s, 0.0)[:, None], 0.0) / g
+        else:
+            jdv = np.zeros_like(dv)
+        if self.power == 1:
+            hv = jdv
+        else:
+            xi = self.term_values(v, lam)
+            hv = 2.0 * (lam * lam_dv[:, None] + xi[:, None] * jdv)
+        return self.apply_AT(y, hv)
+
+
+def _project_capped_simplex(u):
+    """Row-wise Euclidean projection onto ``{lambda >= 0, sum(lambda) <= 1}``.
+
+    ``lambda = max(u - tau, 0)`` with ``tau = 0`` when that already sums to at most 1, else the
+    ``tau > 0`` that makes it sum to exactly 1 (found by sorting each row).
+    """
+    lam = np.maximum(u, 0.0)
+    over = lam.sum(axis=1) > 1.0
+    if np.any(over):
+        uo = u[over]
+        s = -np.sort(-uo, axis=1)
+        css = np.cumsum(s, axis=1) - 1.0
+        k = np.arange(1, uo.shape[1] + 1)
+        cond = s - css / k > 0
+        rho = uo.shape[1] - 1 - np.argmax(cond[:, ::-1], axis=1)
+        tau = css[np.arange(uo.shape[0]), rho] / (rho + 1)
+        lam[over] = np.maximum(uo - tau[:, None], 0.0)
+    return lam
+
+
+BINARY_LOSSES = {
+    "hinge": dict(power=1),
+    "squared_hinge": dict(power=2),
+}
+
+
+def binary_loss(name, gamma=0.0):
+    """The binary loss called ``name`` ("hinge", "squared_hinge" or "smooth_hinge")."""
+    if name == "smooth_hinge":
+        if not gamma > 0:
+            raise ValueError("smooth_hinge needs gamma > 0")
+        return HingeFamilyLoss("binary", 1, gamma)
+    return HingeFamilyLoss("binary", BINARY_LOSSES[name]["power"])
+
+
+def multiclass_loss(structure, name, gamma=0.0):
+    """The multiclass loss of ``structure`` with the binary loss ``name`` applied to its terms."""
+    if structure not in MULTICLASS_STRUCTURES:
+        raise ValueError(f"unknown multiclass structure {structure!r}")
+    if name == "smooth_hinge":
+        return HingeFamilyLoss(structure, 1, gamma)
+    return HingeFamilyLoss(structure, BINARY_LOSSES[name]["power"])

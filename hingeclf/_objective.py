@@ -1,0 +1,171 @@
+"""The linear-model objective: one loss, one penalty, the data and the weights.
+
+Conventions (MATH.md section 1):
+
+- Coefficients are held as one array ``coef`` of shape ``(n_out, n_features + fit_intercept)``:
+  row ``k`` is ``[w_k, b_k]``, the intercept LAST, and solvers may pass it flattened (C order).
+- The objective is a SUM over samples, not a mean::
+
+      P(W, b) = penalty(W) + sum_i c_i * loss_i(W x_i + b),   c_i = C * s_i * cw[y_i]
+
+  with the L2 penalty ``1/2 ||W||_F^2``. The intercept is NOT penalised.
+- The subgradient at a kink is the one of :mod:`hingeclf._losses` (zero at margin exactly 1).
+- Every array that grows with ``n`` (decision values, gradients in them) is kept in the dtype of
+  ``X``; scalars are accumulated in float64. ``X`` is never copied.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class L2Penalty:
+    """``1/2 ||W||_F^2`` on the coefficients, never on the intercept."""
+
+    name = "l2"
+
+    def value(self, w):
+        w = w.ravel().astype(np.float64, copy=False)
+        return 0.5 * float(np.dot(w, w))
+
+    def gradient(self, w):
+        return w
+
+    def hessp(self, v_w):
+        return v_w
+
+
+class LinearObjective:
+    """``P(coef) = penalty(W) + sum_i c_i loss_i(X W^T + b)`` for one data set.
+
+    Parameters
+    ----------
+    loss : HingeFamilyLoss
+    X : ndarray or scipy sparse matrix of shape (n_samples, n_features)
+        Used as given (any order, float32 or float64, CSR or CSC).
+    y : ndarray
+        Target as encoded by ``loss.encode_target``.
+    weights : ndarray of shape (n_samples,)
+        ``c_i = C * sample_weight_i * class_weight[y_i]``.
+    n_out : int
+        Decision values per sample.
+    fit_intercept : bool
+    penalty : object with ``value``, ``gradient`` and ``hessp``, default L2Penalty()
+    """
+
+    def __init__(self, loss, X, y, weights, n_out, fit_intercept, penalty=None):
+        self.loss = loss
+        self.X = X
+        self.y = y
+        self.weights = weights
+        self.n_out = int(n_out)
+        self.fit_intercept = bool(fit_intercept)
+        self.penalty = L2Penalty() if penalty is None else penalty
+        self.dtype = X.dtype
+        self.n_samples, self.n_features = X.shape
+        self.shape = (self.n_out, self.n_features + int(self.fit_intercept))
+        self.n_evaluations = 0
+
+    def with_loss(self, loss):
+        """The same data, weights and penalty with another loss (e.g. a smoothed one)."""
+        return LinearObjective(loss, self.X, self.y, self.weights, self.n_out,
+                               self.fit_intercept, self.penalty)
+
+    # ------------------------------------------------------------------ layout
+    def zeros(self):
+        return np.zeros(self.shape, dtype=self.dtype)
+
+    def _split(self, coef):
+        coef = np.asarray(coef).reshape(self.shape)
+        if coef.dtype != self.dtype:
+            coef = coef.astype(self.dtype)
+        if self.fit_intercept:
+            return coef, coef[:, :-1], coef[:, -1]
+        return coef, coef, None
+
+    def raw(self, coef):
+        """Decision values ``X W^T + b``, shape ``(n_samples, n_out)``."""
+        _, w, b = self._split(coef)
+        raw = self.X @ w.T
+        if sp.issparse(raw):  # pragma: no cover - defensive, X @ dense is dense
+            raw = raw.toarray()
+        raw = np.asarray(raw)
+        if b is not None:
+            raw = raw + b
+        return raw
+
+    def _pull_back(self, g_raw):
+        """Chain rule through the linear model: ``[G^T X, sum G]`` of shape ``shape``."""
+        gw = np.asarray(self.X.T @ g_raw).T
+        if self.fit_intercept:
+            return np.hstack([gw, g_raw.sum(axis=0)[:, None]])
+        return np.ascontiguousarray(gw)
+
+    def _weighted(self, per_sample):
+        return per_sample * self.weights[:, None]
+
+    # ------------------------------------------------------------------ value and derivatives
+    def value(self, coef, raw=None):
+        """Objective value (a Python float)."""
+        self.n_evaluations += 1
+        _, w, _ = self._split(coef)
+        if raw is None:
+            raw = self.raw(coef)
+        loss = self.loss.loss(self.y, raw)
+        return self.penalty.value(w) + float(np.dot(self.weights.astype(np.float64, copy=False),
+                                                    loss.astype(np.float64, copy=False)))
+
+    def value_gradient(self, coef, raw=None):
+        """Objective value and gradient in one pass over the data."""
+        self.n_evaluations += 1
+        full, w, _ = self._split(coef)
+        if raw is None:
+            raw = self.raw(full)
+        loss, g_raw = self.loss.loss_gradient(self.y, raw)
+        value = self.penalty.value(w) + float(np.dot(self.weights.astype(np.float64, copy=False),
+                                                     loss.astype(np.float64, copy=False)))
+        grad = self._pull_back(self._weighted(g_raw))
+        grad[:, : self.n_features] += self.penalty.gradient(w)
+        return value, grad
+
+    def gradient(self, coef, raw=None):
+        return self.value_gradient(coef, raw)[1]
+
+    def hessp(self, coef, direction, raw=None):
+        """Generalised Hessian of the objective at ``coef`` applied to ``direction``."""
+        full, _, _ = self._split(coef)
+        if raw is None:
+            raw = self.raw(full)
+        d_raw = self.raw_direction(direction)
+        h_raw = self.loss.hessp(self.y, raw, d_raw)
+        out = self._pull_back(self._weighted(h_raw))
+        _, d_w, _ = self._split(direction)
+        out[:, : self.n_features] += self.penalty.hessp(d_w)
+        return out
+
+    def raw_direction(self, direction):
+        """The change of the decision values along ``direction`` (linear in it)."""
+        return self.raw(direction)
+
+    def lipschitz_bound(self):
+        """An upper bound of the gradient's Lipschitz constant, or None (non-smooth loss).
+
+        ``1 + max(c) * L_loss * ||[X, 1]||_2^2``, with the squared spectral norm bounded by the
+        squared Frobenius norm (cheap, and only ever used as a first step size).
+        """
+        l_loss = self.loss.lipschitz(self.n_out)
+        if l_loss is None:
+            return None
+        if sp.issparse(self.X):
+            fro2 = float(np.dot(self.X.data.astype(np.float64), self.X.data.astype(np.float64)))
+        else:
+            fro2 = float(np.einsum("ij,ij->", self.X, self.X, dtype=np.float64))
+        if self.fit_intercept:
+            fro2 += self.n_samples
+        return 1.0 + float(self.weights.max(initial=0.0)) * l_loss * fro2
+
+    def gradient_scale(self):
+        """``||grad P(0)||_inf``: the reference of the relative gradient stopping rule."""
+        g = self.gradient(self.zeros())
+        return max(float(np.abs(g).max(initial=0.0)), np.finfo(np.float64).tiny)

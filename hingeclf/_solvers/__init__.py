@@ -1,0 +1,91 @@
+"""The solver layer: one registry, one result type, one entry point.
+
+A solver is a function ``solve(objective, coef0, *, tol, max_iter, verbose, random_state, ...)``
+returning a :class:`SolverResult`. It knows nothing of estimators. Its :class:`SolverSpec` says
+what it needs from a loss; :func:`minimize` checks that, and routes non-smooth losses through
+smoothing continuation for the solvers that need smoothness. Full-batch solvers on the exact
+losses end with a face solve that makes the solution exact and certified where the face is small
+(``hingeclf._solvers._continuation``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ._continuation import finish_on_face, solve_by_continuation
+from ._result import SolverResult
+from .fgd import solve_fgd
+from .lbfgs import solve_lbfgs
+from .sgd import solve_sgd
+
+__all__ = ["SOLVERS", "SolverSpec", "SolverResult", "minimize", "check_solver_supports",
+           "loss_capabilities"]
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """What the registry knows of a solver.
+
+    ``requires`` lists loss capabilities (see :func:`loss_capabilities`); ``smooth_only`` solvers
+    get non-smooth losses through smoothing continuation; ``stochastic`` solvers use
+    ``random_state`` and support ``partial_fit``.
+    """
+
+    name: str
+    function: Callable
+    requires: frozenset = frozenset({"gradient"})
+    smooth_only: bool = False
+    stochastic: bool = False
+    summary: str = ""
+
+
+SOLVERS = {
+    "fgd": SolverSpec("fgd", solve_fgd, smooth_only=True,
+                      summary="accelerated gradient with backtracking and restart"),
+    "lbfgs": SolverSpec("lbfgs", solve_lbfgs, smooth_only=True,
+                        summary="scipy L-BFGS-B on the fused loss and gradient"),
+    "sgd": SolverSpec("sgd", solve_sgd, stochastic=True,
+                      summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
+}
+
+
+def loss_capabilities(loss):
+    """What a loss offers: ``gradient`` (a subgradient, always), ``smooth``, ``smoothable`` (a
+    smoothing family for continuation) and ``hessp`` (a generalised Hessian-vector product)."""
+    caps = {"gradient"}
+    if loss.is_smooth:
+        caps.add("smooth")
+    if hasattr(loss, "smoothed"):
+        caps.add("smoothable")
+    if loss.has_hessp:
+        caps.add("hessp")
+    return frozenset(caps)
+
+
+def check_solver_supports(solver, loss):
+    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss``."""
+    spec = SOLVERS[solver]
+    caps = loss_capabilities(loss)
+    missing = set(spec.requires) - caps
+    if spec.smooth_only and not ({"smooth", "smoothable"} & caps):
+        missing.add("smooth")
+    if missing:
+        raise ValueError(f"solver={solver!r} cannot handle the {loss.name} loss: it needs "
+                         f"{', '.join(sorted(missing))}, which that loss does not provide")
+
+
+def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state=None,
+             **kwargs):
+    """Run the registered ``solver`` on ``objective`` from ``coef0``."""
+    check_solver_supports(solver, objective.loss)
+    spec = SOLVERS[solver]
+    if spec.smooth_only and not objective.loss.is_smooth:
+        return solve_by_continuation(spec.function, objective, coef0, tol=tol,
+                                     max_iter=max_iter, verbose=verbose,
+                                     random_state=random_state, **kwargs)
+    result = spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
+                           random_state=random_state, **kwargs)
+    if not spec.stochastic:
+        result = finish_on_face(objective, result)
+    return result

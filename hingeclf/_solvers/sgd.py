@@ -1,0 +1,156 @@
+"""``sgd``: averaged stochastic (sub)gradient descent, Pegasos-style steps ``1 / (t + t0)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_random_state
+
+from ._result import SolverResult
+
+BATCH_SIZE = 16
+N_ITER_NO_CHANGE = 5
+
+
+@dataclass
+class SGDState:
+    """Where an SGD run stands: the last iterate, the running average and the step counter."""
+
+    coef: np.ndarray
+    average: np.ndarray
+    n_averaged: int
+    t: int
+    t0: float
+    radius: float
+    epochs: int = 0
+
+    def model(self):
+        """The coefficients to predict with: the average once averaging has started."""
+        return self.average if self.n_averaged > 0 else self.coef
+
+
+def _initial_state(objective, coef0):
+    """Step offset ``t0`` (Bottou's heuristic) and the radius of the ball holding the optimum.
+
+    In the scale of the SGD literature, ``f = P / sum(c)`` has strong convexity
+    ``alpha = 1 / sum(c)``; Bottou's ``typw = alpha^(-1/4)``, ``eta0 = typw / max(1, |l'(-typw)|)``
+    and ``t0 = 1 / (alpha eta0)`` give the first step. In the scale of ``P`` itself (strong
+    convexity 1) the step at update ``t`` is then ``1 / (t + t0)``. Any optimum has
+    ``||W||^2 / 2 <= P(W*, b*) <= P(0, 0)``, so iterates are projected onto that ball (Pegasos).
+    """
+    c_sum = float(np.sum(objective.weights, dtype=np.float64))
+    alpha = 1.0 / max(c_sum, np.finfo(np.float64).tiny)
+    typw = alpha ** -0.25
+    # |l'(z)| at margin z = -typw: 1 for the hinge, 2 (1 + typw) for the squared hinge
+    dloss = 1.0 if objective.loss.power == 1 else 2.0 * (1.0 + typw)
+    eta0 = typw / max(1.0, dloss)
+    t0 = 1.0 / (alpha * eta0)
+    # For a smooth loss a step must stay below 2 / L of every stochastic gradient, where one
+    # sample's term n c_i loss_i(x_i . w) has curvature at most n c_i L_loss ||x_i||^2.
+    l_loss = objective.loss.lipschitz(objective.n_out)
+    if l_loss is not None:
+        X = objective.X
+        if sp.issparse(X):
+            row_norm2 = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+        else:
+            row_norm2 = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+        row_norm2 = row_norm2 + float(objective.fit_intercept)
+        curvature = objective.n_samples * objective.weights.astype(np.float64) * row_norm2
+        t0 = max(t0, 1.0 + l_loss * float(curvature.max(initial=0.0)))
+    zeros = objective.zeros()
+    p0 = objective.value(zeros)
+    coef = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape).copy()
+    return SGDState(coef=coef, average=np.zeros_like(coef), n_averaged=0, t=0, t0=t0,
+                    radius=float(np.sqrt(2.0 * p0)))
+
+
+def _epoch(objective, state, rng, average):
+    """One pass over the data in a random order, mini-batches of ``BATCH_SIZE`` samples.
+
+    Update per batch ``B`` (vector form of the per-sample rule)::
+
+        g     = [W, 0] + (n / |B|) sum_{i in B} c_i [dl_i/draw x_i, dl_i/draw]
+        coef -= g / (t + t0);   W <- W * min(1, radius / ||W||)
+        average += (coef - average) / n_averaged        (from the second epoch on)
+    """
+    X, y, c, loss = objective.X, objective.y, objective.weights, objective.loss
+    n, d = objective.n_samples, objective.n_features
+    fit_b = objective.fit_intercept
+    coef = state.coef
+    w = coef[:, :d]
+    order = rng.permutation(n)
+    for start in range(0, n, BATCH_SIZE):
+        idx = np.sort(order[start:start + BATCH_SIZE])
+        xb = X[idx]
+        raw = np.asarray(xb @ w.T)
+        if fit_b:
+            raw = raw + coef[:, d]
+        g_raw = loss.gradient(y[idx], raw) * (c[idx] * (n / len(idx)))[:, None]
+        eta = 1.0 / (state.t + state.t0)
+        grad_w = np.asarray(xb.T @ g_raw).T
+        w *= 1.0 - eta
+        w -= eta * grad_w
+        if fit_b:
+            coef[:, d] -= eta * g_raw.sum(axis=0)
+        norm = float(np.sqrt(np.sum(w.astype(np.float64) ** 2)))
+        if norm > state.radius:
+            w *= state.radius / norm
+        state.t += 1
+        if average:
+            state.n_averaged += 1
+            state.average += (coef - state.average) / state.n_averaged
+    state.epochs += 1
+
+
+def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, state=None,
+              n_epochs=None, **_):
+    """Averaged mini-batch stochastic subgradient descent on the primal objective.
+
+    Each epoch visits the samples in a fresh random order (``random_state``) in mini-batches of
+    16; the step at update ``t`` is ``1 / (t + t0)`` in the scale of ``P`` (Pegasos' ``1 / (lambda
+    t)`` with ``lambda = 1 / sum(c)``), and the iterate is projected onto the ball that holds the
+    optimum. The returned model is the average of the iterates from the second epoch on.
+
+    Stopping rule (``fit``): after each epoch the objective is evaluated at the averaged
+    coefficients; the run stops when ``N_ITER_NO_CHANGE`` (5) epochs in a row did not improve the
+    best value by more than ``tol * |best|``. ``n_iter`` counts epochs. With ``n_epochs`` given
+    (``partial_fit``), exactly that many epochs run from ``state`` and no stopping rule applies.
+    """
+    rng = check_random_state(random_state)
+    if state is None:
+        state = _initial_state(objective, coef0)
+    history = []
+    if n_epochs is not None:
+        for _ in range(n_epochs):
+            _epoch(objective, state, rng, average=state.epochs >= 1)
+        coef = state.model().copy()
+        value = objective.value(coef)
+        return SolverResult(coef=coef, n_iter=n_epochs, converged=True, objective=value,
+                            history=[value], message="partial_fit epoch", state=state)
+
+    best = np.inf
+    no_change = 0
+    converged = False
+    n_iter = 0
+    value = np.inf
+    while n_iter < max_iter:
+        _epoch(objective, state, rng, average=state.epochs >= 1)
+        n_iter += 1
+        value = objective.value(state.model())
+        history.append(value)
+        if verbose > 1:
+            print(f"[sgd] epoch {n_iter:4d}  objective {value:.10g}")
+        if value > best - tol * abs(best):
+            no_change += 1
+        else:
+            no_change = 0
+        best = min(best, value)
+        if no_change >= N_ITER_NO_CHANGE:
+            converged = True
+            break
+    message = (f"no improvement above tol for {N_ITER_NO_CHANGE} epochs" if converged
+               else f"max_iter={max_iter} epochs reached")
+    return SolverResult(coef=state.model().copy(), n_iter=n_iter, converged=converged,
+                        objective=value, history=history, message=message, state=state)

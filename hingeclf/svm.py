@@ -1,0 +1,237 @@
+"""The public estimators: thin classes that choose a loss; the machinery is in ``_base``."""
+
+from __future__ import annotations
+
+from sklearn.utils._param_validation import StrOptions
+
+from ._base import BaseHingeClassifier
+from ._losses import MULTICLASS_STRUCTURES, binary_loss, multiclass_loss
+
+__all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
+
+_COMMON_PARAMETERS = """
+    solver : {"auto", "fgd", "lbfgs", "sgd"}, default="auto"
+        Optimisation algorithm:
+
+        - ``"lbfgs"``: L-BFGS-B on the fused loss and gradient. Stops when
+          ``||grad P||_inf <= tol * ||grad P(0)||_inf``.
+        - ``"fgd"``: accelerated gradient descent with backtracking and adaptive restart;
+          same stopping rule.
+        - ``"sgd"``: averaged mini-batch stochastic subgradient descent (Pegasos steps);
+          stops when 5 epochs in a row improve the objective by less than ``tol`` relative;
+          enables ``partial_fit``.
+        - ``"auto"``: ``"lbfgs"``, for every loss and data layout.
+
+        Non-smooth losses (the hinge, squared Crammer-Singer) reach ``"lbfgs"`` and ``"fgd"``
+        through smoothing continuation: the loss is replaced by a smoothed one whose smoothing
+        decreases tenfold per stage until the true objective is certified optimal: for the hinge
+        losses by identifying the optimal face and verifying the optimality conditions (duality
+        gap at rounding level), otherwise when the smoothing gap
+        ``P(theta) - P_gamma(theta) <= tol * P(theta)``.
+    fit_intercept : bool, default=True
+        Fit an intercept, which is NOT penalised (unlike ``LinearSVC``).
+    tol : float, default=1e-4
+        Tolerance of the solver's stopping rule (see ``solver``).
+    max_iter : int, default=1000
+        Maximum number of iterations (epochs for ``"sgd"``; summed over the continuation
+        stages for non-smooth losses).
+    class_weight : dict, "balanced" or None, default=None
+        Weights ``cw[y]`` of the classes in the objective; ``"balanced"`` uses
+        ``n_samples / (n_classes * count(y))``.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting with the same shapes.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the sample order of ``"sgd"``; the full-batch solvers do not use it.
+    verbose : int, default=0
+        Print a summary line per fit (``verbose >= 1``) and per iteration (``>= 2``).
+"""
+
+_ATTRIBUTES = """
+    Attributes
+    ----------
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients, in the dtype of the training data (float32 stays float32).
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Intercepts (zero when ``fit_intercept=False``).
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+    n_iter_ : int
+        Iterations of the solver (see ``solver``).
+    objective_ : float
+        Value of the minimised objective at the solution, for comparing solvers.
+    solver_ : str
+        The solver that ran (``"auto"`` resolved).
+    converged_ : bool
+        Whether the stopping rule was met. A ``ConvergenceWarning`` is raised exactly when not.
+    duality_gap_ : float or None
+        Duality gap certified at the solution, where one was computed.
+"""
+
+
+class _BinaryLossSVM(BaseHingeClassifier):
+    """Binary loss; more than two classes by one-vs-rest in one joint objective."""
+
+    _loss_name = None
+
+    def __init__(self, C=1.0, *, solver="auto", fit_intercept=True, tol=1e-4, max_iter=1000,
+                 class_weight=None, warm_start=False, random_state=None, verbose=0):
+        self.C = C
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _make_loss(self, n_classes):
+        if n_classes == 2:
+            return binary_loss(self._loss_name)
+        return multiclass_loss("ovr", self._loss_name)
+
+
+class HingeSVM(_BinaryLossSVM):
+    r"""Linear SVM with the hinge loss and an unpenalised intercept.
+
+    Minimises
+
+    .. math::
+
+        P(w, b) = \frac{1}{2}\|w\|^2 + C \sum_i s_i\, cw_{y_i} \max(0, 1 - y_i (x_i^\top w + b))
+
+    with ``C`` on the scale of :class:`sklearn.svm.LinearSVC`. More than two classes are handled
+    by one-vs-rest: one such problem per class, solved jointly.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength (weight of the loss against the penalty).
+    """ + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
+    See Also
+    --------
+    SquaredHingeSVM : The same model with the squared hinge loss.
+    MulticlassHingeSVM : Crammer-Singer and Weston-Watkins multiclass formulations.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from hingeclf import HingeSVM
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), HingeSVM(C=0.1)).fit(X, y)
+    >>> bool(clf.score(X, y) > 0.95)
+    True
+    """
+
+    _loss_name = "hinge"
+
+
+class SquaredHingeSVM(_BinaryLossSVM):
+    r"""Linear SVM with the squared hinge loss and an unpenalised intercept.
+
+    Minimises
+
+    .. math::
+
+        P(w, b) = \frac{1}{2}\|w\|^2 + C \sum_i s_i\, cw_{y_i} \max(0, 1 - y_i (x_i^\top w + b))^2
+
+    with ``C`` on the scale of :class:`sklearn.svm.LinearSVC`. More than two classes are handled
+    by one-vs-rest: one such problem per class, solved jointly.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength (weight of the loss against the penalty).
+    """ + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
+    See Also
+    --------
+    HingeSVM : The same model with the hinge loss.
+    MulticlassHingeSVM : Crammer-Singer and Weston-Watkins multiclass formulations.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from hingeclf import SquaredHingeSVM
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), SquaredHingeSVM(C=0.1)).fit(X, y)
+    >>> bool(clf.score(X, y) > 0.95)
+    True
+    """
+
+    _loss_name = "squared_hinge"
+
+
+class MulticlassHingeSVM(BaseHingeClassifier):
+    r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
+
+    With scores :math:`f_i = W x_i + b` (one per class) minimises
+
+    .. math::
+
+        P(W, b) = \frac{1}{2}\|W\|_F^2 + C \sum_i s_i\, cw_{y_i}\, \ell(f_i, y_i)
+
+    where, with :math:`\phi(m) = \max(0, 1 - m)` or its square,
+
+    - ``crammer_singer``: :math:`\ell = \phi(\min_{j \ne y} (f_y - f_j))`,
+    - ``weston_watkins``: :math:`\ell = \sum_{j \ne y} \phi(f_y - f_j)`,
+    - ``ovr``: :math:`\ell = \sum_c \phi(t_c f_c)`, :math:`t_c = +1` if :math:`c = y` else -1.
+
+    With two classes the problem is solved with two score functions and ``coef_`` holds their
+    difference (shape ``(1, n_features)``).
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength (weight of the loss against the penalty).
+    multi_class : {"crammer_singer", "weston_watkins", "ovr"}, default="crammer_singer"
+        The multiclass formulation.
+    loss : {"hinge", "squared_hinge"}, default="hinge"
+        The margin loss :math:`\phi`.
+    """ + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
+    See Also
+    --------
+    HingeSVM : Binary hinge, one-vs-rest for more classes.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from hingeclf import MulticlassHingeSVM
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MulticlassHingeSVM(C=1.0, multi_class="crammer_singer").fit(X, y)
+    >>> clf.coef_.shape
+    (3, 4)
+    >>> bool(clf.score(X, y) > 0.9)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseHingeClassifier._parameter_constraints,
+        "multi_class": [StrOptions(set(MULTICLASS_STRUCTURES))],
+        "loss": [StrOptions({"hinge", "squared_hinge"})],
+    }
+
+    def __init__(self, C=1.0, *, multi_class="crammer_singer", loss="hinge", solver="auto",
+                 fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
+                 warm_start=False, random_state=None, verbose=0):
+        self.C = C
+        self.multi_class = multi_class
+        self.loss = loss
+        self.solver = solver
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _make_loss(self, n_classes):
+        return multiclass_loss(self.multi_class, self.loss)

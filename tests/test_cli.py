@@ -1,0 +1,326 @@
+"""The ``hingeclf`` command line: ``train`` on the embedded, svmlight and CSV data, and its errors."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import dump_svmlight_file, make_classification
+
+import hingeclf
+from hingeclf import cli
+
+# A small grid and few folds keep each in-process run short; the full default
+# grid runs once, in the subprocess test.
+FAST = ["-C", "0.01", "1", "--cv", "3"]
+
+
+def run(capsys, *argv):
+    """``main(argv)`` in-process: exit code, stdout, stderr."""
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def report(out):
+    """The ``key: value`` lines of a train report, as a dict."""
+    fields = dict(re.findall(r"^([A-Za-z ]+):\s+(.*)$", out, flags=re.MULTILINE))
+    for key in ("data set", "shape", "estimator", "C grid", "chosen C", "CV accuracy", "test accuracy", "fit time"):
+        assert key in fields, f"{key!r} missing from report:\n{out}"
+    return fields
+
+
+def number(text):
+    """The leading number of a report value: '0.9612 (5-fold, ...)' -> 0.9612."""
+    return float(text.split()[0])
+
+
+def check_report(out, *, grid, n_classes, min_accuracy):
+    fields = report(out)
+    assert [float(c) for c in fields["C grid"].split()] == pytest.approx(sorted(grid))
+    chosen = float(fields["chosen C"])
+    assert any(chosen == pytest.approx(c) for c in grid), f"chosen C {chosen} not in grid {grid}"
+    assert fields["shape"].endswith(f"{n_classes} classes")
+    for key in ("CV accuracy", "test accuracy"):
+        accuracy = number(fields[key])
+        assert 0.0 <= accuracy <= 1.0
+        assert accuracy > min_accuracy, f"{key} {accuracy} not above {min_accuracy}"
+    assert number(fields["fit time"]) >= 0.0
+    return fields
+
+
+def check_error(code, out, err, *needles):
+    """A user error: exit code 2, one 'hingeclf: error: ' line naming the problem, no traceback."""
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("hingeclf: error: ")
+    for needle in needles:
+        assert str(needle) in lines[0]
+
+
+# --------------------------------------------------------------------------
+# data files
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def svmlight_file(tmp_path):
+    X, y = make_classification(n_samples=200, n_features=10, n_informative=5, random_state=0)
+    path = tmp_path / "binary.svm"
+    dump_svmlight_file(X, y, str(path))
+    return path
+
+
+def write_csv(path, header, rows):
+    lines = ([",".join(header)] if header else []) + [",".join(str(v) for v in row) for row in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def csv_data():
+    """Three well-separated classes with string labels: features and labels."""
+    X, y = make_classification(
+        n_samples=150, n_features=4, n_informative=3, n_redundant=0, n_classes=3, class_sep=2.0, random_state=0
+    )
+    return np.round(X, 6), np.array(["setosa", "versicolor", "virginica"])[y]
+
+
+@pytest.fixture(params=["pandas", "csv-module"])
+def csv_backend(request, monkeypatch):
+    """Run CSV tests with pandas (when installed) and with the csv-module fallback."""
+    if request.param == "pandas":
+        pytest.importorskip("pandas")
+    else:
+        monkeypatch.setattr(cli, "_import_pandas", lambda: None)
+    return request.param
+
+
+# --------------------------------------------------------------------------
+# train: success
+# --------------------------------------------------------------------------
+
+
+def test_train_digits_in_process(capsys):
+    code, out, err = run(capsys, "train", *FAST)
+    assert code == 0, err
+    fields = check_report(out, grid=[0.01, 1.0], n_classes=10, min_accuracy=0.5)  # chance is 0.1
+    assert fields["data set"].startswith("digits")
+    assert fields["shape"].startswith("1797 samples x 64 features")
+    assert fields["estimator"] == "StandardScaler + SquaredHingeSVM"
+    assert "1347 training samples" in fields["CV accuracy"]
+    assert "450 held-out samples" in fields["test accuracy"]
+
+
+def test_train_default_as_subprocess():
+    """``python -m hingeclf train``, all defaults, as a user runs it."""
+    env = dict(os.environ)
+    package_root = str(Path(hingeclf.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "hingeclf", "train"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    fields = check_report(proc.stdout, grid=list(cli.DEFAULT_C_GRID), n_classes=10, min_accuracy=0.5)
+    assert "5-fold" in fields["CV accuracy"]
+
+
+def test_user_error_exit_code_as_subprocess(tmp_path):
+    env = dict(os.environ)
+    package_root = str(Path(hingeclf.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    missing = tmp_path / "nope.svm"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hingeclf", "train", str(missing)],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"hingeclf: error: no such file: {missing}"
+
+
+@pytest.mark.parametrize(
+    "estimator, class_name",
+    [("hinge", "HingeSVM"), ("squared_hinge", "SquaredHingeSVM"), ("multiclass", "MulticlassHingeSVM")],
+)
+def test_train_svmlight(capsys, svmlight_file, estimator, class_name):
+    code, out, err = run(capsys, "train", svmlight_file, "--estimator", estimator, *FAST)
+    assert code == 0, err
+    fields = check_report(out, grid=[0.01, 1.0], n_classes=2, min_accuracy=0.7)
+    assert fields["data set"] == str(svmlight_file)
+    assert fields["shape"] == "200 samples x 10 features (sparse), 2 classes"
+    # MaxAbsScaler keeps the matrix sparse.
+    assert fields["estimator"] == f"MaxAbsScaler + {class_name}"
+
+
+def test_train_format_override(capsys, svmlight_file, tmp_path):
+    disguised = tmp_path / "actually_svmlight.csv"
+    disguised.write_bytes(svmlight_file.read_bytes())
+    code, out, err = run(capsys, "train", disguised, "--format", "svmlight", *FAST)
+    assert code == 0, err
+    assert report(out)["shape"].startswith("200 samples x 10 features (sparse)")
+    # Without the override the .csv extension selects the CSV reader, which refuses it.
+    code, out, err = run(capsys, "train", disguised, *FAST)
+    check_error(code, out, err, str(disguised))
+
+
+def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data, csv_backend):
+    X, labels = csv_data
+    path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    code, out, err = run(capsys, "train", path, *FAST)
+    assert code == 0, err
+    fields = check_report(out, grid=[0.01, 1.0], n_classes=3, min_accuracy=0.6)  # chance is 1/3
+    assert fields["shape"] == "150 samples x 4 features, 3 classes"
+    assert fields["estimator"] == "StandardScaler + SquaredHingeSVM"
+
+
+def test_train_csv_named_target(capsys, tmp_path, csv_data, csv_backend):
+    X, labels = csv_data
+    rows = [[s, *x] for x, s in zip(X, labels)]
+    path = write_csv(tmp_path / "flowers.csv", ["species", "a", "b", "c", "d"], rows)
+    code, out, err = run(capsys, "train", path, "--target", "species", *FAST)
+    assert code == 0, err
+    fields = check_report(out, grid=[0.01, 1.0], n_classes=3, min_accuracy=0.6)
+    assert fields["shape"] == "150 samples x 4 features, 3 classes"
+
+
+def test_train_csv_without_header(capsys, tmp_path, csv_data, csv_backend):
+    """A first row of numbers is data; the columns are then named 0, 1, ..."""
+    X, labels = csv_data
+    y = np.unique(labels, return_inverse=True)[1]
+    path = write_csv(tmp_path / "numbers.csv", None, [[k, *x] for x, k in zip(X, y)])
+    code, out, err = run(capsys, "train", path, "--target", "0", *FAST)
+    assert code == 0, err
+    fields = check_report(out, grid=[0.01, 1.0], n_classes=3, min_accuracy=0.6)
+    assert fields["shape"] == "150 samples x 4 features, 3 classes"
+
+
+def test_csv_backends_agree(tmp_path, csv_data, monkeypatch):
+    pytest.importorskip("pandas")
+    X, labels = csv_data
+    path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    with_pandas = cli.load_data(str(path))
+    monkeypatch.setattr(cli, "_import_pandas", lambda: None)
+    without = cli.load_data(str(path))
+    np.testing.assert_array_equal(with_pandas.X, without.X)
+    np.testing.assert_array_equal(with_pandas.X, X)
+    assert list(with_pandas.y) == list(without.y) == list(labels)
+
+
+# --------------------------------------------------------------------------
+# train: user errors
+# --------------------------------------------------------------------------
+
+
+def test_error_missing_file(capsys, tmp_path):
+    path = tmp_path / "missing.svm"
+    check_error(*run(capsys, "train", path), "no such file", path)
+
+
+def test_error_directory(capsys, tmp_path):
+    check_error(*run(capsys, "train", tmp_path), "directory", tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name, content, problem",
+    [
+        ("garbage.svm", b"this is not\nan svmlight file\n", "svmlight"),
+        ("binary.dat", bytes(range(256)) * 4, "svmlight"),
+        ("empty.svm", b"", "no data rows"),
+        ("binary.csv", b"\xff\xfe\x00\x01,\x80\n", "CSV"),
+        ("empty.csv", b"", "empty CSV"),
+        ("header_only.csv", b"a,b,label\n", "no data rows"),
+        ("words.csv", b"a,b,label\n1,two,x\n3,4,y\n", "non-numeric value in feature column 'b'"),
+        ("hole.csv", b"a,b,label\n1,,x\n3,4,y\n", "feature column 'b'"),
+        ("long_row.csv", b"a,b,label\n1,2,x\n3,4,y,9\n5,6,x\n", "ill-formed CSV"),
+        ("no_label.csv", b"a,b,label\n1,2,\n3,4,y\n", "missing value in target column 'label'"),
+        ("one_column.csv", b"label\nx\ny\n", "feature column"),
+    ],
+)
+def test_error_ill_formed_file(capsys, tmp_path, csv_backend, name, content, problem):
+    path = tmp_path / name
+    path.write_bytes(content)
+    check_error(*run(capsys, "train", path), problem, path)
+
+
+def test_error_missing_target_column(capsys, tmp_path, csv_data, csv_backend):
+    X, labels = csv_data
+    path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    check_error(*run(capsys, "train", path, "--target", "colour"), "'colour'", path, "species")
+
+
+def test_error_target_on_svmlight(capsys, svmlight_file):
+    check_error(*run(capsys, "train", svmlight_file, "--target", "y"), "--target", svmlight_file)
+
+
+def test_error_single_class_svmlight(capsys, tmp_path):
+    X, _ = make_classification(n_samples=40, n_features=5, random_state=0)
+    path = tmp_path / "one_class.svm"
+    dump_svmlight_file(X, np.ones(40), str(path))
+    check_error(*run(capsys, "train", path), "at least 2 classes", "every label is 1", path)
+
+
+def test_error_single_class_csv(capsys, tmp_path, csv_backend):
+    path = write_csv(tmp_path / "one_class.csv", ["a", "b", "label"], [[i, i * i, "cat"] for i in range(30)])
+    check_error(*run(capsys, "train", path), "at least 2 classes", "'cat'", path)
+
+
+def test_error_class_too_small_for_cv(capsys, tmp_path):
+    rows = [[i, -i, "a"] for i in range(20)] + [[i, i, "b"] for i in range(3)]
+    path = write_csv(tmp_path / "rare.csv", ["x1", "x2", "label"], rows)
+    check_error(*run(capsys, "train", path, "--cv", "5"), "class 'b' has only 3", "--cv", path)
+
+
+def test_error_test_split_smaller_than_class_count(capsys):
+    check_error(*run(capsys, "train", "--test-size", "0.001"), "--test-size", "digits")
+
+
+# --------------------------------------------------------------------------
+# argument parsing
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        ([], "COMMAND"),
+        (["fit"], "invalid choice"),
+        (["train", "-C", "-1"], "positive"),
+        (["train", "-C", "0"], "positive"),
+        (["train", "-C", "nan"], "positive"),
+        (["train", "--cv", "1"], "at least 2"),
+        (["train", "--test-size", "1.5"], "between 0 and 1"),
+        (["train", "--estimator", "logistic"], "invalid choice"),
+        (["train", "--format", "parquet"], "invalid choice"),
+    ],
+)
+def test_usage_errors(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert re.search(r"^hingeclf( train)?: error: ", err, flags=re.MULTILINE), err
+    assert needle in err
+
+
+def test_help_and_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.strip() == f"hingeclf {hingeclf.__version__}"
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    for option in ("--estimator", "--cv", "-C", "--test-size", "--random-state", "--format", "--target"):
+        assert option in out
