@@ -91,6 +91,11 @@ class HingeFamilyLoss:
                 f"gamma={self.gamma!r})")
 
     @property
+    def direction_norm2(self):
+        """Squared norm of a row of ``A`` (1 for binary and one-vs-rest, 2 otherwise)."""
+        return 1.0 if self.structure in ("binary", "ovr") else 2.0
+
+    @property
     def grouped(self):
         """True when a sample's violations are pieces of one term (Crammer-Singer)."""
         return self.structure == "crammer_singer"
@@ -223,6 +228,32 @@ class HingeFamilyLoss:
             lam[rows, j] = (v[rows, j] > 0).astype(v.dtype)
             return lam
         return _project_capped_simplex(v / g)
+
+    def prox_weights(self, v, a):
+        """Weights ``d xi^power / dv`` taken at the *implicit* (proximal) point of a step.
+
+        For a step that moves each violation by ``-a * weight`` (``a >= 0`` per sample, shape
+        ``(n, 1)``: the step size times the curvature of the sample's term), the weight is the
+        derivative at the point the step lands on, which makes stochastic steps stable at any
+        size (implicit SGD, Kulis & Bartlett 2010):
+
+        - power 1: ``clip(v / (gamma + a), 0, 1)``, i.e. the smoothed weight with ``gamma + a``
+          (the prox of the hinge lands exactly on the kink instead of overshooting it);
+          Crammer-Singer: the capped-simplex projection of ``v / (gamma + a)``;
+        - power 2: ``2 v+ / (1 + 2 a)`` with ``v+ = xi`` (for Crammer-Singer along the largest
+          violation, which is exact while that violation stays the largest).
+        """
+        tiny = np.finfo(v.dtype).tiny
+        if self.power == 1:
+            scale = np.maximum(self.gamma + a, tiny)
+            if self.grouped:
+                return _project_capped_simplex(v / scale)
+            return np.clip(v / scale, 0.0, 1.0)
+        lam = self.term_weights(v)
+        xi = self.term_values(v, lam)
+        if self.grouped:
+            xi = xi[:, None]
+        return 2.0 * xi * lam / (1.0 + 2.0 * a)
 
     def term_values(self, v, lam=None):
         """``xi_gamma`` of each term: shape ``(n, n_out)`` (separate) or ``(n,)`` (grouped)."""

@@ -33,8 +33,8 @@ _COMMON_PARAMETERS = """
     tol : float, default=1e-4
         Tolerance of the solver's stopping rule (see ``solver``).
     max_iter : int, default=1000
-        Maximum number of iterations (epochs for ``"sgd"``; summed over the continuation
-        stages for non-smooth losses).
+        Maximum number of iterations (epochs for ``"sgd"``; for non-smooth losses with
+        ``"lbfgs"``/``"fgd"``, of each smoothing stage).
     class_weight : dict, "balanced" or None, default=None
         Weights ``cw[y]`` of the classes in the objective; ``"balanced"`` uses
         ``n_samples / (n_classes * count(y))``.

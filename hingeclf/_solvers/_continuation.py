@@ -37,8 +37,9 @@ INNER_TOL_FACTOR = 1e-2
 def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, **kwargs):
     """Minimise an objective with a non-smooth loss by smoothing continuation with ``inner``.
 
-    ``n_iter`` is the sum of the inner solver's iterations over all stages; ``max_iter`` bounds
-    that sum.
+    ``max_iter`` bounds the inner solver's iterations in each stage (each stage is a solve of its
+    own); ``n_iter`` is their sum over all stages. The run stops unconverged when a stage ends
+    without meeting its criterion or the smoothing reaches its floor.
     """
     loss = objective.loss
     coef = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape)
@@ -53,8 +54,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         smooth = objective.with_loss(loss.smoothed(gamma))
         # early stages only locate the optimum's face: no need to solve them to ``tol``
         inner_tol = max(tol, INNER_TOL_FACTOR * gamma)
-        res = inner(smooth, coef, tol=inner_tol, max_iter=max(max_iter - n_iter, 0),
-                    verbose=verbose, **kwargs)
+        res = inner(smooth, coef, tol=inner_tol, max_iter=max_iter, verbose=verbose, **kwargs)
         n_iter += res.n_iter
         coef = res.coef
         value = objective.value(coef)
@@ -75,8 +75,8 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         if res.converged and smoothing_gap <= tol * max(abs(value), np.finfo(float).tiny):
             if inner_tol > tol:
                 # the bound also needs the smoothed problem solved to ``tol``: finish this stage
-                res = inner(smooth, coef, tol=tol, max_iter=max(max_iter - n_iter, 0),
-                            verbose=verbose, **kwargs)
+                res = inner(smooth, coef, tol=tol, max_iter=max_iter, verbose=verbose,
+                            **kwargs)
                 n_iter += res.n_iter
                 coef = res.coef
                 value = objective.value(coef)
@@ -86,8 +86,8 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
                 converged = True
                 message = f"smoothing gap below tol at gamma={gamma:g}"
                 break
-        if n_iter >= max_iter:
-            message = f"max_iter={max_iter} reached during continuation (gamma={gamma:g})"
+        if not res.converged:
+            message = f"max_iter={max_iter} reached in the stage at gamma={gamma:g}"
             break
         if gamma <= GAMMA_MIN:
             message = "smoothing parameter reached its floor before the criterion"
@@ -119,57 +119,138 @@ def finish_on_face(objective, result):
                         message=result.message + "; active set identified, optimality verified")
 
 
+MAX_FACE_UPDATES = 10
+JOIN_MIN = 10
+
+
 def polish_on_face(objective, coef, lam_hint):
-    """Solve the problem exactly on the face that ``lam_hint`` points to, and verify it.
+    """Solve the problem exactly on the face of its optimum, found from a hint, and verify it.
 
-    ``lam_hint`` holds weights of the violation entries in ``[0, 1]`` (from a smoothed or an
-    approximate solution); it says which entries are *tied*: for the hinge (power 1), entries
-    with ``0 < lambda < 1`` of single-piece terms, or the pieces with ``lambda > 0`` of a
-    Crammer-Singer term that has several (counting the zero piece when ``sum(lambda) < 1``);
-    for the squared losses (power 2), every entry with ``lambda > 0``.
+    Each term of the loss is the largest of its pieces: the *zero piece* and its violations
+    ``v`` (one for single-piece terms, ``K - 1`` for Crammer-Singer). A *face* says which pieces
+    of each term are chosen (attain the term's maximum) at the optimum; ``lam_hint`` (weights of
+    the violation entries, e.g. the smoothed solution's) gives the first guess: violations with
+    ``lambda > 0`` are chosen, and for the hinge the zero piece is chosen too when the weights
+    of the term sum to less than 1. For the squared losses only violations count (a term with
+    none chosen is zero).
 
-    With the ties fixed, the dual restricted to the face is an equality-constrained quadratic
-    (MATH.md section 3: ``W = -(c A^T mu)^T X``, intercept constraint ``sum_i c_i (A^T mu)_i =
-    0``), so its KKT conditions are one symmetric linear system of the size of the number of
-    tied entries; its multipliers are the intercepts. In the scaled unknowns ``u = c mu``:
+    With the face fixed, the dual restricted to it is an equality-constrained quadratic (MATH.md
+    section 3: ``W = -(c A^T mu)^T X``, intercept constraint ``sum_i c_i (A^T mu)_i = 0``), so
+    its KKT conditions are one symmetric linear system (see :func:`_solve_face`). The candidate
+    is optimal when every weight is within its bounds and no piece outside the face exceeds the
+    face's level (the primal KKT conditions), and the duality gap ``P - D`` is at rounding level.
+    Otherwise the face is corrected as in a primal-dual active-set method: pieces with negative
+    weight leave, the pieces furthest above the level join (at most as many as leave, or
+    ``JOIN_MIN``), and the system is solved again (at most ``MAX_FACE_UPDATES`` times). Returns ``(coef, value, gap)``, or None.
+    """
+    loss = objective.loss
+    lam = np.asarray(lam_hint, dtype=np.float64)
+    active = objective.weights > 0
+    chosen = (lam > 0) & active[:, None]
+    if loss.power == 2:
+        zero = None
+    elif loss.grouped:
+        zero = lam.sum(axis=1) < 1.0 - 1e-12
+    else:
+        zero = lam < 1.0
+    for _ in range(MAX_FACE_UPDATES + 1):
+        cand = _solve_face(objective, chosen, zero)
+        if cand is None:
+            return None
+        new, raw_new, mu, mu_zero = cand
+        v = loss.violations(objective.y, raw_new).astype(np.float64)
+        eps = 1e-9 if objective.dtype == np.float64 else 1e-4
+        slack = 1e-9
+        # level of each term: the value of its chosen pieces (they are equal on the face)
+        if loss.power == 2:
+            level = mu.sum(axis=1, keepdims=True) / 2.0 if loss.grouped else mu / 2.0
+        elif loss.grouped:
+            level = np.where(zero, 0.0, np.where(chosen, v, -np.inf).max(axis=1))[:, None]
+        else:
+            level = np.where(zero, 0.0, v)
+        leave = chosen & (mu < -slack)
+        join = ~chosen & (v > level + eps * np.maximum(1.0, np.abs(level)))
+        join &= active[:, None]
+        zero_leave = zero_join = None
+        if zero is not None:
+            zero_leave = zero & (mu_zero < -slack)
+            zero_join = ~zero & (level.reshape(zero.shape) < -eps) & (
+                active if loss.grouped else active[:, None])
+            zero_moves = bool(np.any(zero_leave) or np.any(zero_join))
+        else:
+            zero_moves = False
+        if not (np.any(leave) or np.any(join) or zero_moves):
+            value = objective.value(new, raw_new)
+            gap = value - _dual_value(objective, mu, new)
+            if not gap <= 1e-6 * max(abs(value), 1.0):
+                return None
+            return new, value, max(gap, 0.0)
+        # join only the worst violators: a candidate from a wrong face lifts many pieces a
+        # little above the level, and adding them all at once makes the face balloon
+        excess = np.where(join, v - level, -np.inf)
+        n_join = int(join.sum())
+        limit = max(JOIN_MIN, int(leave.sum()) + int(np.sum(zero_leave)) if zero is not None
+                    else JOIN_MIN, JOIN_MIN)
+        if n_join > limit:
+            cutoff = np.partition(excess.ravel(), -limit)[-limit]
+            join &= excess >= cutoff
+        chosen = (chosen & ~leave) | join
+        if zero is not None:
+            zero = (zero & ~zero_leave) | zero_join
+            # a term must keep at least one chosen piece
+            if loss.grouped:
+                zero |= ~chosen.any(axis=1)
+            else:
+                zero |= ~chosen
+    return None
 
-    - power 1: tied entries sit exactly at the kink, ``v = 0`` (a Crammer-Singer term without its
-      zero piece: its tied violations are equal, with weights summing to 1);
-    - power 2: active entries satisfy ``v = xi = sum_{term} u / (2 c)``, the extra block being
-      the ``D = 1 / (2 c)`` of the squared-hinge dual.
 
-    The candidate is accepted only if it is optimal: weights within their bounds and consistent
-    with the violations they sit on (complementarity, the primal KKT conditions) and a duality
-    gap ``P - D`` at rounding level. Returns ``(coef, value, gap)`` or None.
+def _dual_value(objective, mu, coef):
+    """``D(mu) = sum c mu - 1/2 ||W||^2 (- sum c (sum mu)^2 / 4 for the squared losses)``."""
+    loss = objective.loss
+    c = objective.weights.astype(np.float64)
+    w = coef[:, : objective.n_features].astype(np.float64)
+    dual = float(np.sum(c * mu.sum(axis=1))) - objective.penalty.value(w)
+    if loss.power == 2:
+        per_term = mu.sum(axis=1) ** 2 if loss.grouped else (mu * mu).sum(axis=1)
+        dual -= float(np.sum(c * per_term)) / 4.0
+    return dual
+
+
+def _solve_face(objective, chosen, zero):
+    """The KKT system of the dual on a face; returns ``(coef, raw, mu, mu_zero)`` or None.
+
+    Unknowns, scaled as ``u = c mu``: the weights of the *free* violation entries (chosen in a
+    term that has several chosen pieces, or any chosen entry for the squared losses), the
+    intercepts, and one multiplier per Crammer-Singer term whose zero piece is not chosen
+    (its weights must sum to 1). Equations: each free entry sits at its term's level
+    (``v = 0`` when the zero piece is chosen; equal to the other free pieces otherwise;
+    ``v = sum_term u / (2 c)`` for the squared losses), and the intercept constraint.
+    A chosen entry alone in its term (hinge) has weight 1; unchosen entries weight 0.
     """
     loss, X, y = objective.loss, objective.X, objective.y
     power = loss.power
     c = objective.weights.astype(np.float64)
     n_out = objective.n_out
-    lam = np.asarray(lam_hint, dtype=np.float64)
-    active = c > 0
-    group_rows = np.zeros(0, dtype=np.intp)
     if power == 2:
-        free = (lam > 0) & active[:, None]
-        fixed = np.zeros_like(lam)
-    elif not loss.grouped:
-        free = (lam > 0) & (lam < 1) & active[:, None]
-        fixed = np.where(lam >= 1, 1.0, 0.0)
+        free = chosen.copy()
+        fixed = np.zeros(chosen.shape)
+        group_rows = np.zeros(0, dtype=np.intp)
+    elif loss.grouped:
+        tied = chosen.sum(axis=1) + zero >= 2
+        free = chosen & tied[:, None]
+        fixed = (chosen & ~tied[:, None]).astype(np.float64)
+        group_rows = np.flatnonzero(tied & ~zero)
     else:
-        total = lam.sum(axis=1)
-        zero_tied = total < 1.0 - 1e-12
-        n_pos = (lam > 0).sum(axis=1)
-        tied = (n_pos + zero_tied >= 2) & active
-        free = (lam > 0) & tied[:, None]
-        fixed = np.where(tied[:, None], 0.0, (lam > 0).astype(np.float64))
-        group_rows = np.flatnonzero(tied & ~zero_tied)
-    fixed[free] = 0.0
+        free = chosen & zero
+        fixed = (chosen & ~zero).astype(np.float64)
+        group_rows = np.zeros(0, dtype=np.intp)
     rows, cols = np.nonzero(free)
     n_free = rows.size
     if n_free > MAX_FREE:
         return None
 
-    # the part of W fixed by the non-tied entries
+    # the part of W fixed by the entries of weight 1
     cg_fixed = c[:, None] * loss.apply_AT(y, fixed)
     w_fixed = -np.asarray(X.T @ cg_fixed.astype(X.dtype)).T.astype(np.float64)
 
@@ -184,7 +265,7 @@ def polish_on_face(objective, coef, lam_hint):
         xs_w = xs @ w_fixed.T
     s_mat = gram * (e @ e.T)
     if power == 2:
-        # v = xi: entries of the same term share xi (one row for Crammer-Singer)
+        # v = xi: the entries of one term share xi (one row for Crammer-Singer)
         same = (rows[:, None] == rows[None, :]) if loss.grouped else np.eye(n_free, dtype=bool)
         s_mat = s_mat + same / (2.0 * c[rows])[:, None]
     rhs_free = 1.0 + np.einsum("ij,ij->i", e, xs_w)
@@ -203,64 +284,33 @@ def polish_on_face(objective, coef, lam_hint):
         m[n_free:n_free + n_b, :n_free] = -e.T
         rhs[n_free:n_free + n_b] = cg_fixed.sum(axis=0)
     if n_g:
-        group_of_row = np.full(lam.shape[0], -1)
+        group_of_row = np.full(chosen.shape[0], -1)
         group_of_row[group_rows] = np.arange(n_g)
         g_of = group_of_row[rows]
         member = np.flatnonzero(g_of >= 0)
         m[member, n_free + n_b + g_of[member]] = 1.0
         m[n_free + n_b + g_of[member], member] = 1.0
         rhs[n_free + n_b:] = c[group_rows]
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
-            sol = scipy.linalg.solve(m, rhs, assume_a="sym", check_finite=False)
-        if not np.all(np.isfinite(sol)):
-            raise np.linalg.LinAlgError
-    except (np.linalg.LinAlgError, ValueError, scipy.linalg.LinAlgWarning):
-        # singular face (duplicated or degenerate ties): the least-norm solution, checked below
-        sol = scipy.linalg.lstsq(m, rhs, check_finite=False)[0]
-    mu_free = sol[:n_free] / c[rows]
+    # rank-revealing solve: a face proposed by smoothing often holds more tied entries than the
+    # rank of the data allows (more than n_features + 1 per problem); the least-norm solution is
+    # then the one to correct from, where a plain solve returns huge, meaningless weights
+    sol = scipy.linalg.lstsq(m, rhs, cond=1e-12, check_finite=False, lapack_driver="gelsd")[0]
+    mu = fixed.copy()
+    mu[rows, cols] = sol[:n_free] / c[rows]
     b = sol[n_free:n_free + n_b]
 
-    slack = 1e-9
-    upper = 1 + slack if power == 1 else np.inf
-    if mu_free.size and (mu_free.min() < -slack or mu_free.max() > upper):
-        return None
-    mu = fixed.copy()
-    mu[rows, cols] = np.clip(mu_free, 0.0, 1.0 if power == 1 else None)
-    if power == 1 and loss.grouped and np.any(mu.sum(axis=1) > 1 + slack):
-        return None
-
-    cg = c[:, None] * loss.apply_AT(y, mu)
+    # weights used to build W: clipped into their bounds (the checks use the unclipped ones)
+    upper = 1.0 if power == 1 else None
+    mu_clip = np.clip(mu, 0.0, upper)
+    cg = c[:, None] * loss.apply_AT(y, mu_clip)
     w = -np.asarray(X.T @ cg.astype(X.dtype)).T.astype(np.float64)
     new = np.hstack([w, b[:, None]]) if objective.fit_intercept else w
     new = new.astype(objective.dtype)
     raw_new = objective.raw(new)
-    v_new = loss.violations(y, raw_new).astype(np.float64)
-
-    # complementarity: weights consistent with the violations they sit on
-    eps = 1e-9 if objective.dtype == np.float64 else 1e-4
-    check = active[:, None]
     if power == 2:
-        xi = mu.sum(axis=1, keepdims=True) / 2.0 if loss.grouped else mu / 2.0
-        bad = check & (((mu > 0) & (np.abs(v_new - xi) > eps * np.maximum(1.0, xi)))
-                       | ((mu == 0) & (v_new > xi + eps)))
-    elif not loss.grouped:
-        bad = check & (((mu > slack) & (v_new < -eps)) | ((mu < 1 - slack) & (v_new > eps)))
+        mu_zero = None
+    elif loss.grouped:
+        mu_zero = np.where(zero, 1.0 - mu.sum(axis=1), 0.0)
     else:
-        top = np.maximum(v_new.max(axis=1), 0.0)[:, None]
-        zero_w = 1.0 - mu.sum(axis=1)
-        bad = check & (mu > slack) & (v_new < top - eps)
-        bad |= (check[:, 0] & (zero_w > slack) & (top[:, 0] > eps))[:, None]
-    if np.any(bad):
-        return None
-
-    value = objective.value(new, raw_new)
-    dual = float(np.sum(c * mu.sum(axis=1))) - objective.penalty.value(w)
-    if power == 2:
-        per_term = mu.sum(axis=1) ** 2 if loss.grouped else (mu * mu).sum(axis=1)
-        dual -= float(np.sum(c * per_term)) / 4.0
-    gap = value - dual
-    if not gap <= 1e-6 * max(abs(value), 1.0):
-        return None
-    return new, value, max(gap, 0.0)
+        mu_zero = np.where(zero, 1.0 - mu, 0.0)
+    return new, raw_new, mu, mu_zero
