@@ -95,6 +95,17 @@ class HingeFamilyLoss:
         """Squared norm of a row of ``A`` (1 for binary and one-vs-rest, 2 otherwise)."""
         return 1.0 if self.structure in ("binary", "ovr") else 2.0
 
+    def term_coupling(self, n_out):
+        """Gershgorin bound of the coupling between the terms of one sample through ``A``.
+
+        Weston-Watkins terms share ``f_y``: their normalised directions have inner products 1/2,
+        so the bound is ``1 + (K - 2) / 2``; the other structures have one term per sample or
+        orthogonal terms (1).
+        """
+        if self.structure == "weston_watkins":
+            return max(1.0, n_out / 2.0)
+        return 1.0
+
     @property
     def grouped(self):
         """True when a sample's violations are pieces of one term (Crammer-Singer)."""
@@ -327,8 +338,9 @@ class HingeFamilyLoss:
         lam_dv = np.einsum("ij,ij->i", lam, dv)
         if g > 0:
             support = lam > 0
-            capped = lam.sum(axis=1) >= 1.0 - 1e-12
-            k = np.maximum(support.sum(axis=1), 1)
+            # on the capped face the weights sum to 1 up to rounding in the data's dtype
+            capped = lam.sum(axis=1) >= 1.0 - 8 * v.shape[1] * np.finfo(v.dtype).eps
+            k = np.maximum(support.sum(axis=1), 1).astype(v.dtype)
             mean_s = np.where(support, dv, 0.0).sum(axis=1) / k
             jdv = np.where(support, dv - np.where(capped, mean_s, 0.0)[:, None], 0.0) / g
         else:

@@ -150,7 +150,7 @@ def polish_on_face(objective, coef, lam_hint):
     if loss.power == 2:
         zero = None
     elif loss.grouped:
-        zero = lam.sum(axis=1) < 1.0 - 1e-12
+        zero = lam.sum(axis=1) < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps
     else:
         zero = lam < 1.0
     for _ in range(MAX_FACE_UPDATES + 1):
