@@ -10,7 +10,7 @@ from sklearn.utils import check_random_state
 
 from ._result import SolverResult
 
-BATCH_SIZE = 16
+BATCH_SIZE = 1
 N_ITER_NO_CHANGE = 5
 
 
@@ -47,18 +47,6 @@ def _initial_state(objective, coef0):
     dloss = 1.0 if objective.loss.power == 1 else 2.0 * (1.0 + typw)
     eta0 = typw / max(1.0, dloss)
     t0 = 1.0 / (alpha * eta0)
-    # For a smooth loss a step must stay below 2 / L of every stochastic gradient, where one
-    # sample's term n c_i loss_i(x_i . w) has curvature at most n c_i L_loss ||x_i||^2.
-    l_loss = objective.loss.lipschitz(objective.n_out)
-    if l_loss is not None:
-        X = objective.X
-        if sp.issparse(X):
-            row_norm2 = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
-        else:
-            row_norm2 = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        row_norm2 = row_norm2 + float(objective.fit_intercept)
-        curvature = objective.n_samples * objective.weights.astype(np.float64) * row_norm2
-        t0 = max(t0, 1.0 + l_loss * float(curvature.max(initial=0.0)))
     zeros = objective.zeros()
     p0 = objective.value(zeros)
     coef = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape).copy()
@@ -66,20 +54,39 @@ def _initial_state(objective, coef0):
                     radius=float(np.sqrt(2.0 * p0)))
 
 
-def _epoch(objective, state, rng, average):
-    """One pass over the data in a random order, mini-batches of ``BATCH_SIZE`` samples.
+def _row_norms2(objective):
+    """``||[x_i, 1]||^2`` (the 1 only with an intercept), float64, without copying X."""
+    X = objective.X
+    if sp.issparse(X):
+        norms = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    else:
+        norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    return norms + float(objective.fit_intercept)
 
-    Update per batch ``B`` (vector form of the per-sample rule)::
 
-        g     = [W, 0] + (n / |B|) sum_{i in B} c_i [dl_i/draw x_i, dl_i/draw]
-        coef -= g / (t + t0);   W <- W * min(1, radius / ||W||)
-        average += (coef - average) / n_averaged        (from the second epoch on)
+def _epoch(objective, state, rng, average, row_norms2):
+    """One pass over the data in a random order, in batches of ``BATCH_SIZE`` samples.
+
+    Update per batch ``B`` at step size ``eta = 1 / (t + t0)`` (vector form of the per-sample
+    implicit rule)::
+
+        a_i   = eta (n / |B|) c_i ||[x_i, 1]||^2 ||A_row||^2 k   (curvature of the step, k the
+                                                                   coupling bound of the batch)
+        mu_i  = loss.prox_weights(v_i, a_i)                      (weights at the implicit point)
+        g_i   = (n / |B|) c_i A^T mu_i
+        W    <- (W - eta sum_i g_i x_i^T) / (1 + eta);   b <- b - eta sum_i g_i
+        W    <- W * min(1, radius / ||W||);   average += (coef - average) / n_averaged
+
+    Both the loss step and the penalty step are proximal, so a sample's step cannot overshoot
+    its own kink however large its weight (explicit steps diverge once ``eta`` exceeds
+    ``2 / (n c_i L ||x_i||^2)``).
     """
     X, y, c, loss = objective.X, objective.y, objective.weights, objective.loss
     n, d = objective.n_samples, objective.n_features
     fit_b = objective.fit_intercept
     coef = state.coef
     w = coef[:, :d]
+    term_coupling = loss.term_coupling(objective.n_out)
     order = rng.permutation(n)
     for start in range(0, n, BATCH_SIZE):
         idx = np.sort(order[start:start + BATCH_SIZE])
@@ -87,11 +94,25 @@ def _epoch(objective, state, rng, average):
         raw = np.asarray(xb @ w.T)
         if fit_b:
             raw = raw + coef[:, d]
-        g_raw = loss.gradient(y[idx], raw) * (c[idx] * (n / len(idx)))[:, None]
         eta = 1.0 / (state.t + state.t0)
+        scale = (c[idx] * (n / len(idx))).astype(np.float64)
+        # The batch's proximal steps are summed (a Jacobi step), which overshoots when its
+        # samples are coupled: damp by a bound of the largest eigenvalue of their normalised
+        # Gram matrix (Gershgorin; 1 for orthogonal samples, |B| for identical ones).
+        coupling = term_coupling
+        if len(idx) > 1:
+            norms = np.sqrt(row_norms2[idx])
+            gram = np.asarray((xb @ xb.T).toarray() if sp.issparse(xb) else xb @ xb.T,
+                              dtype=np.float64) + float(fit_b)
+            gram = np.abs(gram / np.outer(norms, norms).clip(np.finfo(np.float64).tiny))
+            coupling *= float(gram.sum(axis=1).max())
+        a = (eta * loss.direction_norm2 * coupling) * scale * row_norms2[idx]
+        v = loss.violations(y[idx], raw)
+        mu = loss.prox_weights(v, a[:, None].astype(raw.dtype))
+        g_raw = loss.apply_AT(y[idx], mu) * scale[:, None].astype(raw.dtype)
         grad_w = np.asarray(xb.T @ g_raw).T
-        w *= 1.0 - eta
         w -= eta * grad_w
+        w /= 1.0 + eta
         if fit_b:
             coef[:, d] -= eta * g_raw.sum(axis=0)
         norm = float(np.sqrt(np.sum(w.astype(np.float64) ** 2)))
@@ -108,10 +129,11 @@ def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, 
               n_epochs=None, **_):
     """Averaged mini-batch stochastic subgradient descent on the primal objective.
 
-    Each epoch visits the samples in a fresh random order (``random_state``) in mini-batches of
-    16; the step at update ``t`` is ``1 / (t + t0)`` in the scale of ``P`` (Pegasos' ``1 / (lambda
-    t)`` with ``lambda = 1 / sum(c)``), and the iterate is projected onto the ball that holds the
-    optimum. The returned model is the average of the iterates from the second epoch on.
+    Each epoch visits the samples one at a time (``BATCH_SIZE = 1``: with one sample a step's
+    proximal weight is exact) in a fresh random order (``random_state``); the step at update ``t`` is ``1 / (t + t0)`` in the scale of ``P`` (Pegasos' ``1 / (lambda
+    t)`` with ``lambda = 1 / sum(c)``), taken implicitly (proximal steps, see ``_epoch``), and the
+    iterate is projected onto the ball that holds the optimum. The returned model is the average
+    of the iterates from the second epoch on.
 
     Stopping rule (``fit``): after each epoch the objective is evaluated at the averaged
     coefficients; the run stops when ``N_ITER_NO_CHANGE`` (5) epochs in a row did not improve the
@@ -121,10 +143,11 @@ def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, 
     rng = check_random_state(random_state)
     if state is None:
         state = _initial_state(objective, coef0)
+    row_norms2 = _row_norms2(objective)
     history = []
     if n_epochs is not None:
         for _ in range(n_epochs):
-            _epoch(objective, state, rng, average=state.epochs >= 1)
+            _epoch(objective, state, rng, state.epochs >= 1, row_norms2)
         coef = state.model().copy()
         value = objective.value(coef)
         return SolverResult(coef=coef, n_iter=n_epochs, converged=True, objective=value,
@@ -136,7 +159,7 @@ def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, 
     n_iter = 0
     value = np.inf
     while n_iter < max_iter:
-        _epoch(objective, state, rng, average=state.epochs >= 1)
+        _epoch(objective, state, rng, state.epochs >= 1, row_norms2)
         n_iter += 1
         value = objective.value(state.model())
         history.append(value)
