@@ -62,8 +62,16 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def _resolve_solver(self, loss, X):
-        """``solver="auto"``: L-BFGS for every loss and data type (see the estimator docstring)."""
-        return "lbfgs" if self.solver == "auto" else self.solver
+        """``solver="auto"``: ``lbfgs`` for smooth losses, ``newton`` for the others.
+
+        Measured on digits (1797 x 64, 10 classes, default tol) and breast_cancer: for the
+        smooth losses L-BFGS was the fastest full-batch solver; for the hinge losses only
+        Newton's continuation converged within the default ``max_iter`` on digits (L-BFGS and
+        accelerated gradient stalled in the ill-conditioned small-smoothing stages).
+        """
+        if self.solver != "auto":
+            return self.solver
+        return "lbfgs" if loss.is_smooth else "newton"
 
     # ------------------------------------------------------------------ validation
     def _validate_X_y(self, X, y, reset):

@@ -187,6 +187,14 @@ class HingeFamilyLoss:
         v[rows, y] = _MASKED
         return v
 
+    def valid_entries(self, y, n_out):
+        """Boolean mask of the real violation entries: all but ``(i, y_i)`` for Weston-Watkins
+        and Crammer-Singer, whose masked entries hold -1 and are never pieces of the loss."""
+        mask = np.ones((y.shape[0], n_out), dtype=bool)
+        if self.structure in ("weston_watkins", "crammer_singer"):
+            mask[np.arange(y.shape[0]), y] = False
+        return mask
+
     def apply_A(self, y, d_raw):
         """``A d_raw``: the change of the violations for a change ``d_raw`` of the decision values."""
         if self.structure == "binary":
@@ -313,14 +321,22 @@ class HingeFamilyLoss:
     def hessp(self, y, raw, d_raw):
         """(Generalised) second derivative in ``raw`` applied to ``d_raw``, per sample.
 
-        Raises ``ValueError`` for losses that have none (the exact hinge losses and the
-        squared Crammer-Singer loss are not twice differentiable anywhere near a kink; the
-        latter has the generalised Hessian ``2 lambda lambda^T`` used here).
+        Raises ``ValueError`` for losses that have none (the exact hinge losses; the squared
+        Crammer-Singer loss has the generalised Hessian ``2 lambda lambda^T`` used here).
+        """
+        return self.hessian_operator(y, raw)(d_raw)
+
+    def hessian_operator(self, y, raw):
+        """The map ``d_raw -> H d_raw`` at ``raw``, with the curvature computed once.
+
+        In the violations, per term: power 1 with smoothing, ``J dv`` with ``J`` the Jacobian of
+        the weights (``1/gamma`` inside the quadratic zone; for Crammer-Singer the Jacobian of
+        the capped-simplex projection, ``(dv_S - mean_S dv) / gamma`` on the support ``S`` of a
+        capped term); power 2, ``2 (lambda (lambda . dv) + xi J dv)``.
         """
         if not self.has_hessp:
             raise ValueError(f"the {self.name} loss has no Hessian-vector product")
         v = self.violations(y, raw)
-        dv = self.apply_A(y, d_raw)
         g = self.gamma
         lam = self.term_weights(v)
         if not self.grouped:
@@ -329,28 +345,37 @@ class HingeFamilyLoss:
             else:
                 inside = np.zeros_like(v)
             if self.power == 1:
-                hv = inside * dv
+                curvature = inside
             else:
-                xi = self.term_values(v, lam)
-                hv = 2.0 * (lam * lam + xi * inside) * dv
-            return self.apply_AT(y, hv)
-        # Crammer-Singer: d lambda = J dv, with J the Jacobian of the capped-simplex projection
-        lam_dv = np.einsum("ij,ij->i", lam, dv)
+                curvature = 2.0 * (lam * lam + self.term_values(v, lam) * inside)
+
+            def apply(d_raw):
+                return self.apply_AT(y, curvature * self.apply_A(y, d_raw))
+            return apply
+
+        # Crammer-Singer
         if g > 0:
             support = lam > 0
             # on the capped face the weights sum to 1 up to rounding in the data's dtype
             capped = lam.sum(axis=1) >= 1.0 - 8 * v.shape[1] * np.finfo(v.dtype).eps
             k = np.maximum(support.sum(axis=1), 1).astype(v.dtype)
-            mean_s = np.where(support, dv, 0.0).sum(axis=1) / k
-            jdv = np.where(support, dv - np.where(capped, mean_s, 0.0)[:, None], 0.0) / g
-        else:
-            jdv = np.zeros_like(dv)
-        if self.power == 1:
-            hv = jdv
-        else:
-            xi = self.term_values(v, lam)
-            hv = 2.0 * (lam * lam_dv[:, None] + xi[:, None] * jdv)
-        return self.apply_AT(y, hv)
+            centre = np.where(capped, 1.0, 0.0).astype(v.dtype) / k
+        xi = self.term_values(v, lam)[:, None] if self.power == 2 else None
+
+        def apply(d_raw):
+            dv = self.apply_A(y, d_raw)
+            if g > 0:
+                mean_s = np.where(support, dv, 0.0).sum(axis=1) * centre
+                jdv = np.where(support, dv - mean_s[:, None], 0.0) / g
+            else:
+                jdv = np.zeros_like(dv)
+            if self.power == 1:
+                hv = jdv
+            else:
+                lam_dv = np.einsum("ij,ij->i", lam, dv)
+                hv = 2.0 * (lam * lam_dv[:, None] + xi * jdv)
+            return self.apply_AT(y, hv)
+        return apply
 
 
 def _project_capped_simplex(u):

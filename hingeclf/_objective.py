@@ -134,15 +134,26 @@ class LinearObjective:
 
     def hessp(self, coef, direction, raw=None):
         """Generalised Hessian of the objective at ``coef`` applied to ``direction``."""
+        return self.hessian_operator(coef, raw)(direction)
+
+    def hessian_operator(self, coef, raw=None):
+        """The map ``direction -> H direction`` at ``coef``; the loss curvature is computed once.
+
+        ``H v = penalty''(v) + [X, 1]^T diag(c) l''(raw) [X, 1] v``: two passes over ``X`` per
+        product, no matrix formed.
+        """
         full, _, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        d_raw = self.raw_direction(direction)
-        h_raw = self.loss.hessp(self.y, raw, d_raw)
-        out = self._pull_back(self._weighted(h_raw))
-        _, d_w, _ = self._split(direction)
-        out[:, : self.n_features] += self.penalty.hessp(d_w)
-        return out
+        loss_h = self.loss.hessian_operator(self.y, raw)
+
+        def apply(direction):
+            d_raw = self.raw_direction(direction)
+            out = self._pull_back(self._weighted(loss_h(d_raw)))
+            _, d_w, _ = self._split(direction)
+            out[:, : self.n_features] += self.penalty.hessp(d_w)
+            return out
+        return apply
 
     def raw_direction(self, direction):
         """The change of the decision values along ``direction`` (linear in it)."""

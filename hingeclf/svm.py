@@ -10,24 +10,30 @@ from ._losses import MULTICLASS_STRUCTURES, binary_loss, multiclass_loss
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
 
 _COMMON_PARAMETERS = """
-    solver : {"auto", "fgd", "lbfgs", "sgd"}, default="auto"
+    solver : {"auto", "fgd", "lbfgs", "newton", "sgd"}, default="auto"
         Optimisation algorithm:
 
         - ``"lbfgs"``: L-BFGS-B on the fused loss and gradient. Stops when
           ``||grad P||_inf <= tol * ||grad P(0)||_inf``.
+        - ``"newton"``: truncated Newton-CG with the generalised Hessian (matrix products
+          only); same stopping rule.
         - ``"fgd"``: accelerated gradient descent with backtracking and adaptive restart;
           same stopping rule.
-        - ``"sgd"``: averaged mini-batch stochastic subgradient descent (Pegasos steps);
-          stops when 5 epochs in a row improve the objective by less than ``tol`` relative;
-          enables ``partial_fit``.
-        - ``"auto"``: ``"lbfgs"``, for every loss and data layout.
+        - ``"sgd"``: averaged stochastic subgradient descent with implicit (proximal)
+          per-sample steps of Pegasos size; stops when 5 epochs in a row improve the objective
+          by less than ``tol`` relative; enables ``partial_fit``. An approximate solver.
+        - ``"auto"``: ``"lbfgs"`` for the smooth losses (squared hinge, except squared
+          Crammer-Singer), ``"newton"`` for the others (measured; see the notes in
+          ``hingeclf._base``).
 
-        Non-smooth losses (the hinge, squared Crammer-Singer) reach ``"lbfgs"`` and ``"fgd"``
-        through smoothing continuation: the loss is replaced by a smoothed one whose smoothing
-        decreases tenfold per stage until the true objective is certified optimal: for the hinge
-        losses by identifying the optimal face and verifying the optimality conditions (duality
-        gap at rounding level), otherwise when the smoothing gap
-        ``P(theta) - P_gamma(theta) <= tol * P(theta)``.
+        Non-smooth losses (the hinge losses, squared Crammer-Singer) reach ``"lbfgs"``,
+        ``"newton"`` and ``"fgd"`` through smoothing continuation: the loss is replaced by a
+        smoothed one whose smoothing decreases tenfold per stage. Each stage tries to identify
+        the face of the optimum and solve the exact problem on it; success is verified by the
+        optimality conditions and a duality gap at rounding level (``duality_gap_``). Failing
+        that, the run stops when the smoothing gap ``P(theta) - P_gamma(theta) <= tol *
+        P(theta)`` (a bound that relies on the stage being solved accurately). Full-batch fits
+        of the exact squared losses get the same exact finish when their active set is small.
     fit_intercept : bool, default=True
         Fit an intercept, which is NOT penalised (unlike ``LinearSVC``).
     tol : float, default=1e-4

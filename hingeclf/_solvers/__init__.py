@@ -19,6 +19,7 @@ from ._continuation import finish_on_face, solve_by_continuation
 from ._result import SolverResult
 from .fgd import solve_fgd
 from .lbfgs import solve_lbfgs
+from .newton import solve_newton
 from .sgd import solve_sgd
 
 __all__ = ["SOLVERS", "SolverSpec", "SolverResult", "minimize", "check_solver_supports",
@@ -47,6 +48,9 @@ SOLVERS = {
                       summary="accelerated gradient with backtracking and restart"),
     "lbfgs": SolverSpec("lbfgs", solve_lbfgs, smooth_only=True,
                         summary="scipy L-BFGS-B on the fused loss and gradient"),
+    "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
+                         smooth_only=True,
+                         summary="truncated Newton-CG with the generalised Hessian"),
     "sgd": SolverSpec("sgd", solve_sgd, stochastic=True,
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
 }
@@ -69,6 +73,9 @@ def check_solver_supports(solver, loss):
     """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss``."""
     spec = SOLVERS[solver]
     caps = loss_capabilities(loss)
+    if spec.smooth_only and not loss.is_smooth and "smoothable" in caps:
+        # such a solver only ever sees the smoothed losses of the continuation
+        caps = loss_capabilities(loss.smoothed(1.0)) | {"smoothable"}
     missing = set(spec.requires) - caps
     if spec.smooth_only and not ({"smooth", "smoothable"} & caps):
         missing.add("smooth")

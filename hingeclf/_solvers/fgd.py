@@ -39,6 +39,9 @@ def solve_fgd(objective, coef0, *, tol, max_iter, verbose=0, **_):
     # start from an optimistic step: the Frobenius bound is loose by about n_samples
     step_l = 1.0 if lip is None else max(1.0, lip / max(objective.n_samples, 1))
 
+    # objective values carry the rounding of the data's dtype: the sufficient-decrease test
+    # must not ask for more (float32 sums of n terms are good to about n_eps * sqrt(n))
+    rounding = max(1e-12, 10 * np.finfo(objective.dtype).eps)
     y, raw_y = x, raw_x
     f_y, g_y = objective.value_gradient(y, raw_y)
     t = 1.0
@@ -60,7 +63,7 @@ def solve_fgd(objective, coef0, *, tol, max_iter, verbose=0, **_):
             raw_new = raw_y - d_raw / step_l
             f_new = objective.value(x_new, raw_new)
             # upper bound with d = x_new - y = -g / L:  f_y - ||g||^2 / L + ||g||^2 / (2 L)
-            if f_new <= f_y - 0.5 * g2 / step_l + 1e-12 * abs(f_y) or step_l > 1e300:
+            if f_new <= f_y - 0.5 * g2 / step_l + rounding * abs(f_y) or step_l > 1e300:
                 break
             step_l *= 2.0
         # adaptive restart, gradient scheme: drop the momentum when the step just taken goes
