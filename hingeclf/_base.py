@@ -227,7 +227,7 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
         costs = (self.C * sw * cw[y_index]).astype(X.dtype)
         problem = self._problem(X, y_index, costs)
-        coef0 = problem.zeros() if first else self._sgd_state.coef
+        coef0 = problem.zeros()  # ignored when continuing from a state
         result = minimize(problem, "sgd", coef0, tol=self.tol, max_iter=1,
                           random_state=self.random_state, state=None if first else
                           self._sgd_state, n_epochs=1)

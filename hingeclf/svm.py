@@ -101,14 +101,16 @@ class _BinaryLossSVM(BaseHingeClassifier):
         return multiclass_loss("ovr", self._loss_name)
 
 
-class HingeSVM(_BinaryLossSVM):
-    r"""Linear SVM with the hinge loss and an unpenalised intercept.
+def _binary_docstring(name, title, power, other, other_loss):
+    square = "^2" if power == 2 else ""
+    return rf"""Linear SVM with the {title} loss and an unpenalised intercept.
 
     Minimises
 
     .. math::
 
-        P(w, b) = \frac{1}{2}\|w\|^2 + C \sum_i s_i\, cw_{y_i} \max(0, 1 - y_i (x_i^\top w + b))
+        P(w, b) = \frac{{1}}{{2}}\|w\|^2 + C \sum_i s_i\, cw_{{y_i}}
+        \max(0, 1 - y_i (x_i^\top w + b)){square}
 
     with ``C`` on the scale of :class:`sklearn.svm.LinearSVC`. More than two classes are handled
     by one-vs-rest: one such problem per class, solved jointly.
@@ -117,10 +119,10 @@ class HingeSVM(_BinaryLossSVM):
     ----------
     C : float, default=1.0
         Inverse regularisation strength (weight of the loss against the penalty).
-    """ + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
+    """ + _COMMON_PARAMETERS + _ATTRIBUTES + f"""
     See Also
     --------
-    SquaredHingeSVM : The same model with the squared hinge loss.
+    {other} : The same model with the {other_loss} loss.
     MulticlassHingeSVM : Crammer-Singer and Weston-Watkins multiclass formulations.
 
     Examples
@@ -128,50 +130,21 @@ class HingeSVM(_BinaryLossSVM):
     >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
-    >>> from hingeclf import HingeSVM
+    >>> from hingeclf import {name}
     >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = make_pipeline(StandardScaler(), HingeSVM(C=0.1)).fit(X, y)
+    >>> clf = make_pipeline(StandardScaler(), {name}(C=0.1)).fit(X, y)
     >>> bool(clf.score(X, y) > 0.95)
     True
     """
 
+
+class HingeSVM(_BinaryLossSVM):
+    __doc__ = _binary_docstring("HingeSVM", "hinge", 1, "SquaredHingeSVM", "squared hinge")
     _loss_name = "hinge"
 
 
 class SquaredHingeSVM(_BinaryLossSVM):
-    r"""Linear SVM with the squared hinge loss and an unpenalised intercept.
-
-    Minimises
-
-    .. math::
-
-        P(w, b) = \frac{1}{2}\|w\|^2 + C \sum_i s_i\, cw_{y_i} \max(0, 1 - y_i (x_i^\top w + b))^2
-
-    with ``C`` on the scale of :class:`sklearn.svm.LinearSVC`. More than two classes are handled
-    by one-vs-rest: one such problem per class, solved jointly.
-
-    Parameters
-    ----------
-    C : float, default=1.0
-        Inverse regularisation strength (weight of the loss against the penalty).
-    """ + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
-    See Also
-    --------
-    HingeSVM : The same model with the hinge loss.
-    MulticlassHingeSVM : Crammer-Singer and Weston-Watkins multiclass formulations.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_breast_cancer
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> from hingeclf import SquaredHingeSVM
-    >>> X, y = load_breast_cancer(return_X_y=True)
-    >>> clf = make_pipeline(StandardScaler(), SquaredHingeSVM(C=0.1)).fit(X, y)
-    >>> bool(clf.score(X, y) > 0.95)
-    True
-    """
-
+    __doc__ = _binary_docstring("SquaredHingeSVM", "squared hinge", 2, "HingeSVM", "hinge")
     _loss_name = "squared_hinge"
 
 

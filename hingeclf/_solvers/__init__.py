@@ -3,7 +3,8 @@
 A solver is a function ``solve(objective, coef0, *, tol, max_iter, verbose, random_state, ...)``
 returning a :class:`SolverResult`. It knows nothing of estimators. Its :class:`SolverSpec` says
 what it needs from a loss; :func:`minimize` checks that, and routes non-smooth losses through
-smoothing continuation for the solvers that need smoothness. Full-batch solvers on the exact
+smoothing continuation for the solvers that need smoothness. Full-batch solvers with an
+intercept run in the centred parametrisation (``CenteredObjective``). Full-batch solvers on the exact
 losses end with a face solve that makes the solution exact and certified where the face is small
 (``hingeclf._solvers._continuation``).
 """
@@ -15,6 +16,7 @@ from typing import Callable
 
 from threadpoolctl import threadpool_limits
 
+from .._objective import CenteredObjective
 from ._continuation import finish_on_face, solve_by_continuation
 from ._result import SolverResult
 from .fgd import solve_fgd
@@ -109,11 +111,25 @@ def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
     check_solver_supports(solver, objective.loss)
     spec = SOLVERS[solver]
     if spec.smooth_only and not objective.loss.is_smooth:
-        return solve_by_continuation(spec.function, objective, coef0, tol=tol,
-                                     max_iter=max_iter, verbose=verbose,
-                                     random_state=random_state, **kwargs)
+        return _centred(objective, coef0, lambda obj, c0: solve_by_continuation(
+            spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
+            random_state=random_state, **kwargs))
+    if not spec.stochastic:
+        return _centred(objective, coef0, lambda obj, c0: finish_on_face(obj, spec.function(
+            obj, c0, tol=tol, max_iter=max_iter, verbose=verbose, random_state=random_state,
+            **kwargs)))
     result = spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
                            random_state=random_state, **kwargs)
     if not spec.stochastic:
         result = finish_on_face(objective, result)
+    return result
+
+
+def _centred(objective, coef0, run):
+    """Run a full-batch solve in the centred parametrisation and map the result back."""
+    if not objective.fit_intercept:
+        return run(objective, coef0)
+    centred = CenteredObjective(objective)
+    result = run(centred, centred.from_base(coef0))
+    result.coef = centred.to_base(result.coef)
     return result

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from ._result import SolverResult
 
 GAMMA_START = 1.0
-GAMMA_WARM = 1e-3
+WARM_TIE = 1e-6
 GAMMA_FACTOR = 0.1
 GAMMA_MIN = 1e-12
 MAX_FREE = 1500
@@ -51,8 +51,10 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         # a warm start may sit on the optimum already (refit of the same problem): try its face
         # directly; otherwise walk the path from the warm point (starting the path at small
         # smoothing was measured slower than the full path when C changed)
-        hint = loss.smoothed(GAMMA_WARM).term_weights(
-            loss.violations(objective.y, objective.raw(coef)))
+        # at an optimum, tied entries sit at v = 0 up to rounding: count |v| <= delta as tied
+        # (the smoothed weight of v + delta with smoothing 2 delta is in (0, 1) exactly there)
+        hint = loss.smoothed(2 * WARM_TIE).term_weights(
+            loss.violations(objective.y, objective.raw(coef)) + WARM_TIE)
         polished = polish_on_face(objective, coef, hint)
         if polished is not None:
             coef, value, gap = polished
@@ -160,6 +162,13 @@ def polish_on_face(objective, coef, lam_hint):
     weight leave, the pieces furthest above the level join (at most as many as leave, or
     ``JOIN_MIN``), and the system is solved again (at most ``MAX_FACE_UPDATES`` times). Returns ``(coef, value, gap)``, or None.
     """
+    base = getattr(objective, "base", None)
+    if base is not None:  # centred parametrisation: solve the face in the original one
+        found = polish_on_face(base, objective.to_base(coef), lam_hint)
+        if found is None:
+            return None
+        new, value, gap = found
+        return objective.from_base(new), value, gap
     loss = objective.loss
     lam = np.asarray(lam_hint, dtype=np.float64)
     active = objective.weights > 0

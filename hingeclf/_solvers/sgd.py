@@ -16,7 +16,13 @@ N_ITER_NO_CHANGE = 5
 
 @dataclass
 class SGDState:
-    """Where an SGD run stands: the last iterate, the running average and the step counter."""
+    """Where an SGD run stands: the last iterate, the running average and the step counter.
+
+    With an intercept, the iterates are held in the centred parametrisation ``[w, b']`` with
+    ``b' = b + center . w`` (``center`` the mean row of the first data seen), in which the
+    steps are well conditioned however far the data sit from the origin; :meth:`model` converts
+    back to ``[w, b]``.
+    """
 
     coef: np.ndarray
     average: np.ndarray
@@ -24,11 +30,17 @@ class SGDState:
     t: int
     t0: float
     radius: float
+    center: np.ndarray
     epochs: int = 0
 
     def model(self):
-        """The coefficients to predict with: the average once averaging has started."""
-        return self.average if self.n_averaged > 0 else self.coef
+        """The coefficients ``[w, b]`` to predict with: the average once averaging started."""
+        centred = self.average if self.n_averaged > 0 else self.coef
+        out = centred.copy()
+        d = self.center.shape[0]
+        if out.shape[1] > d:
+            out[:, d] -= centred[:, :d] @ self.center
+        return out
 
 
 def _initial_state(objective, coef0):
@@ -50,18 +62,26 @@ def _initial_state(objective, coef0):
     zeros = objective.zeros()
     p0 = objective.value(zeros)
     coef = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape).copy()
+    d = objective.n_features
+    if objective.fit_intercept:
+        center = np.asarray(objective.X.mean(axis=0), dtype=objective.dtype).ravel()
+        coef[:, d] += coef[:, :d] @ center
+    else:
+        center = np.zeros(d, dtype=objective.dtype)
     return SGDState(coef=coef, average=np.zeros_like(coef), n_averaged=0, t=0, t0=t0,
-                    radius=float(np.sqrt(2.0 * p0)))
+                    radius=float(np.sqrt(2.0 * p0)), center=center)
 
 
-def _row_norms2(objective):
-    """``||[x_i, 1]||^2`` (the 1 only with an intercept), float64, without copying X."""
+def _row_norms2(objective, center):
+    """``||[x_i - center, 1]||^2`` (the 1 only with an intercept), float64, no copy of X."""
     X = objective.X
     if sp.issparse(X):
         norms = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
     else:
         norms = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    return norms + float(objective.fit_intercept)
+    center = center.astype(np.float64)
+    norms += float(center @ center) - 2.0 * np.asarray(X @ center, dtype=np.float64).ravel()
+    return np.maximum(norms, 0.0) + float(objective.fit_intercept)
 
 
 def _epoch(objective, state, rng, average, row_norms2):
@@ -74,7 +94,7 @@ def _epoch(objective, state, rng, average, row_norms2):
                                                                    coupling bound of the batch)
         mu_i  = loss.prox_weights(v_i, a_i)                      (weights at the implicit point)
         g_i   = (n / |B|) c_i A^T mu_i
-        W    <- (W - eta sum_i g_i x_i^T) / (1 + eta);   b <- b - eta sum_i g_i
+        W    <- (W - eta sum_i g_i (x_i - center)^T) / (1 + eta);   b' <- b' - eta sum_i g_i
         W    <- W * min(1, radius / ||W||);   average += (coef - average) / n_averaged
 
     Both the loss step and the penalty step are proximal, so a sample's step cannot overshoot
@@ -86,6 +106,7 @@ def _epoch(objective, state, rng, average, row_norms2):
     fit_b = objective.fit_intercept
     coef = state.coef
     w = coef[:, :d]
+    center = state.center
     term_coupling = loss.term_coupling(objective.n_out)
     order = rng.permutation(n)
     for start in range(0, n, BATCH_SIZE):
@@ -93,7 +114,7 @@ def _epoch(objective, state, rng, average, row_norms2):
         xb = X[idx]
         raw = np.asarray(xb @ w.T)
         if fit_b:
-            raw = raw + coef[:, d]
+            raw = raw + (coef[:, d] - w @ center)
         eta = 1.0 / (state.t + state.t0)
         scale = (c[idx] * (n / len(idx))).astype(np.float64)
         # The batch's proximal steps are summed (a Jacobi step), which overshoots when its
@@ -110,11 +131,14 @@ def _epoch(objective, state, rng, average, row_norms2):
         v = loss.violations(y[idx], raw)
         mu = loss.prox_weights(v, a[:, None].astype(raw.dtype))
         g_raw = loss.apply_AT(y[idx], mu) * scale[:, None].astype(raw.dtype)
+        g_sum = g_raw.sum(axis=0)
         grad_w = np.asarray(xb.T @ g_raw).T
+        if fit_b:
+            grad_w = grad_w - g_sum[:, None] * center[None, :]
         w -= eta * grad_w
         w /= 1.0 + eta
         if fit_b:
-            coef[:, d] -= eta * g_raw.sum(axis=0)
+            coef[:, d] -= eta * g_sum
         norm = float(np.sqrt(np.sum(w.astype(np.float64) ** 2)))
         if norm > state.radius:
             w *= state.radius / norm
@@ -143,7 +167,7 @@ def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, 
     rng = check_random_state(random_state)
     if state is None:
         state = _initial_state(objective, coef0)
-    row_norms2 = _row_norms2(objective)
+    row_norms2 = _row_norms2(objective, state.center)
     history = []
     if n_epochs is not None:
         for _ in range(n_epochs):
