@@ -33,7 +33,8 @@ _COMMON_PARAMETERS = """
         optimality conditions and a duality gap at rounding level (``duality_gap_``). Failing
         that, the run stops when the smoothing gap ``P(theta) - P_gamma(theta) <= tol *
         P(theta)`` (a bound that relies on the stage being solved accurately). Full-batch fits
-        of the exact squared losses get the same exact finish when their active set is small.
+        of the exact squared losses get the same exact finish when their active set is small
+        (at most 300 entries).
     fit_intercept : bool, default=True
         Fit an intercept, which is NOT penalised (unlike ``LinearSVC``).
     tol : float, default=1e-4
