@@ -351,6 +351,13 @@ class HingeFamilyLoss:
 
             def apply(d_raw):
                 return self.apply_AT(y, curvature * self.apply_A(y, d_raw))
+
+            def diagonal():
+                # diag(A^T C A): +-1 rows for binary / ovr; e_j - e_y rows otherwise
+                if self.structure in ("binary", "ovr"):
+                    return curvature
+                return _ww_diagonal(y, curvature)
+            apply.diagonal = diagonal
             return apply
 
         # Crammer-Singer
@@ -375,7 +382,35 @@ class HingeFamilyLoss:
                 lam_dv = np.einsum("ij,ij->i", lam, dv)
                 hv = 2.0 * (lam * lam_dv[:, None] + xi * jdv)
             return self.apply_AT(y, hv)
+
+        def diagonal():
+            # diag(A^T M A) with M the curvature in v: M_kk for k != y, 1^T M 1 for k == y
+            if g > 0:
+                j_diag = np.where(support, 1.0 - centre[:, None], 0.0) / g
+                j_sum = np.where(capped, 0.0, support.sum(axis=1)) / g
+            else:
+                j_diag = np.zeros_like(v)
+                j_sum = np.zeros(v.shape[0], dtype=v.dtype)
+            if self.power == 1:
+                m_diag, m_sum = j_diag, j_sum
+            else:
+                m_diag = 2.0 * (lam * lam + xi * j_diag)
+                m_sum = 2.0 * (lam.sum(axis=1) ** 2 + xi[:, 0] * j_sum)
+            out = m_diag.copy()
+            rows = np.arange(v.shape[0])
+            out[rows, y] = m_sum
+            return out
+        apply.diagonal = diagonal
         return apply
+
+
+def _ww_diagonal(y, curvature):
+    """``diag(A^T C A)`` for rows ``e_j - e_y``: ``C_k`` off the label, ``sum_j C_j`` on it."""
+    out = curvature.copy()
+    rows = np.arange(y.shape[0])
+    out[rows, y] = 0.0
+    out[rows, y] = out.sum(axis=1)
+    return out
 
 
 def _project_capped_simplex(u):

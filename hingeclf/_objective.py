@@ -153,6 +153,22 @@ class LinearObjective:
             _, d_w, _ = self._split(direction)
             out[:, : self.n_features] += self.penalty.hessp(d_w)
             return out
+
+        def diagonal():
+            """``diag(H)``: ``1 + sum_i c_i h_i x_ij^2`` (``sum_i c_i h_i`` for intercepts)."""
+            ch = self._weighted(loss_h.diagonal())
+            X = self.X
+            if sp.issparse(X):
+                # squares of the stored values only, sharing the index arrays
+                x2 = type(X)((X.data * X.data, X.indices, X.indptr), shape=X.shape)
+                dw = np.asarray(x2.T @ ch).T
+            else:
+                dw = np.einsum("ij,ij,ik->kj", X, X, ch)
+            dw = dw + 1.0  # the L2 penalty
+            if self.fit_intercept:
+                return np.hstack([dw, ch.sum(axis=0)[:, None]])
+            return dw
+        apply.diagonal = diagonal
         return apply
 
     def raw_direction(self, direction):
@@ -243,7 +259,13 @@ class CenteredObjective:
 
     def hessian_operator(self, coef, raw=None):
         base_h = self.base.hessian_operator(self.to_base(coef), raw)
-        return lambda direction: self._pull(base_h(self.to_base(direction)))
+
+        def apply(direction):
+            return self._pull(base_h(self.to_base(direction)))
+        # a preconditioner only needs to be close: the base diagonal (exact for the intercepts;
+        # for the weights, the curvature of x - m is at most that of x plus a rank-one term)
+        apply.diagonal = base_h.diagonal
+        return apply
 
     def hessp(self, coef, direction, raw=None):
         return self.hessian_operator(coef, raw)(direction)

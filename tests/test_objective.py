@@ -459,3 +459,25 @@ def test_lipschitz_bound_attained_on_rank_one_data(spec, fit_intercept):
 def test_lipschitz_bound_none_for_nonsmooth(spec):
     obj, _ = _objective(spec)
     assert obj.lipschitz_bound() is None
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("structure", ["binary", "ovr", "weston_watkins", "crammer_singer"])
+@pytest.mark.parametrize("power, gamma", [(1, 0.5), (2, 0.0), (2, 0.5)])
+def test_hessian_diagonal_matches_explicit_hessian(structure, power, gamma, fit_intercept,
+                                                   sparse):
+    """The Newton preconditioner's ``diag(H)`` equals the diagonal of the materialised H."""
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 4))
+    loss = HingeFamilyLoss(structure, power, gamma)
+    n_out = 1 if structure == "binary" else 3
+    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else 3, 30))
+    Xv = sp.csr_matrix(X) if sparse else X
+    obj = LinearObjective(loss, Xv, y, rng.uniform(0.5, 2.0, 30), n_out, fit_intercept)
+    coef = rng.normal(size=obj.shape)
+    hessian = obj.hessian_operator(coef)
+    n = coef.size
+    explicit = np.array([hessian(np.eye(n)[i].reshape(obj.shape)).ravel() for i in range(n)])
+    np.testing.assert_allclose(hessian.diagonal().ravel(), np.diag(explicit), rtol=1e-10,
+                               atol=1e-12)

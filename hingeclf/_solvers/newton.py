@@ -10,30 +10,33 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 40
 
 
-def _conjugate_gradient(hessp, b, rtol, maxiter):
-    """Solve ``H d = b`` approximately by conjugate gradients, ``H`` given as a product.
+def _conjugate_gradient(hessp, b, rtol, maxiter, inv_diag=None):
+    """Solve ``H d = b`` approximately by (Jacobi-preconditioned) conjugate gradients.
 
-    Stops when ``||H d - b|| <= rtol ||b||`` or after ``maxiter`` products; returns ``d`` and
-    the number of products used.
+    ``H`` is given as a product; ``inv_diag`` is ``1 / diag(H)`` or None. Stops when
+    ``||H d - b|| <= rtol ||b||`` or after ``maxiter`` products; returns ``d`` and the number
+    of products used.
     """
     d = np.zeros_like(b)
     r = b.copy()
-    p = r.copy()
-    rr = float(np.dot(r, r))
-    target = (rtol ** 2) * rr
+    z = r * inv_diag if inv_diag is not None else r
+    p = z.copy()
+    rz = float(np.dot(r, z))
+    target = (rtol ** 2) * float(np.dot(r, r))
     n_products = 0
-    while n_products < maxiter and rr > target:
+    while n_products < maxiter and float(np.dot(r, r)) > target:
         hp = hessp(p)
         n_products += 1
         curvature = float(np.dot(p, hp))
         if curvature <= 1e-14 * float(np.dot(p, p)):  # flat direction: keep what we have
             break
-        alpha = rr / curvature
+        alpha = rz / curvature
         d += alpha * p
         r -= alpha * hp
-        rr_new = float(np.dot(r, r))
-        p = r + (rr_new / rr) * p
-        rr = rr_new
+        z = r * inv_diag if inv_diag is not None else r
+        rz_new = float(np.dot(r, z))
+        p = z + (rz_new / rz) * p
+        rz = rz_new
     return d, n_products
 
 
@@ -47,7 +50,8 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
        ``H v = v + X^T diag(c l'') X v`` (intercept row and column included), given only as
        products, two passes over ``X`` each, never formed; the unpenalised intercepts get a
        Levenberg-Marquardt term ``||grad P|| I`` (their block is zero where no sample has
-       curvature); CG stops at the relative residual
+       curvature); CG is preconditioned by ``diag(H)`` (computed from the squares of the stored
+       values of ``X``, no squared copy of a dense ``X``) and stops at the relative residual
        ``min(0.5, sqrt(||g|| / ||g0||))`` (Eisenstat-Walker forcing, superlinear near the
        optimum) or after ``n_params`` products;
     3. *line search*: Armijo backtracking from the full step, along which the decision values
@@ -91,7 +95,12 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
                 hv[:, -1] += damping * v[:, -1]
             return hv.ravel().astype(np.float64)
 
-        d_flat, n_cg = _conjugate_gradient(hessp, -g_flat, forcing, maxiter=n_params)
+        diag = hessian.diagonal().astype(np.float64)
+        if objective.fit_intercept:
+            diag[:, -1] += damping
+        inv_diag = 1.0 / np.maximum(diag.ravel(), 1e-12 * max(float(diag.max()), 1.0))
+        d_flat, n_cg = _conjugate_gradient(hessp, -g_flat, forcing, maxiter=n_params,
+                                           inv_diag=inv_diag)
         slope = float(np.dot(g_flat, d_flat))
         if not slope < 0:  # no descent direction: fall back to the gradient
             d_flat, slope = -g_flat, -g_norm ** 2
