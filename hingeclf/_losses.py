@@ -453,5 +453,7 @@ def multiclass_loss(structure, name, gamma=0.0):
     if structure not in MULTICLASS_STRUCTURES:
         raise ValueError(f"unknown multiclass structure {structure!r}")
     if name == "smooth_hinge":
+        if not gamma > 0:
+            raise ValueError("smooth_hinge needs gamma > 0")
         return HingeFamilyLoss(structure, 1, gamma)
     return HingeFamilyLoss(structure, BINARY_LOSSES[name]["power"])

@@ -143,6 +143,7 @@ def finish_on_face(objective, result):
 
 MAX_FACE_UPDATES = 30
 JOIN_MIN = 1
+FACE_RANK_FACTOR = 2
 
 
 def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
@@ -183,6 +184,11 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
         zero = lam.sum(axis=1) < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps
     else:
         zero = lam < 1.0
+    n_params = objective.n_out * (objective.n_features + int(objective.fit_intercept))
+    if zero is not None and _n_tied(loss, chosen, zero) > FACE_RANK_FACTOR * n_params:
+        # a hinge face generically ties at most as many entries as there are parameters: a
+        # proposal far above that (large smoothing, most samples in the band) is not worth a solve
+        return None
     for _ in range(MAX_FACE_UPDATES + 1):
         cand = _solve_face(objective, chosen, zero, max_free)
         if cand is None:
@@ -209,6 +215,13 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
         else:
             zero_moves = False
         if not (np.any(leave) or np.any(join) or zero_moves):
+            if objective.fit_intercept:
+                # D(mu) bounds P* from below only if the intercept constraint holds
+                c = objective.weights.astype(np.float64)
+                cg = c[:, None] * loss.apply_AT(objective.y, np.clip(mu, 0.0, None))
+                residual = np.abs(cg.sum(axis=0)).max()
+                if not residual <= 1e-9 * max(1.0, float(np.abs(cg).sum())):
+                    return None
             value = objective.value(new, raw_new)
             gap = value - _dual_value(objective, mu, new)
             if not gap <= 1e-6 * max(abs(value), 1.0):
@@ -223,6 +236,12 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
         if n_join > limit:
             cutoff = np.partition(excess.ravel(), -limit)[-limit]
             join &= excess >= cutoff
+        if zero is not None and np.any(zero_join):
+            # the zero piece rejoining a term frees it: same budget as the joins above
+            z_excess = np.where(zero_join, -level.reshape(zero.shape), -np.inf)
+            if int(zero_join.sum()) > limit:
+                z_cut = np.partition(z_excess.ravel(), -limit)[-limit]
+                zero_join &= z_excess >= z_cut
         chosen = (chosen & ~leave) | join
         if zero is not None:
             zero = (zero & ~zero_leave) | zero_join
@@ -231,7 +250,16 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
                 zero |= ~chosen.any(axis=1)
             else:
                 zero |= ~chosen
+            if _n_tied(loss, chosen, zero) > FACE_RANK_FACTOR * n_params:
+                return None
     return None
+
+
+def _n_tied(loss, chosen, zero):
+    """Number of tied (free) entries of a hinge face."""
+    if loss.grouped:
+        return int((chosen & ((chosen.sum(axis=1) + zero) >= 2)[:, None]).sum())
+    return int((chosen & zero).sum())
 
 
 def _dual_value(objective, mu, coef):

@@ -1,0 +1,1 @@
+"""Benchmarks of hingeclf against LinearSVC and SGDClassifier: ``python -m benchmarks``."""
