@@ -14,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+import threading
+from contextlib import contextmanager
+
 from threadpoolctl import threadpool_limits
 
 from .._objective import CenteredObjective
@@ -96,11 +99,39 @@ def _stored_entries(X):
     return X.nnz if hasattr(X, "nnz") else X.size
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextmanager
+def _single_blas_thread():
+    """Limit BLAS to one thread while any small fit runs, in any thread.
+
+    BLAS limits are process-wide: with a plain ``threadpool_limits`` per fit, two overlapping
+    fits in threads save and restore each other's settings and can leave BLAS at one thread for
+    good. The first fit to enter sets the limit, the last to leave restores it.
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
+
+
 def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state=None,
              **kwargs):
     """Run the registered ``solver`` on ``objective`` from ``coef0``."""
     if _stored_entries(objective.X) < SINGLE_THREAD_BELOW:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _single_blas_thread():
             return _minimize(objective, solver, coef0, tol=tol, max_iter=max_iter,
                              verbose=verbose, random_state=random_state, **kwargs)
     return _minimize(objective, solver, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
