@@ -153,10 +153,6 @@ class HingeFamilyLoss:
         """Number of decision values per sample for ``n_classes`` classes."""
         return 1 if self.structure == "binary" else int(n_classes)
 
-    def smoothing_gap_bound(self):
-        """Upper bound of ``xi - xi_gamma`` per term, used by the continuation's stopping rule."""
-        return self.gamma / 2.0
-
     # ------------------------------------------------------------------ targets and violations
     def encode_target(self, y_index, dtype=np.float64):
         """Target in the form the kernels use, from class indices ``0 .. K-1``.

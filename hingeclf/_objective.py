@@ -65,7 +65,6 @@ class LinearObjective:
         self.dtype = X.dtype
         self.n_samples, self.n_features = X.shape
         self.shape = (self.n_out, self.n_features + int(self.fit_intercept))
-        self.n_evaluations = 0
 
     def with_loss(self, loss):
         """The same data, weights and penalty with another loss (e.g. a smoothed one)."""
@@ -108,7 +107,6 @@ class LinearObjective:
     # ------------------------------------------------------------------ value and derivatives
     def value(self, coef, raw=None):
         """Objective value (a Python float)."""
-        self.n_evaluations += 1
         _, w, _ = self._split(coef)
         if raw is None:
             raw = self.raw(coef)
@@ -118,7 +116,6 @@ class LinearObjective:
 
     def value_gradient(self, coef, raw=None):
         """Objective value and gradient in one pass over the data."""
-        self.n_evaluations += 1
         full, w, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
