@@ -64,7 +64,7 @@ _ATTRIBUTES = """
         The class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Iterations of the solver (see ``solver``).
@@ -150,7 +150,8 @@ class SquaredHingeSVM(_BinaryLossSVM):
 
 
 class MulticlassHingeSVM(BaseHingeClassifier):
-    r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
+    # assigned, not a literal: a concatenated string is not a docstring
+    __doc__ = r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
 
     With scores :math:`f_i = W x_i + b` (one per class) minimises
 
