@@ -155,11 +155,11 @@ def _estimator_losses():
         keys = sorted(options)
         for values in itertools.product(*(options[k] for k in keys)):
             params = dict(zip(keys, values))
-            est = cls(**params)
             n_classes = 3 if "multi_class" in params else 2
             try:
+                est = cls(**params)
                 loss = est._make_loss(n_classes)
-            except Exception:  # an estimator whose loss needs fitted state: not tabulated
+            except Exception:  # an estimator whose loss needs more than this: not tabulated
                 continue
             label = f"``{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})``"
             out.append((label, est, loss))
@@ -182,7 +182,7 @@ class SolverSupportDirective(_RstDirective):
             for n in names:
                 try:
                     check_solver_supports(n, loss)
-                except ValueError:
+                except (ValueError, TypeError, NotImplementedError):
                     cell = "no"
                 else:
                     smoothed = SOLVERS[n].smooth_only and not loss.is_smooth
