@@ -136,6 +136,8 @@ def _binary_docstring(name, title, power, other, other_loss):
     >>> clf = make_pipeline(StandardScaler(), {name}(C=0.1)).fit(X, y)
     >>> bool(clf.score(X, y) > 0.95)
     True
+    >>> clf[-1].converged_
+    True
     """
 
 
@@ -190,6 +192,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
     >>> clf.coef_.shape
     (3, 4)
     >>> bool(clf.score(X, y) > 0.9)
+    True
+    >>> clf.converged_
     True
     """
 
