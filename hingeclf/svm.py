@@ -76,7 +76,7 @@ _ATTRIBUTES = """
         The class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Iterations of the solver (see ``solver``).
@@ -148,6 +148,8 @@ def _binary_docstring(name, title, power, other, other_loss):
     >>> clf = make_pipeline(StandardScaler(), {name}(C=0.1)).fit(X, y)
     >>> bool(clf.score(X, y) > 0.95)
     True
+    >>> clf[-1].converged_
+    True
     """
 
 
@@ -162,7 +164,8 @@ class SquaredHingeSVM(_BinaryLossSVM):
 
 
 class MulticlassHingeSVM(BaseHingeClassifier):
-    r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
+    # assigned, not a literal: a concatenated string is not a docstring
+    __doc__ = r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
 
     With scores :math:`f_i = W x_i + b` (one per class) minimises
 
@@ -201,6 +204,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
     >>> clf.coef_.shape
     (3, 4)
     >>> bool(clf.score(X, y) > 0.9)
+    True
+    >>> clf.converged_
     True
     """
 
