@@ -3,9 +3,10 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
+from hingeclf import AllPairsSquaredHingeSVM, HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import MULTICLASS_STRUCTURES
 from hingeclf._solvers import SOLVERS
+from hingeclf.allpairs import _supported_solvers
 
 
 def _instances():
@@ -16,6 +17,8 @@ def _instances():
         for multi_class in MULTICLASS_STRUCTURES:
             for loss in ("hinge", "squared_hinge"):
                 yield MulticlassHingeSVM(multi_class=multi_class, loss=loss, **kw)
+    for solver in _supported_solvers():
+        yield AllPairsSquaredHingeSVM(solver=solver)
 
 
 SGD_EXPECTED_FAILURES = {

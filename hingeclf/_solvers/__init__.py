@@ -56,15 +56,20 @@ SOLVERS = {
     "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
                          smooth_only=True,
                          summary="truncated Newton-CG with the generalised Hessian"),
-    "sgd": SolverSpec("sgd", solve_sgd, stochastic=True,
+    "sgd": SolverSpec("sgd", solve_sgd, requires=frozenset({"gradient", "separable"}),
+                      stochastic=True,
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
 }
 
 
 def loss_capabilities(loss):
     """What a loss offers: ``gradient`` (a subgradient, always), ``smooth``, ``smoothable`` (a
-    smoothing family for continuation) and ``hessp`` (a generalised Hessian-vector product)."""
+    smoothing family for continuation), ``hessp`` (a generalised Hessian-vector product) and
+    ``separable`` (a sum of per-sample terms, which per-sample solvers need; the all-pairs loss
+    of :mod:`hingeclf._allpairs` is not)."""
     caps = {"gradient"}
+    if getattr(loss, "separable", True):
+        caps.add("separable")
     if loss.is_smooth:
         caps.add("smooth")
     if hasattr(loss, "smoothed"):
