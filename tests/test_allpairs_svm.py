@@ -148,6 +148,22 @@ def test_hessian_product_finite_differences(weighted):
         float((d * obj.hessp(w, u)).sum()), rel=1e-10)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("block", [7, 2_000_000])
+def test_dense_hessian_of_the_exact_finish_matches_naive(sparse, block, monkeypatch):
+    import hingeclf._allpairs as ap
+
+    monkeypatch.setattr(ap, "_BLOCK_ENTRIES", block)  # 7 entries: one row per block
+    X, y, s = _problem(weighted=True, seed=14)
+    rng = np.random.default_rng(15)
+    f = np.round(rng.normal(size=len(y)) * 4) / 4  # ties at the margins
+    obj = AllPairsObjective(sp.csr_matrix(X) if sparse else X, y, 3.0, s)
+    loss_h = obj.loss.hessian_operator(f, y, obj._w_pos, obj._w_neg, obj._P, obj._Q)
+    Hf = naive_hessian_in_scores(f, y, 1.0, s)
+    expected = np.eye(X.shape[1]) + 3.0 * X.T @ Hf @ X
+    assert_allclose(ap._hessian_matrix(obj, loss_h), expected, rtol=1e-10, atol=1e-12)
+
+
 def test_lipschitz_bound_covers_the_largest_curvature():
     X, y, s = _problem(weighted=True, seed=7, n=50)
     obj = AllPairsObjective(X, y, 4.0, s)
