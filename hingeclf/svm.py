@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from numbers import Real
 
-import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseHingeClassifier
@@ -110,10 +109,8 @@ def _smoothing(estimator):
     """The smoothing parameter of ``estimator.loss``: ``smoothing`` (None -> 1.0) for the
     smoothed hinges; for the other losses 0, with a warning when ``smoothing`` was set."""
     if estimator.loss in SMOOTH_LOSSES:
-        value = 1.0 if estimator.smoothing is None else float(estimator.smoothing)
-        if not np.isfinite(value):
-            raise ValueError(f"smoothing must be a finite number > 0, got {estimator.smoothing!r}")
-        return value
+        # validated by _parameter_constraints: a number in (0, inf), or None
+        return 1.0 if estimator.smoothing is None else float(estimator.smoothing)
     if estimator.smoothing is not None:
         warnings.warn(
             f"smoothing={estimator.smoothing!r} has no effect with loss={estimator.loss!r}: it is "
