@@ -1,7 +1,7 @@
 """How the fit time of ``AllPairsSquaredHingeSVM`` grows with n: ``python -m benchmarks.allpairs_scaling``.
 
 Options: ``--quick`` (tiny sizes, what the tests run), ``--repeats R`` (fits per size, median
-reported), ``--out DIR`` (default ``benchmarks/results``). Writes ``allpairs_scaling.json`` and
+reported), ``--blas-threads T`` (default 1), ``--out DIR`` (default ``benchmarks/results``). Writes ``allpairs_scaling.json`` and
 ``allpairs_scaling.md`` (``allpairs_scaling_quick.*`` with ``--quick``).
 
 Data: ``n`` samples, 20 standard normal features, 2% positives (the top 2% of a noisy linear
@@ -14,6 +14,11 @@ O(n log n) kernel plus two products with ``X``), ``time / (n log2 n)``, and the 
 ``log time`` against ``log n`` fitted by least squares. For ``t = c n log n`` the local slope is
 ``1 + 1 / ln n``: 1.11 at ``n = 10^4``, 1.07 at ``n = 10^6``; a slope near 2 would mean
 quadratic growth. One untimed fit on the smallest size runs first (warm-up).
+
+BLAS runs single-threaded by default: the fit's products with ``X`` are matrix-vector products
+(memory-bound), and on a machine shared with other jobs multi-threaded BLAS measures the
+contention rather than the algorithm (n = 10^5 on the 2-core machine of the committed results,
+load average about 8: 2.3 to 9.8 s per fit with the default threads, 0.5 to 0.6 s with one).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import time
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from hingeclf import AllPairsSquaredHingeSVM
 from hingeclf._allpairs import AllPairsObjective
@@ -85,7 +91,9 @@ def slope(records, key):
 
 def markdown(records, meta):
     lines = [f"Machine: {meta['machine']}; command: `{meta['command']}`; median of "
-             f"{meta['repeats']} fit(s) per size.", "",
+             f"{meta['repeats']} fit(s) per size; BLAS threads: {meta['blas_threads']}; "
+             f"load average at the end {meta['load_average'][0]:.1f} "
+             "(other jobs share the machine).", "",
              "| n | positives | fit time (s) | iterations | one loss+gradient (s) | "
              "fit time / (n log2 n) (ns) |", "|---|---|---|---|---|---|"]
     for r in records:
@@ -103,21 +111,30 @@ def main(argv=None):
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (what the tests run)")
     parser.add_argument("--repeats", type=int, default=None, help="fits per size")
+    parser.add_argument("--blas-threads", type=int, default=1,
+                        help="BLAS threads during the fits (default 1; 0: leave as it is)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     repeats = args.repeats or (1 if args.quick else 3)
     if repeats < 1:
         parser.error("--repeats must be at least 1")
-    _fit(*make_data(sizes[0]))  # warm-up, untimed
-    records = []
-    for n in sizes:
-        print(f"[allpairs_scaling] n = {n}", file=sys.stderr, flush=True)
-        records.append(measure(n, repeats))
+    limits = (threadpool_limits(args.blas_threads, user_api="blas") if args.blas_threads > 0
+              else None)
+    try:
+        _fit(*make_data(sizes[0]))  # warm-up, untimed
+        records = []
+        for n in sizes:
+            print(f"[allpairs_scaling] n = {n}", file=sys.stderr, flush=True)
+            records.append(measure(n, repeats))
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
     meta = dict(machine=f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                         f"Python {platform.python_version()}",
                 command=" ".join(["python -m benchmarks.allpairs_scaling", *argv]),
-                repeats=repeats, C=C, slope_fit_time=slope(records, "time_s"),
+                repeats=repeats, C=C, blas_threads=args.blas_threads or "default",
+                load_average=list(os.getloadavg()), slope_fit_time=slope(records, "time_s"),
                 slope_eval_time=slope(records, "eval_s"))
     stem = "allpairs_scaling_quick" if args.quick else "allpairs_scaling"
     os.makedirs(args.out, exist_ok=True)

@@ -225,7 +225,8 @@ class AllPairsSquaredHinge:
 
     @property
     def name(self):
-        return "all_pairs_squared_hinge" + ("" if self.margin == 1.0 else f"(margin={self.margin:g})")
+        suffix = "" if self.margin == 1.0 else f"(margin={self.margin:g})"
+        return "all_pairs_squared_hinge" + suffix
 
     def __repr__(self):
         return f"AllPairsSquaredHinge(margin={self.margin!r})"
@@ -340,7 +341,8 @@ class AllPairsObjective:
         s = (np.ones(self.n_samples) if sample_weight is None
              else np.asarray(sample_weight, dtype=np.float64))
         self.weights = s.astype(self.dtype)
-        self.loss = margin if isinstance(margin, AllPairsSquaredHinge) else AllPairsSquaredHinge(margin)
+        self.loss = (margin if isinstance(margin, AllPairsSquaredHinge)
+                     else AllPairsSquaredHinge(margin))
         self.penalty = L2Penalty() if penalty is None else penalty
         self._w_pos, self._w_neg, self._P, self._Q = _class_weights(self.y, s)
 
@@ -364,7 +366,8 @@ class AllPairsObjective:
 
     def _pull_back(self, g_raw):
         """``X^T g`` as a ``(1, n_features)`` array in the dtype of ``X``."""
-        return np.asarray(self.X.T @ np.asarray(g_raw, dtype=self.dtype).ravel()).reshape(self.shape)
+        g = np.asarray(g_raw, dtype=self.dtype).ravel()
+        return np.asarray(self.X.T @ g).reshape(self.shape)
 
     # ------------------------------------------------------------------ value and derivatives
     def _kernel(self, raw):

@@ -89,7 +89,8 @@ class HingeFamilyLoss:
             raise ValueError(f"smoother must be one of {SMOOTHERS}, got {smoother!r}")
         if smoother == "psi":
             if not (gamma > 0 and np.isfinite(gamma)):
-                raise ValueError(f"the psi smoother needs a finite sigma = gamma > 0, got {gamma!r}")
+                raise ValueError(
+                    f"the psi smoother needs a finite sigma = gamma > 0, got {gamma!r}")
             if power != 1:
                 raise ValueError("the psi smoother is a smoothing of the hinge (power 1); "
                                  f"got power={power!r}")

@@ -159,7 +159,8 @@ def _binary_docstring(name, title, power, other, other_loss, extra_parameters=""
     Parameters
     ----------
     C : float, default=1.0
-        Inverse regularisation strength (weight of the loss against the penalty).""" + extra_parameters + _COMMON_PARAMETERS + _ATTRIBUTES + f"""
+        Inverse regularisation strength (weight of the loss against the penalty).""" \
+        + extra_parameters + _COMMON_PARAMETERS + _ATTRIBUTES + f"""
     See Also
     --------
     {other} : The same model with the {other_loss} loss.
@@ -242,7 +243,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
 
         ``"psi_hinge"`` needs terms of one piece: it is refused (``ValueError`` at ``fit``) with
         ``multi_class="crammer_singer"``, whose term is the max over ``K - 1`` classes; the
-        Huber ``"smooth_hinge"`` applies there (the max is smoothed as a whole).""" + _SMOOTHING_DOC + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
+        Huber ``"smooth_hinge"`` applies there (the max is smoothed as a whole).""" \
+        + _SMOOTHING_DOC + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
     See Also
     --------
     HingeSVM : Binary hinge, one-vs-rest for more classes.
