@@ -26,7 +26,13 @@ def _dense(n, d, dtype, n_classes=2):
 
 def _sparse(n, d, density):
     rng = np.random.default_rng(0)
-    X = sp.random(n, d, density=density, format="csr", random_state=0, dtype=np.float64)
+    # k uniform random columns per row (duplicates summed): scipy.sparse.random draws its
+    # positions without replacement over all n * d cells, which needs n * d memory
+    k = max(1, int(round(density * d)))
+    rows = np.repeat(np.arange(n), k)
+    cols = rng.integers(0, d, size=n * k)
+    X = sp.csr_matrix((rng.uniform(size=n * k), (rows, cols)), shape=(n, d))
+    X.sum_duplicates()
     w = rng.normal(size=d)
     score = X @ w
     y = (score + 0.5 * rng.normal(size=n) * score.std() > 0).astype(int)

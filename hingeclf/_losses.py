@@ -15,8 +15,8 @@ Every loss of the family is one object of :class:`HingeFamilyLoss`, fixed by thr
     ``crammer_singer`` K         ``1 + f_ij - f_iy`` for ``j != y``      1 term of K - 1 pieces
     =================  ========  ======================================  =========================
 
-    Entries that are not violations (``j == y`` for the last two) are masked: they hold ``-1`` and
-    never contribute.
+    Entries that are not violations (``j == y`` for the last two) are masked: they hold ``-1``
+    (``-inf`` with the ``psi`` smoother, which is positive everywhere) and never contribute.
 
 ``power``
     1 for the hinge, 2 for its square.
@@ -29,6 +29,14 @@ Every loss of the family is one object of :class:`HingeFamilyLoss`, fixed by thr
     term in ``v``: the projection of ``v / gamma`` onto ``{lambda >= 0, sum lambda <= 1}``; with
     ``gamma == 0`` it is the indicator of the largest strictly positive violation (the kink
     convention of MATH.md: zero subgradient at ``v == 0``, i.e. at margin exactly 1).
+
+``smoother``
+    ``"huber"`` (the default) is the smoothing above. ``"psi"`` is the infinitely smooth
+    ``psi_sigma(v) = (v + sqrt(v^2 + sigma^2)) / 2`` of Luo, Qiao & Zhang (2021) with
+    ``sigma = gamma`` (MATH.md section 2), for single-piece terms and power 1 only (binary,
+    one-vs-rest, Weston-Watkins): ``xi <= psi_sigma <= xi + sigma/2`` (it lies *above* the hinge,
+    equal to ``sigma/2`` at ``v = 0``), ``psi' = (1 + v / sqrt(v^2 + sigma^2)) / 2`` in (0, 1) and
+    ``0 < psi'' = sigma^2 / (2 (v^2 + sigma^2)^(3/2)) <= 1 / (2 sigma)``.
 
 The loss of a term is ``xi^power``; the loss of a sample is the sum of its terms. Derivatives in
 ``raw`` follow by the chain rule through ``A`` (:meth:`HingeFamilyLoss.gradient`); the chain rule
@@ -45,10 +53,13 @@ __all__ = [
     "MULTICLASS_STRUCTURES",
     "binary_loss",
     "multiclass_loss",
+    "SMOOTH_LOSSES",
+    "SMOOTHERS",
 ]
 
 STRUCTURES = ("binary", "ovr", "weston_watkins", "crammer_singer")
 MULTICLASS_STRUCTURES = ("crammer_singer", "weston_watkins", "ovr")
+SMOOTHERS = ("huber", "psi")
 _MASKED = -1.0
 
 
@@ -62,16 +73,33 @@ class HingeFamilyLoss:
     power : {1, 2}
         1 for the hinge, 2 for the squared hinge.
     gamma : float, default=0.0
-        Smoothing parameter; 0 is the exact loss.
+        Smoothing parameter; 0 is the exact loss. With ``smoother="psi"`` it is ``sigma > 0``.
+    smoother : {"huber", "psi"}, default="huber"
+        The smoothing of each term when ``gamma > 0`` (see the module docstring).
     """
 
-    def __init__(self, structure, power=1, gamma=0.0):
+    def __init__(self, structure, power=1, gamma=0.0, smoother="huber"):
         if structure not in STRUCTURES:
             raise ValueError(f"structure must be one of {STRUCTURES}, got {structure!r}")
         if power not in (1, 2):
             raise ValueError(f"power must be 1 or 2, got {power!r}")
         if not gamma >= 0:
             raise ValueError(f"gamma must be >= 0, got {gamma!r}")
+        if smoother not in SMOOTHERS:
+            raise ValueError(f"smoother must be one of {SMOOTHERS}, got {smoother!r}")
+        if smoother == "psi":
+            if not (gamma > 0 and np.isfinite(gamma)):
+                raise ValueError(
+                    f"the psi smoother needs a finite sigma = gamma > 0, got {gamma!r}")
+            if power != 1:
+                raise ValueError("the psi smoother is a smoothing of the hinge (power 1); "
+                                 f"got power={power!r}")
+            if structure == "crammer_singer":
+                raise ValueError(
+                    "the psi smoother applies to terms of one piece; a Crammer-Singer term is "
+                    "the max of K - 1 pieces: use the Huber smoothing (smooth_hinge) or the "
+                    "weston_watkins / ovr structures")
+        self.smoother = smoother
         self.structure = structure
         self.power = int(power)
         self.gamma = float(gamma)
@@ -80,15 +108,24 @@ class HingeFamilyLoss:
     @property
     def name(self):
         base = {1: "hinge", 2: "squared_hinge"}[self.power]
+        if self.smoother == "psi":
+            base = f"psi_{base}"
         if self.structure != "binary":
             base = f"{self.structure}_{base}"
-        if self.gamma > 0:
+        if self.smoother == "psi":
+            base = f"{base}(sigma={self.gamma:g})"
+        elif self.gamma > 0:
             base = f"smoothed_{base}(gamma={self.gamma:g})"
         return base
 
     def __repr__(self):
+        extra = ", smoother='psi'" if self.smoother == "psi" else ""
         return (f"HingeFamilyLoss(structure={self.structure!r}, power={self.power}, "
-                f"gamma={self.gamma!r})")
+                f"gamma={self.gamma!r}{extra})")
+
+    @property
+    def _psi(self):
+        return self.smoother == "psi"
 
     @property
     def direction_norm2(self):
@@ -136,7 +173,9 @@ class HingeFamilyLoss:
         It is ``||A||^2`` times the constant of ``xi^power`` in ``v``; ``||A||^2`` is 1 for the
         binary and one-vs-rest structures and ``n_out`` for Weston-Watkins and Crammer-Singer.
         """
-        if self.power == 1 and self.gamma > 0:
+        if self._psi:
+            l_v = 1.0 / (2.0 * self.gamma)
+        elif self.power == 1 and self.gamma > 0:
             l_v = 1.0 / self.gamma
         elif self.power == 2 and self.gamma == 0 and not self.grouped:
             l_v = 2.0
@@ -147,7 +186,7 @@ class HingeFamilyLoss:
 
     def smoothed(self, gamma):
         """The same loss with smoothing ``gamma`` (the continuation family of this loss)."""
-        return HingeFamilyLoss(self.structure, self.power, gamma)
+        return HingeFamilyLoss(self.structure, self.power, gamma, self.smoother)
 
     def n_outputs(self, n_classes):
         """Number of decision values per sample for ``n_classes`` classes."""
@@ -180,7 +219,7 @@ class HingeFamilyLoss:
             return 1.0 - self._signs(y, raw.shape[1], raw.dtype) * raw
         rows = np.arange(raw.shape[0])
         v = 1.0 + raw - raw[rows, y][:, None]
-        v[rows, y] = _MASKED
+        v[rows, y] = -np.inf if self._psi else _MASKED
         return v
 
     def valid_entries(self, y, n_out):
@@ -233,6 +272,8 @@ class HingeFamilyLoss:
         """``lambda``: the (sub)gradient of each term ``xi_gamma`` in ``v``, shape of ``v``."""
         g = self.gamma
         if not self.grouped:
+            if self._psi:
+                return _psi_slope(v, g)
             if g == 0:
                 return (v > 0).astype(v.dtype)
             return np.clip(v / g, 0.0, 1.0)
@@ -256,9 +297,13 @@ class HingeFamilyLoss:
           (the prox of the hinge lands exactly on the kink instead of overshooting it);
           Crammer-Singer: the capped-simplex projection of ``v / (gamma + a)``;
         - power 2: ``2 v+ / (1 + 2 a)`` with ``v+ = xi`` (for Crammer-Singer along the largest
-          violation, which is exact while that violation stays the largest).
+          violation, which is exact while that violation stays the largest);
+        - psi: the root ``mu`` in [0, 1] of ``mu = psi'(v - a mu)`` (found by bisection; the
+          right side decreases in ``mu``).
         """
         tiny = np.finfo(v.dtype).tiny
+        if self._psi:
+            return _psi_prox_slope(v, a, self.gamma)
         if self.power == 1:
             scale = np.maximum(self.gamma + a, tiny)
             if self.grouped:
@@ -274,6 +319,8 @@ class HingeFamilyLoss:
         """``xi_gamma`` of each term: shape ``(n, n_out)`` (separate) or ``(n,)`` (grouped)."""
         g = self.gamma
         if not self.grouped:
+            if self._psi:
+                return _psi_value(v, g)
             if g == 0:
                 return np.maximum(v, 0.0)
             return np.where(v >= g, v - 0.5 * g, np.where(v > 0, v * v / (2.0 * g), 0.0))
@@ -336,7 +383,9 @@ class HingeFamilyLoss:
         g = self.gamma
         lam = self.term_weights(v)
         if not self.grouped:
-            if g > 0:
+            if self._psi:
+                inside = _psi_curvature(v, g)
+            elif g > 0:
                 inside = ((v > 0) & (v < g)).astype(v.dtype) / g
             else:
                 inside = np.zeros_like(v)
@@ -400,6 +449,51 @@ class HingeFamilyLoss:
         return apply
 
 
+def _psi_parts(v, sigma):
+    """``r = sqrt(v^2 + sigma^2)`` and ``t = sigma^2 / (2 r (r + |v|))`` without overflow or
+    cancellation; ``t`` is ``psi'(-|v|)``, so ``psi'(v) = t`` for ``v <= 0`` and ``1 - t`` above."""
+    a = np.abs(v)
+    r = np.hypot(v, np.asarray(sigma, dtype=v.dtype))
+    with np.errstate(invalid="ignore"):  # v = -inf (masked): r = inf, t = 0 below
+        t = 0.5 * (sigma / r) * (sigma / (r + a))
+    return a, r, t
+
+
+def _psi_value(v, sigma):
+    """``psi(v) = (v + r) / 2 = max(v, 0) + sigma^2 / (2 (r + |v|))`` (0 at ``v = -inf``)."""
+    a, r, _ = _psi_parts(v, sigma)
+    return np.maximum(v, 0.0) + 0.5 * sigma * (sigma / (r + a))
+
+
+def _psi_slope(v, sigma):
+    """``psi'(v) = (1 + v / r) / 2`` in (0, 1)."""
+    _, _, t = _psi_parts(v, sigma)
+    return np.where(v > 0, 1.0 - t, t).astype(v.dtype, copy=False)
+
+
+def _psi_curvature(v, sigma):
+    """``psi''(v) = sigma^2 / (2 r^3) <= 1 / (2 sigma)``."""
+    _, r, _ = _psi_parts(v, sigma)
+    return 0.5 * (sigma / r) ** 2 / r
+
+
+_PSI_PROX_ITERATIONS = 60
+
+
+def _psi_prox_slope(v, a, sigma):
+    """The root ``mu`` in [0, 1] of ``mu = psi'(v - a mu)`` (``a >= 0``), by bisection."""
+    a = np.broadcast_to(np.asarray(a, dtype=np.float64), v.shape)
+    v64 = v.astype(np.float64)
+    lo, hi = np.zeros(v.shape), np.ones(v.shape)
+    for _ in range(_PSI_PROX_ITERATIONS):
+        mid = 0.5 * (lo + hi)
+        with np.errstate(invalid="ignore"):
+            above = _psi_slope(v64 - a * mid, sigma) > mid  # the root is above mid
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return np.where(np.isneginf(v), 0.0, 0.5 * (lo + hi)).astype(v.dtype)  # masked: exactly 0
+
+
 def _ww_diagonal(y, curvature):
     """``diag(A^T C A)`` for rows ``e_j - e_y``: ``C_k`` off the label, ``sum_j C_j`` on it."""
     out = curvature.copy()
@@ -435,21 +529,32 @@ BINARY_LOSSES = {
 }
 
 
+#: The smoothed hinges by name: the smoother of each (their smoothing parameter is ``gamma``).
+SMOOTH_LOSSES = {
+    "smooth_hinge": "huber",
+    "psi_hinge": "psi",
+}
+
+
+def _smooth_loss(structure, name, gamma):
+    if not (gamma > 0 and np.isfinite(gamma)):
+        raise ValueError(f"{name} needs a finite smoothing parameter > 0, got {gamma!r}")
+    return HingeFamilyLoss(structure, 1, gamma, SMOOTH_LOSSES[name])
+
+
 def binary_loss(name, gamma=0.0):
-    """The binary loss called ``name`` ("hinge", "squared_hinge" or "smooth_hinge")."""
-    if name == "smooth_hinge":
-        if not gamma > 0:
-            raise ValueError("smooth_hinge needs gamma > 0")
-        return HingeFamilyLoss("binary", 1, gamma)
+    """The binary loss called ``name``: "hinge", "squared_hinge", or a smoothed hinge
+    ("smooth_hinge": Huber, "psi_hinge": psi) with smoothing ``gamma > 0``."""
+    if name in SMOOTH_LOSSES:
+        return _smooth_loss("binary", name, gamma)
     return HingeFamilyLoss("binary", BINARY_LOSSES[name]["power"])
 
 
 def multiclass_loss(structure, name, gamma=0.0):
-    """The multiclass loss of ``structure`` with the binary loss ``name`` applied to its terms."""
+    """The multiclass loss of ``structure`` with the binary loss ``name`` applied to its terms
+    ("psi_hinge" is refused for Crammer-Singer, whose terms have several pieces)."""
     if structure not in MULTICLASS_STRUCTURES:
         raise ValueError(f"unknown multiclass structure {structure!r}")
-    if name == "smooth_hinge":
-        if not gamma > 0:
-            raise ValueError("smooth_hinge needs gamma > 0")
-        return HingeFamilyLoss(structure, 1, gamma)
+    if name in SMOOTH_LOSSES:
+        return _smooth_loss(structure, name, gamma)
     return HingeFamilyLoss(structure, BINARY_LOSSES[name]["power"])

@@ -27,6 +27,10 @@ call                                                            reproduces
 ``categorical_hinge(y, F)``                                     ``keras.metrics.CategoricalHinge`` (Keras)
 ``all_pairs_squared_hinge_loss(y, f)``                          the all-pairs squared hinge of Rust & Hocking
                                                                 (MATH.md section 5)
+``smooth_hinge_loss(y, f, kind="huber", smoothing=2)``          a quarter of scikit-learn's ``modified_huber``
+                                                                (``SGDClassifier``); ``smoothing=1``: Rennie's
+                                                                smooth hinge
+``smooth_hinge_loss(y, f, kind="psi", smoothing=s)``            the psi hinge of Luo, Qiao & Zhang (2021)
 ==============================================================  ===============================================
 
 ``f`` is a 1-D array of binary decision values, ``F`` an ``(n_samples, n_classes)`` array.
@@ -44,6 +48,8 @@ name in :data:`SCORERS`                  scorer
 ``"neg_weston_watkins_hinge_loss"``      :data:`weston_watkins_hinge_scorer`
 ``"neg_ovr_hinge_loss"``                 :data:`ovr_hinge_scorer`
 ``"neg_all_pairs_squared_hinge_loss"``   :data:`all_pairs_squared_hinge_scorer`
+``"neg_smooth_hinge_loss"``              :data:`smooth_hinge_scorer`
+``"neg_psi_hinge_loss"``                 :data:`psi_hinge_scorer`
 =======================================  =============================================================
 
 A scorer sees only the labels of its test fold. For a multiclass problem whose test folds may miss
@@ -60,10 +66,11 @@ from sklearn.metrics import make_scorer
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 
 from ._allpairs import all_pairs_squared_hinge
-from ._losses import MULTICLASS_STRUCTURES, HingeFamilyLoss
+from ._losses import MULTICLASS_STRUCTURES, SMOOTHERS, HingeFamilyLoss
 
 __all__ = [
     "hinge_loss",
+    "smooth_hinge_loss",
     "multi_margin_loss",
     "categorical_hinge",
     "all_pairs_squared_hinge_loss",
@@ -72,6 +79,8 @@ __all__ = [
     "weston_watkins_hinge_scorer",
     "ovr_hinge_scorer",
     "all_pairs_squared_hinge_scorer",
+    "smooth_hinge_scorer",
+    "psi_hinge_scorer",
     "SCORERS",
 ]
 
@@ -236,11 +245,19 @@ def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None,
     >>> hinge_loss([1, 1], [0.5, 2.0], labels=[0, 1])   # honours labels: (0.5 + 0) / 2
     0.25
     """
-    _check_option(multi_class, MULTICLASS_STRUCTURES, "multi_class")
     if not isinstance(squared, (bool, np.bool_)):
         raise ValueError(f"squared must be a bool, got {squared!r}")
+    return _hinge_family_average(y_true, pred_decision, labels, sample_weight, multi_class,
+                                 margin, lambda structure, m: HingeFamilyLoss(
+                                     structure, 2 if squared else 1))
+
+
+def _hinge_family_average(y_true, pred_decision, labels, sample_weight, multi_class, margin,
+                          make_loss):
+    """The weighted average of a hinge-family loss; ``make_loss(structure, margin)`` gives the
+    loss with margin 1 that ``_family_loss`` rescales to ``margin``."""
+    _check_option(multi_class, MULTICLASS_STRUCTURES, "multi_class")
     margin = _check_margin(margin)
-    power = 2 if squared else 1
     y_true = column_or_1d(y_true, warn=True)
     scores = _check_scores(pred_decision, "pred_decision")
     check_consistent_length(y_true, scores, sample_weight)
@@ -271,7 +288,7 @@ def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None,
                 f" holds only {classes.tolist()!r}; pass labels=[negative, positive] to say "
                 "which class the 1-D scores favour")
         raw = scores.reshape(n, 1)
-        loss = HingeFamilyLoss("binary", power)
+        loss = make_loss("binary", margin)
     else:
         if classes.size < 2:
             raise ValueError(
@@ -289,11 +306,96 @@ def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None,
                 f"classes: the scores must have shape (n_samples, n_classes) = "
                 f"({n}, {classes.size})")
         raw = scores
-        loss = HingeFamilyLoss(multi_class, power)
+        loss = make_loss(multi_class, margin)
     # class index in sorted label order; binary: index 1 (the larger label) is the +1 class
     y = loss.encode_target(np.searchsorted(classes, y_true))
     per_sample = _family_loss(loss, y, raw, margin)
     return float(np.average(per_sample, weights=s))
+
+
+def smooth_hinge_loss(y_true, pred_decision, *, smoothing=1.0, kind="huber", labels=None,
+                      sample_weight=None, multi_class="crammer_singer", margin=1.0):
+    r"""Average smoothed hinge loss: the Huberised hinge or the psi hinge of Luo, Qiao & Zhang.
+
+    The same as :func:`hinge_loss` (same labels, columns, weights, ``multi_class`` and
+    ``margin``) with each hinge term :math:`\max(0, u)`, :math:`u` its violation (for the binary
+    loss :math:`u = m - y_i f_i`), replaced by a smooth version with smoothing
+    :math:`s` = ``smoothing``, in the units of the scores (MATH.md section 2):
+
+    .. math::
+
+        \text{huber:}\quad \phi_s(u) = \begin{cases} u - s/2 & u \ge s \\ u^2 / (2 s)
+            & 0 < u < s \\ 0 & u \le 0 \end{cases}
+        \qquad
+        \text{psi:}\quad \psi_s(u) = \tfrac{1}{2}\bigl(u + \sqrt{u^2 + s^2}\bigr)
+
+    :math:`\max(0, u) - s/2 \le \phi_s(u) \le \max(0, u) \le \psi_s(u) \le \max(0, u) + s/2`.
+    These are the losses that ``HingeSVM(loss="smooth_hinge" | "psi_hinge", smoothing=s)`` and
+    ``MulticlassHingeSVM`` minimise (``margin=1``), computed by the same kernels. With
+    Crammer-Singer, ``"huber"`` smooths the max over the wrong classes as a whole (the
+    smoothing of :mod:`hingeclf._losses`; with one violating class it is :math:`\phi_s`);
+    ``"psi"`` does not apply to it (an error). ``kind="huber"``, ``smoothing=2``, ``margin=1``
+    on binary scores is a quarter of scikit-learn's ``modified_huber`` loss.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    pred_decision : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Decision values (see :func:`hinge_loss`).
+    smoothing : float, default=1.0
+        The smoothing :math:`s > 0` (Huber's ``gamma``, psi's ``sigma``).
+    kind : {"huber", "psi"}, default="huber"
+        Which smooth hinge.
+    labels : array-like, default=None
+        All the labels of the problem (see :func:`hinge_loss`).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights; the result is their weighted average of the losses.
+    multi_class : {"crammer_singer", "weston_watkins", "ovr"}, default="crammer_singer"
+        The multiclass loss (see :func:`hinge_loss`); binary (1-D) scores ignore it.
+    margin : float, default=1.0
+        The margin ``m > 0`` that replaces the 1 of every hinge term.
+
+    Returns
+    -------
+    loss : float
+        The weighted average of the per-sample losses.
+
+    Raises
+    ------
+    ValueError
+        As :func:`hinge_loss`; and a ``smoothing`` that is not a finite number > 0, an unknown
+        ``kind``, or ``kind="psi"`` with Crammer-Singer on multiclass scores.
+
+    See Also
+    --------
+    hinge_loss : The exact hinge (the limit ``smoothing -> 0``).
+
+    Examples
+    --------
+    >>> from hingeclf.metrics import smooth_hinge_loss
+    >>> # margins y f = 2, 0.5, -1: huber terms 0, 0.5^2 / 2, 2 - 1/2; mean 1.625 / 3
+    >>> round(smooth_hinge_loss([1, 1, 0], [2.0, 0.5, 1.0]), 6)
+    0.541667
+    >>> # psi terms (u + sqrt(u^2 + 1)) / 2 at u = -1, 0.5, 2
+    >>> round(smooth_hinge_loss([1, 1, 0], [2.0, 0.5, 1.0], kind="psi"), 6)
+    1.044719
+    """
+    _check_option(kind, SMOOTHERS, "kind")
+    if (isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real)
+            or not np.isfinite(smoothing) or not smoothing > 0):
+        raise ValueError(f"smoothing must be a finite number > 0, got {smoothing!r}")
+    scores_2d = np.ndim(pred_decision) == 2 and np.shape(pred_decision)[1] > 1
+    if kind == "psi" and scores_2d and multi_class == "crammer_singer":
+        raise ValueError(
+            "kind='psi' does not apply to multi_class='crammer_singer' (a Crammer-Singer term "
+            "is the max of several violations): use kind='huber', or "
+            "multi_class='weston_watkins' or 'ovr'")
+    # _family_loss evaluates m * loss(raw / m); both smooth hinges are positively homogeneous in
+    # (u, s), so the kernel's smoothing s / m gives the smoothing s on the violations m - z
+    return _hinge_family_average(y_true, pred_decision, labels, sample_weight, multi_class,
+                                 margin, lambda structure, m: HingeFamilyLoss(
+                                     structure, 1, float(smoothing) / m, kind))
 
 
 def multi_margin_loss(y_true, scores, *, p=1, margin=1.0, weight=None, reduction="mean"):
@@ -558,6 +660,12 @@ ovr_hinge_scorer = _neg_scorer(hinge_loss, multi_class="ovr")
 #: Scorer of :func:`all_pairs_squared_hinge_loss` (binary estimators).
 all_pairs_squared_hinge_scorer = _neg_scorer(all_pairs_squared_hinge_loss)
 
+#: Scorer of :func:`smooth_hinge_loss` (Huber, ``smoothing=1``).
+smooth_hinge_scorer = _neg_scorer(smooth_hinge_loss)
+#: Scorer of :func:`smooth_hinge_loss` with ``kind="psi"`` (``smoothing=1``; not for
+#: Crammer-Singer multiclass scores).
+psi_hinge_scorer = _neg_scorer(smooth_hinge_loss, kind="psi")
+
 #: The scorers by name, for ``GridSearchCV(scoring=SCORERS["neg_hinge_loss"])`` or
 #: ``scoring={name: SCORERS[name] for name in (...)}`` (multi-metric).
 SCORERS = {
@@ -566,4 +674,6 @@ SCORERS = {
     "neg_weston_watkins_hinge_loss": weston_watkins_hinge_scorer,
     "neg_ovr_hinge_loss": ovr_hinge_scorer,
     "neg_all_pairs_squared_hinge_loss": all_pairs_squared_hinge_scorer,
+    "neg_smooth_hinge_loss": smooth_hinge_scorer,
+    "neg_psi_hinge_loss": psi_hinge_scorer,
 }

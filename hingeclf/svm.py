@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sklearn.utils._param_validation import StrOptions
+import warnings
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseHingeClassifier
-from ._losses import MULTICLASS_STRUCTURES, binary_loss, multiclass_loss
+from ._losses import MULTICLASS_STRUCTURES, SMOOTH_LOSSES, binary_loss, multiclass_loss
 
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
 
@@ -32,9 +35,9 @@ _COMMON_PARAMETERS = """
           per-sample steps of Pegasos size; stops when 5 epochs in a row improve the objective
           by less than ``tol`` relative; enables ``partial_fit``. An approximate solver.
         - ``"auto"``: ``"dual_cd"`` for the binary, one-vs-rest and Crammer-Singer hinge,
-          ``"lbfgs"`` for the smooth losses (squared hinge, except squared Crammer-Singer),
-          ``"newton"`` for the others (Weston-Watkins hinge, squared Crammer-Singer); measured,
-          see ``hingeclf._base.BaseHingeClassifier._resolve_solver``.
+          ``"lbfgs"`` for the smooth losses (squared hinge, except squared Crammer-Singer; the
+          smoothed hinges), ``"newton"`` for the others (Weston-Watkins hinge, squared
+          Crammer-Singer); measured, see ``hingeclf._base.BaseHingeClassifier._resolve_solver``.
 
         Non-smooth losses (the hinge losses, squared Crammer-Singer) reach ``"lbfgs"``,
         ``"newton"`` and ``"fgd"`` through smoothing continuation: the loss is replaced by a
@@ -91,6 +94,43 @@ _ATTRIBUTES = """
 """
 
 
+_SMOOTHING_DOC = """
+    smoothing : float or None, default=None
+        The smoothing parameter of the smoothed hinges; used ONLY with
+        ``loss="smooth_hinge"`` (its ``gamma``) or ``loss="psi_hinge"`` (its ``sigma``), where
+        None means 1.0. With another loss it has no effect, and setting it (to anything but
+        None) raises a ``UserWarning`` saying so. A smaller value follows the hinge more
+        closely and makes the problem worse conditioned (gradient Lipschitz constant
+        ``1 / gamma`` or ``1 / (2 sigma)`` per term, in the scores)."""
+
+_SMOOTH_LOSSES_DOC = r"""
+        - ``"smooth_hinge"``: the Huberised hinge with ``gamma = smoothing``: ``1 - m - gamma/2``
+          for margins ``m < 1 - gamma``, ``(1 - m)^2 / (2 gamma)`` up to ``m = 1``, then 0. It
+          lies between ``hinge - gamma/2`` and the hinge; ``gamma = 1`` is Rennie's smooth
+          hinge.
+        - ``"psi_hinge"``: the infinitely smooth :math:`\psi(u) = (u + \sqrt{u^2 +
+          \sigma^2}) / 2` of Luo, Qiao & Zhang (2021) with ``u = 1 - m``,
+          ``sigma = smoothing``. It lies between the hinge and ``hinge + sigma/2``, and its
+          second derivative is at most ``1 / (2 sigma)``.
+
+        The smoothed hinges are smooth, so ``solver="auto"`` uses ``"lbfgs"`` and no smoothing
+        continuation runs: the problem solved is the smoothed one, as stated."""
+
+
+def _smoothing(estimator):
+    """The smoothing parameter of ``estimator.loss``: ``smoothing`` (None -> 1.0) for the
+    smoothed hinges; for the other losses 0, with a warning when ``smoothing`` was set."""
+    if estimator.loss in SMOOTH_LOSSES:
+        # validated by _parameter_constraints: a number in (0, inf), or None
+        return 1.0 if estimator.smoothing is None else float(estimator.smoothing)
+    if estimator.smoothing is not None:
+        warnings.warn(
+            f"smoothing={estimator.smoothing!r} has no effect with loss={estimator.loss!r}: it is "
+            f"only used by loss={' or '.join(map(repr, SMOOTH_LOSSES))}", UserWarning,
+            stacklevel=4)
+    return 0.0
+
+
 class _BinaryLossSVM(BaseHingeClassifier):
     """Binary loss; more than two classes by one-vs-rest in one joint objective."""
 
@@ -114,7 +154,7 @@ class _BinaryLossSVM(BaseHingeClassifier):
         return multiclass_loss("ovr", self._loss_name)
 
 
-def _binary_docstring(name, title, power, other, other_loss):
+def _binary_docstring(name, title, power, other, other_loss, extra_parameters=""):
     square = "^2" if power == 2 else ""
     return rf"""Linear SVM with the {title} loss and an unpenalised intercept.
 
@@ -131,8 +171,8 @@ def _binary_docstring(name, title, power, other, other_loss):
     Parameters
     ----------
     C : float, default=1.0
-        Inverse regularisation strength (weight of the loss against the penalty).
-    """ + _COMMON_PARAMETERS + _ATTRIBUTES + f"""
+        Inverse regularisation strength (weight of the loss against the penalty).""" \
+        + extra_parameters + _COMMON_PARAMETERS + _ATTRIBUTES + f"""
     See Also
     --------
     {other} : The same model with the {other_loss} loss.
@@ -154,8 +194,32 @@ def _binary_docstring(name, title, power, other, other_loss):
 
 
 class HingeSVM(_BinaryLossSVM):
-    __doc__ = _binary_docstring("HingeSVM", "hinge", 1, "SquaredHingeSVM", "squared hinge")
-    _loss_name = "hinge"
+    __doc__ = _binary_docstring("HingeSVM", "hinge", 1, "SquaredHingeSVM", "squared hinge", """
+    loss : {"hinge", "smooth_hinge", "psi_hinge"}, default="hinge"
+        The margin loss. ``"hinge"`` is the formula above; the smoothed hinges replace it by a
+        smooth approximation (MATH.md section 2):
+""" + _SMOOTH_LOSSES_DOC + _SMOOTHING_DOC)
+
+    _parameter_constraints: dict = {
+        **_BinaryLossSVM._parameter_constraints,
+        "loss": [StrOptions({"hinge", *SMOOTH_LOSSES})],
+        "smoothing": [Interval(Real, 0.0, None, closed="neither"), None],
+    }
+
+    def __init__(self, C=1.0, *, loss="hinge", smoothing=None, solver="auto",
+                 fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
+                 warm_start=False, random_state=None, verbose=0):
+        self.loss = loss
+        self.smoothing = smoothing
+        super().__init__(C, solver=solver, fit_intercept=fit_intercept, tol=tol,
+                         max_iter=max_iter, class_weight=class_weight, warm_start=warm_start,
+                         random_state=random_state, verbose=verbose)
+
+    def _make_loss(self, n_classes):
+        gamma = _smoothing(self)
+        if n_classes == 2:
+            return binary_loss(self.loss, gamma)
+        return multiclass_loss("ovr", self.loss, gamma)
 
 
 class SquaredHingeSVM(_BinaryLossSVM):
@@ -188,9 +252,14 @@ class MulticlassHingeSVM(BaseHingeClassifier):
         Inverse regularisation strength (weight of the loss against the penalty).
     multi_class : {"crammer_singer", "weston_watkins", "ovr"}, default="crammer_singer"
         The multiclass formulation.
-    loss : {"hinge", "squared_hinge"}, default="hinge"
-        The margin loss :math:`\phi`.
-    """ + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
+    loss : {"hinge", "squared_hinge", "smooth_hinge", "psi_hinge"}, default="hinge"
+        The margin loss :math:`\phi`. The smoothed hinges (MATH.md section 2):
+""" + _SMOOTH_LOSSES_DOC + r"""
+
+        ``"psi_hinge"`` needs terms of one piece: it is refused (``ValueError`` at ``fit``) with
+        ``multi_class="crammer_singer"``, whose term is the max over ``K - 1`` classes; the
+        Huber ``"smooth_hinge"`` applies there (the max is smoothed as a whole).""" \
+        + _SMOOTHING_DOC + _COMMON_PARAMETERS + _ATTRIBUTES + r"""
     See Also
     --------
     HingeSVM : Binary hinge, one-vs-rest for more classes.
@@ -212,15 +281,17 @@ class MulticlassHingeSVM(BaseHingeClassifier):
     _parameter_constraints: dict = {
         **BaseHingeClassifier._parameter_constraints,
         "multi_class": [StrOptions(set(MULTICLASS_STRUCTURES))],
-        "loss": [StrOptions({"hinge", "squared_hinge"})],
+        "loss": [StrOptions({"hinge", "squared_hinge", *SMOOTH_LOSSES})],
+        "smoothing": [Interval(Real, 0.0, None, closed="neither"), None],
     }
 
-    def __init__(self, C=1.0, *, multi_class="crammer_singer", loss="hinge", solver="auto",
-                 fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
+    def __init__(self, C=1.0, *, multi_class="crammer_singer", loss="hinge", smoothing=None,
+                 solver="auto", fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
                  warm_start=False, random_state=None, verbose=0):
         self.C = C
         self.multi_class = multi_class
         self.loss = loss
+        self.smoothing = smoothing
         self.solver = solver
         self.fit_intercept = fit_intercept
         self.tol = tol
@@ -231,4 +302,4 @@ class MulticlassHingeSVM(BaseHingeClassifier):
         self.verbose = verbose
 
     def _make_loss(self, n_classes):
-        return multiclass_loss(self.multi_class, self.loss)
+        return multiclass_loss(self.multi_class, self.loss, _smoothing(self))

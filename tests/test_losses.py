@@ -781,3 +781,177 @@ def test_float32_agrees_with_float64(spec):
 def test_all_loss_combinations_are_listed():
     # guard: the tables above cover every structure, power and (exact or smoothed) gamma
     assert set(itertools.product(STRUCTURES, (1, 2), (0.0, 0.3))) == set(ALL_LOSSES)
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. The psi smoother of Luo, Qiao & Zhang: psi(u) = (u + sqrt(u^2 + sigma^2)) / 2, u = 1 - z
+# ---------------------------------------------------------------------------------------------
+PSI_STRUCTURES = ("binary", "ovr", "weston_watkins")
+
+# sigma, z, y, loss, d loss / d raw, d2 loss / d raw2; by hand: sqrt(0.75^2 + 1) = 1.25,
+# sqrt(1.5^2 + 2^2) = 2.5; psi' = (1 + u / r) / 2, psi'' = sigma^2 / (2 r^3)
+PSI_TABLE = [
+    (1.0, 1.0, 1.0, 0.5, -0.5, 0.5),          # z = 1: the hinge's kink; psi = sigma / 2
+    (0.5, 1.0, 1.0, 0.25, -0.5, 1.0),         # psi'' at u = 0 is its maximum 1 / (2 sigma)
+    (1.0, 0.25, 1.0, 1.0, -0.8, 0.256),       # u = 0.75: (0.75 + 1.25) / 2
+    (1.0, 1.75, 1.0, 0.25, -0.2, 0.256),      # u = -0.75: (-0.75 + 1.25) / 2
+    (2.0, -0.5, 1.0, 2.0, -0.8, 0.128),       # u = 1.5: (1.5 + 2.5) / 2, 4 / (2 * 2.5^3)
+    (1.0, 0.25, -1.0, 1.0, 0.8, 0.256),       # y = -1, raw = -0.25: d/draw = y d/dz
+    (1.0, 1.0 + 1e8, 1.0, 0.25e-8, -0.25e-16, 0.5e-24),  # u = -1e8: no cancellation
+]
+
+
+@pytest.mark.parametrize("sigma, z, y, expected_loss, expected_dloss, expected_d2", PSI_TABLE)
+def test_psi_hinge_table(sigma, z, y, expected_loss, expected_dloss, expected_d2):
+    loss = binary_loss("psi_hinge", sigma)
+    yy = np.array([y])
+    raw = np.array([[y * z]])
+    assert loss.loss(yy, raw)[0] == pytest.approx(expected_loss, rel=1e-12)
+    assert loss.gradient(yy, raw)[0, 0] == pytest.approx(expected_dloss, rel=1e-10)
+    assert loss.hessp(yy, raw, np.ones((1, 1)))[0, 0] == pytest.approx(expected_d2, rel=1e-10)
+    assert loss.hessian_operator(yy, raw).diagonal()[0, 0] == pytest.approx(expected_d2,
+                                                                             rel=1e-10)
+
+
+def _psi_ref(u, sigma):
+    return 0.5 * (u + np.sqrt(u * u + sigma * sigma)), 0.5 * (1.0 + u / np.sqrt(u * u + sigma**2))
+
+
+def _psi_ref_loss_grad(structure, sigma, y, raw):
+    """Loops over samples and terms, from the formulas of MATH.md sections 2 and 4."""
+    n, k = raw.shape
+    loss, grad = np.zeros(n), np.zeros_like(raw)
+    for i in range(n):
+        for _, pieces in enumerate(_ref_terms(structure, raw[i], y[i])):
+            (v, dv), = pieces  # one piece per term
+            value, slope = _psi_ref(v, sigma)
+            loss[i] += value
+            grad[i] += slope * dv
+    return loss, grad
+
+
+@pytest.mark.parametrize("structure", PSI_STRUCTURES)
+@pytest.mark.parametrize("sigma", [0.1, 1.0, 3.0])
+def test_psi_against_naive_loops(structure, sigma):
+    loss = HingeFamilyLoss(structure, 1, sigma, "psi")
+    rng = np.random.default_rng(11)
+    y = _random_target(loss, 60, rng)
+    raw = 2.0 * rng.standard_normal((60, _n_out(structure)))
+    ref_loss, ref_grad = _psi_ref_loss_grad(structure, sigma, y, raw)
+    value, grad = loss.loss_gradient(y, raw)
+    assert_allclose(value, ref_loss, rtol=1e-12)
+    assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
+    assert loss.is_smooth and loss.has_hessp and not loss.is_piecewise_linear
+
+
+@pytest.mark.parametrize("structure", PSI_STRUCTURES)
+def test_psi_gradient_and_hessp_finite_differences(structure):
+    loss = HingeFamilyLoss(structure, 1, 0.7, "psi")
+    rng = np.random.default_rng(12)
+    y = _random_target(loss, 80, rng)
+    raw = 1.5 * rng.standard_normal((80, _n_out(structure)))
+    grad = loss.gradient(y, raw)
+    numeric = np.empty_like(raw)
+    for k in range(raw.shape[1]):
+        step = np.zeros_like(raw)
+        step[:, k] = H
+        numeric[:, k] = (loss.loss(y, raw + step) - loss.loss(y, raw - step)) / (2 * H)
+    assert _rel_err(grad, numeric).max() < FD_RTOL
+    d = rng.standard_normal(raw.shape)
+    hv = loss.hessp(y, raw, d)
+    numeric_h = (loss.gradient(y, raw + H * d) - loss.gradient(y, raw - H * d)) / (2 * H)
+    assert _rel_err(hv, numeric_h, floor=1e-2).max() < FD_RTOL
+    # the diagonal of the Hessian, column by column
+    diag = loss.hessian_operator(y, raw).diagonal()
+    for k in range(raw.shape[1]):
+        e = np.zeros_like(raw)
+        e[:, k] = 1.0
+        assert_allclose(diag[:, k], loss.hessp(y, raw, e)[:, k], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("sigma", [0.05, 1.0, 4.0])
+def test_psi_bounds_and_lipschitz(sigma):
+    loss = binary_loss("psi_hinge", sigma)
+    hinge = binary_loss("hinge")
+    z = np.linspace(-6, 8, 2001)
+    y = np.ones_like(z)
+    raw = z[:, None]
+    lp, lh = loss.loss(y, raw), hinge.loss(y, raw)
+    assert np.all(lp >= lh) and np.all(lp <= lh + sigma / 2 + 1e-15)
+    curvature = loss.hessp(y, raw, np.ones_like(raw))[:, 0]
+    assert np.all(curvature > 0) and curvature.max() <= 1.0 / (2 * sigma) * (1 + 1e-12)
+    assert loss.lipschitz(1) == pytest.approx(1.0 / (2 * sigma))
+    assert np.isclose(curvature.max(), 1.0 / (2 * sigma), rtol=1e-3)  # attained near z = 1
+    ww = HingeFamilyLoss("weston_watkins", 1, sigma, "psi")
+    assert ww.lipschitz(K) == pytest.approx(K / (2 * sigma))
+    # the Huberised smooth hinge lies below the hinge, psi above it
+    assert np.all(binary_loss("smooth_hinge", sigma).loss(y, raw) <= lh)
+
+
+def test_psi_masked_entries_contribute_nothing():
+    loss = HingeFamilyLoss("weston_watkins", 1, 1.0, "psi")
+    y = np.array([0, 2])
+    raw = np.array([[0.0, -1.0, -2.0], [3.0, 3.0, 1.0]])
+    v = loss.violations(y, raw)
+    assert np.isneginf(v[0, 0]) and np.isneginf(v[1, 2])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = loss.loss(y, raw)
+        grad = loss.gradient(y, raw)
+        hv = loss.hessp(y, raw, np.ones_like(raw))
+    # sample 0: v = (0, -1) for j = 1, 2; sample 1: v = (3, 3)
+    expected = [_psi_ref(0.0, 1.0)[0] + _psi_ref(-1.0, 1.0)[0], 2 * _psi_ref(3.0, 1.0)[0]]
+    assert_allclose(value, expected, rtol=1e-12)
+    assert_allclose(grad.sum(axis=1), 0.0, atol=1e-14)  # WW gradients sum to zero per sample
+    assert np.all(np.isfinite(hv))
+
+
+def test_psi_validation():
+    with pytest.raises(ValueError, match="Crammer-Singer"):
+        multiclass_loss("crammer_singer", "psi_hinge", 1.0)
+    with pytest.raises(ValueError, match="power 1"):
+        HingeFamilyLoss("binary", 2, 1.0, "psi")
+    with pytest.raises(ValueError, match="sigma"):
+        HingeFamilyLoss("binary", 1, 0.0, "psi")
+    with pytest.raises(ValueError, match="smoother"):
+        HingeFamilyLoss("binary", 1, 1.0, "cubic")
+    with pytest.raises(ValueError, match="psi_hinge needs"):
+        binary_loss("psi_hinge", 0.0)
+    with pytest.raises(ValueError, match="smooth_hinge needs"):
+        binary_loss("smooth_hinge", -1.0)
+    assert binary_loss("psi_hinge", 0.5).name == "psi_hinge(sigma=0.5)"
+    assert multiclass_loss("ovr", "psi_hinge", 2.0).name == "ovr_psi_hinge(sigma=2)"
+    assert binary_loss("psi_hinge", 0.5).smoothed(0.1).smoother == "psi"
+
+
+@pytest.mark.parametrize("structure", PSI_STRUCTURES)
+def test_psi_prox_weights_are_derivatives_at_the_landing_point(structure):
+    loss = HingeFamilyLoss(structure, 1, 0.8, "psi")
+    rng = np.random.default_rng(13)
+    y = _random_target(loss, 200, rng)
+    raw = 1.5 * rng.standard_normal((200, _n_out(structure)))
+    v = loss.violations(y, raw)
+    a = rng.uniform(0.05, 3.0, (200, 1))
+    w = loss.prox_weights(v, a)
+    valid = loss.valid_entries(y, v.shape[1])
+    assert_allclose(w[valid], loss.term_weights(v - a * w)[valid], rtol=1e-10, atol=1e-12)
+    assert np.all(w[~valid] == 0.0)
+
+
+@pytest.mark.parametrize("structure", PSI_STRUCTURES)
+def test_psi_float32(structure):
+    loss = HingeFamilyLoss(structure, 1, 0.5, "psi")
+    rng = np.random.default_rng(14)
+    y64 = _random_target(loss, 500, rng)
+    y32 = y64.astype(np.float32) if structure == "binary" else y64
+    raw32 = (3.0 * rng.standard_normal((500, _n_out(structure)))).astype(np.float32)
+    raw32[0] = 1e30  # huge scores: no overflow warning
+    d32 = rng.standard_normal(raw32.shape).astype(np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value, grad = loss.loss_gradient(y32, raw32)
+        hv = loss.hessp(y32, raw32, d32)
+    assert value.dtype == grad.dtype == hv.dtype == np.float32
+    raw64 = raw32.astype(np.float64)
+    tol = dict(rtol=1e-5, atol=1e-5)
+    assert_allclose(value[1:], loss.loss(y64, raw64)[1:], **tol)
+    assert_allclose(grad[1:], loss.gradient(y64, raw64)[1:], **tol)
+    assert_allclose(hv[1:], loss.hessp(y64, raw64, d32.astype(np.float64))[1:], **tol)

@@ -448,3 +448,117 @@ def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+# ------------------------------------------------------------------------------- smooth hinges
+def naive_smooth_term(u, s, kind):
+    """Huber ``phi_s(u)`` or ``psi_s(u)`` of one violation ``u`` (MATH.md section 2)."""
+    if kind == "psi":
+        return 0.5 * (u + np.sqrt(u * u + s * s))
+    if u >= s:
+        return u - s / 2
+    return u * u / (2 * s) if u > 0 else 0.0
+
+
+def naive_capped_simplex_huber(v, s):
+    """``max_{lam >= 0, sum lam <= 1} <lam, v> - s/2 ||lam||^2`` by brute force over supports."""
+    best = 0.0
+    k = len(v)
+    for mask in range(1, 2 ** k):
+        idx = [i for i in range(k) if mask >> i & 1]
+        vv = np.array([v[i] for i in idx])
+        for lam in (vv / s, None):  # interior, or on the face sum lam = 1
+            if lam is None:
+                lam = vv / s - (vv.sum() / s - 1.0) / len(idx)
+            if np.all(lam >= -1e-15) and lam.sum() <= 1 + 1e-12:
+                best = max(best, lam @ vv - s / 2 * lam @ lam)
+    return best
+
+
+@pytest.mark.parametrize("kind", ["huber", "psi"])
+@pytest.mark.parametrize("smoothing", [0.3, 1.0, 2.5])
+@pytest.mark.parametrize("margin", [1.0, 0.5, 2.0])
+def test_smooth_binary_matches_naive(kind, smoothing, margin):
+    rng = np.random.default_rng(20)
+    y = rng.integers(0, 2, 50) * 3 + 2  # labels 2 and 5: 5 is the positive
+    f = rng.normal(size=50) * 2
+    f[:3] = [margin, -margin, margin - smoothing]  # margins exactly at the kinks
+    s = rng.random(50)
+    y_pm = np.where(y == 5, 1.0, -1.0)
+    per = np.array([naive_smooth_term(margin - yi * fi, smoothing, kind)
+                    for yi, fi in zip(y_pm, f)])
+    got = hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=smoothing, kind=kind,
+                                             sample_weight=s, margin=margin)
+    assert got == pytest.approx(np.average(per, weights=s), rel=RTOL)
+
+
+@pytest.mark.parametrize("kind, multi_class", [("huber", "weston_watkins"), ("huber", "ovr"),
+                                               ("psi", "weston_watkins"), ("psi", "ovr"),
+                                               ("huber", "crammer_singer")])
+@pytest.mark.parametrize("margin", [1.0, 1.5])
+def test_smooth_multiclass_matches_naive(kind, multi_class, margin):
+    rng = np.random.default_rng(21)
+    n, K, smoothing = 30, 4, 0.7
+    y = rng.integers(0, K, n)
+    F = rng.normal(size=(n, K))
+    per = []
+    for yi, fi in zip(y, F):
+        if multi_class == "ovr":
+            per.append(sum(naive_smooth_term(margin - (1 if c == yi else -1) * fi[c],
+                                             smoothing, kind) for c in range(K)))
+        elif multi_class == "weston_watkins":
+            per.append(sum(naive_smooth_term(margin + fi[j] - fi[yi], smoothing, kind)
+                           for j in range(K) if j != yi))
+        else:
+            v = [margin + fi[j] - fi[yi] for j in range(K) if j != yi]
+            per.append(naive_capped_simplex_huber(v, smoothing))
+    got = hingeclf.metrics.smooth_hinge_loss(y, F, smoothing=smoothing, kind=kind,
+                                             multi_class=multi_class, margin=margin)
+    assert got == pytest.approx(np.mean(per), rel=1e-10)
+
+
+def test_smooth_hinge_limits_and_references():
+    rng = np.random.default_rng(22)
+    y = rng.integers(0, 2, 40)
+    f = rng.normal(size=40) * 2
+    exact = hinge_loss(y, f)
+    for kind in ("huber", "psi"):
+        assert hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=1e-9, kind=kind) == \
+            pytest.approx(exact, rel=1e-8)
+    huber = hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=0.4)
+    psi = hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=0.4, kind="psi")
+    assert exact - 0.2 <= huber <= exact <= psi <= exact + 0.2
+    # a quarter of scikit-learn's modified_huber loss (SGDClassifier), MATH.md section 2
+    z = np.where(y == 1, 1.0, -1.0) * f
+    modified_huber = np.where(z >= -1, np.maximum(0, 1 - z) ** 2, -4 * z)
+    assert hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=2.0) == pytest.approx(
+        modified_huber.mean() / 4, rel=RTOL)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(smoothing=0.0), "smoothing must be"),
+    (dict(smoothing=np.inf), "smoothing must be"),
+    (dict(smoothing=True), "smoothing must be"),
+    (dict(kind="cubic"), "kind must be one of"),
+])
+def test_smooth_hinge_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        hingeclf.metrics.smooth_hinge_loss([0, 1], [0.5, 1.0], **kwargs)
+
+
+def test_psi_refuses_crammer_singer_but_not_binary():
+    F = np.array([[1.0, 0.0, -1.0], [0.2, 0.3, 0.1]])
+    with pytest.raises(ValueError, match="kind='psi' does not apply to multi_class"):
+        hingeclf.metrics.smooth_hinge_loss([0, 2], F, kind="psi")
+    # binary scores ignore multi_class, as in hinge_loss
+    assert hingeclf.metrics.smooth_hinge_loss([0, 1], [0.5, 1.0], kind="psi") > 0
+
+
+def test_smooth_scorers_are_minus_their_losses():
+    X, y = _binary_data(60, seed=3)
+    est = SquaredHingeSVM().fit(X, y)
+    f = est.decision_function(X)
+    assert SCORERS["neg_smooth_hinge_loss"](est, X, y) == pytest.approx(
+        -hingeclf.metrics.smooth_hinge_loss(y, f), rel=RTOL)
+    assert SCORERS["neg_psi_hinge_loss"](est, X, y) == pytest.approx(
+        -hingeclf.metrics.smooth_hinge_loss(y, f, kind="psi"), rel=RTOL)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from threadpoolctl import threadpool_limits
 
 from .._objective import CenteredObjective
-from ._certificate import certified_gap
+from ._certificate import certifiable, certified_gap
 from ._continuation import finish_on_face, solve_by_continuation
 from ._result import SolverResult
 from .dual_cd import dual_cd_supports, solve_dual_cd
@@ -63,7 +63,8 @@ SOLVERS = {
     "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
                          smooth_only=True,
                          summary="truncated Newton-CG with the generalised Hessian"),
-    "sgd": SolverSpec("sgd", solve_sgd, stochastic=True,
+    "sgd": SolverSpec("sgd", solve_sgd, requires=frozenset({"gradient", "separable"}),
+                      stochastic=True,
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
     "dual_cd": SolverSpec("dual_cd", solve_dual_cd, requires=frozenset({"dual"}), dual=True,
                           summary="dual coordinate descent (compiled), duality-gap stopping"),
@@ -74,8 +75,11 @@ def loss_capabilities(loss):
     """What a loss offers: ``gradient`` (a subgradient, always), ``smooth``, ``smoothable`` (a
     smoothing family for continuation), ``hessp`` (a generalised Hessian-vector product) and
     ``dual`` (a box-constrained dual that coordinate descent solves: binary and one-vs-rest
-    hinge, smoothed hinge and squared hinge)."""
+    hinge, smoothed hinge and squared hinge) and ``separable`` (a sum of per-sample terms,
+    which per-sample solvers need; the all-pairs loss of :mod:`hingeclf._allpairs` is not)."""
     caps = {"gradient"}
+    if getattr(loss, "separable", True):
+        caps.add("separable")
     if loss.is_smooth:
         caps.add("smooth")
     if hasattr(loss, "smoothed"):
@@ -197,9 +201,7 @@ def _certify(objective, run, result, tol, max_iter):
     certified (an exact face solve) and the exact hinge losses (certified only by the face
     solve) are returned as they are.
     """
-    loss = objective.loss
-    if result.gap is not None or not result.converged or not (
-            loss.power == 2 or loss.gamma > 0) or loss.structure == "crammer_singer":
+    if result.gap is not None or not result.converged or not certifiable(objective.loss):
         return result
     n_iter, inner_tol = result.n_iter, tol
     for attempt in range(MAX_REFINES + 1):

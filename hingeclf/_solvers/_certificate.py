@@ -27,6 +27,16 @@ import numpy as np
 HINGE_GAMMAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
 
 
+def certifiable(loss):
+    """True for the losses whose dual point follows from the primal one: the squared losses
+    and the Huber-smoothed hinges of :class:`~hingeclf._losses.HingeFamilyLoss` (not the psi
+    smoother, whose conjugate is another function, nor the all-pairs loss), except squared
+    Crammer-Singer (not differentiable where two violations tie)."""
+    if not hasattr(loss, "structure") or getattr(loss, "smoother", "huber") != "huber":
+        return False
+    return (loss.power == 2 or loss.gamma > 0) and loss.structure != "crammer_singer"
+
+
 def dual_weights(objective, coef, gamma=0.0):
     """``mu`` from the primal point ``coef``: the derivative of each term in its violations."""
     loss = objective.loss

@@ -129,8 +129,8 @@ def finish_on_face(objective, result):
     gradient rule). Otherwise the solver's result stands as it was.
     """
     loss = objective.loss
-    if loss.gamma != 0 or loss.power != 2:
-        return result
+    if getattr(loss, "gamma", None) != 0 or getattr(loss, "power", None) != 2:
+        return result  # not an exact squared loss of the family (smoothed, or all-pairs)
     hint = loss.term_weights(loss.violations(objective.y, objective.raw(result.coef)))
     polished = polish_on_face(objective, result.coef, hint, max_free=FINISH_MAX_FREE)
     if polished is None:

@@ -49,6 +49,8 @@ RHO_FACTOR = 0.1
 
 def dual_cd_supports(loss):
     """True for the losses whose dual this solver handles."""
+    if getattr(loss, "smoother", "huber") != "huber" or not hasattr(loss, "structure"):
+        return False  # psi's dual is not a box QP; the all-pairs loss is not separable
     if loss.structure == "crammer_singer":
         return loss.power == 1 and loss.gamma == 0
     if loss.structure not in ("binary", "ovr"):
@@ -246,7 +248,9 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
         if warm:
             alpha = _initial_alpha(y, c, raw0[:, k].astype(np.float64), upper, loss.power,
                                    loss.gamma)
-            b0 = float(coef0[k, -1]) if fit_intercept else 0.0
+            # the kernel's intercept is that of the centred rows: b + m . w
+            b0 = (float(coef0[k, -1]) + float(np.dot(center, coef0[k, :d]))
+                  if fit_intercept else 0.0)
         else:
             alpha = np.zeros(n)
             b0 = 0.0
