@@ -2,6 +2,8 @@
 
 __version__ = "0.1.0"
 
+from .model_selection import RegularizationPathCV
 from .svm import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 
-__all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM", "__version__"]
+__all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM", "RegularizationPathCV",
+           "__version__"]

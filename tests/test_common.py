@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
+from hingeclf import HingeSVM, MulticlassHingeSVM, RegularizationPathCV, SquaredHingeSVM
 from hingeclf._losses import MULTICLASS_STRUCTURES
 from hingeclf._solvers import SOLVERS
 
@@ -16,6 +16,10 @@ def _instances():
         for multi_class in MULTICLASS_STRUCTURES:
             for loss in ("hinge", "squared_hinge"):
                 yield MulticlassHingeSVM(multi_class=multi_class, loss=loss, **kw)
+    # the path search, over a smooth and a non-smooth loss (small grid and few folds: the checks
+    # fit it many times)
+    yield RegularizationPathCV(SquaredHingeSVM(), Cs=3, cv=3)
+    yield RegularizationPathCV(MulticlassHingeSVM(), Cs=[0.1, 1.0], cv=2)
 
 
 SGD_EXPECTED_FAILURES = {
@@ -27,6 +31,8 @@ SGD_EXPECTED_FAILURES = {
 
 
 def _expected_failures(estimator):
+    if isinstance(estimator, RegularizationPathCV):
+        return {}
     if SOLVERS[estimator.solver].stochastic:
         return SGD_EXPECTED_FAILURES
     return {}
