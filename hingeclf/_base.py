@@ -156,7 +156,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         check_solver_supports(solver, problem.loss)
         result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
                           max_iter=self.max_iter, verbose=self.verbose,
-                          random_state=self.random_state, **self._warm_solver_state(problem, solver))
+                          random_state=self.random_state,
+                          **self._warm_solver_state(problem, solver))
         self._sgd_state = result.state
         self._store(problem, result, solver)
         return self

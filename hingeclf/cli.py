@@ -714,38 +714,32 @@ def _prediction_data(path, fmt, target, info, n_features):
     if fmt == "svmlight":
         if target is not None:
             raise CLIError(f"--target applies to CSV files only, not to svmlight file {path}")
-        columns = _load_svmlight_columns(path)
-        if columns > n_features:
-            raise CLIError(f"{path} has features up to index {columns}, the model expects {n_features}")
-        return _load_svmlight(path, n_features=n_features)
+        import scipy.sparse as sp
+
+        data = _load_svmlight(path)
+        n_columns = data.X.shape[1]
+        if n_columns > n_features:
+            raise CLIError(f"{path} has features up to index {n_columns}, the model expects {n_features}")
+        # a file need not mention the last features (all zero): widen the matrix to the model's
+        X = data.X
+        data.X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], n_features))
+        return data
     columns, _ = _csv_header(path)
-    target = target if target is not None else info.get("target_column")
-    if target is not None and target in columns:
+    if target is not None:  # named by the user: it must be there
         data = _load_csv(path, target)
+    elif info.get("target_column") in columns:  # the model's target column, found by name
+        data = _load_csv(path, info["target_column"])
     elif len(columns) == n_features:
         data = _load_csv(path, None, features_only=True)
-    elif target is not None and info.get("target_column") != target:
-        _target_index(columns, target, path)  # raises: no such column
-        raise AssertionError("unreachable")
     else:
+        known = info.get("target_column")
         raise CLIError(
             f"{path} has {len(columns)} columns: expected the model's {n_features} feature columns"
-            + (f", plus optionally its target column {target!r}" if target is not None else "")
+            + (f", plus optionally its target column {known!r}" if known is not None else "")
         )
     if data.X.shape[1] != n_features:
         raise CLIError(f"{path} has {data.X.shape[1]} feature columns, the model expects {n_features}")
     return data
-
-
-def _load_svmlight_columns(path):
-    """The largest feature index of an svmlight file (its number of columns), or 0."""
-    from sklearn.datasets import load_svmlight_file
-
-    try:
-        X, _ = load_svmlight_file(path)
-    except (ValueError, TypeError, IndexError, OSError, UnicodeError) as exc:
-        raise CLIError(f"cannot parse {path} as svmlight/libsvm: {_first_line(exc)}") from None
-    return X.shape[1]
 
 
 def _label_text(label):

@@ -600,3 +600,17 @@ def test_failed_write_leaves_previous_file_untouched(tmp_path, monkeypatch):
         cli._write_atomically(str(target), failing, "output file")
     assert target.read_text() == "previous\n"
     assert [p.name for p in tmp_path.iterdir()] == ["pred.txt"]
+
+
+def test_predict_svmlight_without_the_last_features(capsys, tmp_path, saved_model):
+    """svmlight omits zeros: a file whose rows never use the last features is still predicted."""
+    model, _ = saved_model
+    path = tmp_path / "short.svm"
+    path.write_text("1 1:0.5 2:-1.0\n0 3:2.0\n")
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    fitted, _ = cli.load_model(str(model))
+    X = np.zeros((2, 10))
+    X[0, :2] = [0.5, -1.0]
+    X[1, 2] = 2.0
+    assert out.split() == [str(v) for v in fitted.predict(X)]

@@ -19,7 +19,7 @@ def _instances():
     # the path search, over a smooth and a non-smooth loss (small grid and few folds: the checks
     # fit it many times)
     yield RegularizationPathCV(SquaredHingeSVM(), Cs=3, cv=3)
-    yield RegularizationPathCV(MulticlassHingeSVM(), Cs=[0.1, 1.0], cv=2)
+    yield RegularizationPathCV(HingeSVM(), Cs=[0.1, 1.0], cv=2)
 
 
 SGD_EXPECTED_FAILURES = {
