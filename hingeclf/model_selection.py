@@ -191,7 +191,7 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Class labels (from ``best_estimator_``, or from ``y`` when ``refit=False``).
     n_features_in_ : int
         Number of features seen during fit (when ``refit=True``).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when the refitted estimator recorded them.
 
     See Also
