@@ -3,7 +3,9 @@
 __version__ = "0.1.0"
 
 from .allpairs import AllPairsSquaredHingeSVM
+from .model_selection import RegularizationPathCV
 from .svm import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM", "AllPairsSquaredHingeSVM",
+           "RegularizationPathCV",
            "__version__"]

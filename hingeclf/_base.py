@@ -22,6 +22,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._objective import LinearObjective
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
+from ._solvers.sgd import SGDState, warm_state
 
 try:  # scikit-learn >= 1.3
     from sklearn.base import _fit_context
@@ -127,6 +128,14 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             return prev.astype(problem.dtype)
         return problem.zeros()
 
+    def _warm_solver_state(self, problem, solver):
+        """Extra solver arguments of a warm start beyond ``coef0`` (sgd: its step counter)."""
+        prev = getattr(self, "_sgd_state", None)
+        if (self.warm_start and SOLVERS[solver].stochastic and isinstance(prev, SGDState)
+                and prev.coef.shape == problem.shape):
+            return {"state": warm_state(problem, prev)}
+        return {}
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the training data.
@@ -158,7 +167,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         check_solver_supports(solver, problem.loss)
         result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
                           max_iter=self.max_iter, verbose=self.verbose,
-                          random_state=self.random_state)
+                          random_state=self.random_state,
+                          **self._warm_solver_state(problem, solver))
         if self.solver == "auto" and solver == "dual_cd" and not result.converged:
             # dual coordinate descent slows down on badly scaled features (unscaled
             # breast_cancer, hinge: 195.7 after 1000 epochs, optimum 48.9); Newton's

@@ -11,6 +11,7 @@ import pytest
 from sklearn.datasets import dump_svmlight_file, make_classification
 
 import hingeclf
+import hingeclf._solvers
 from hingeclf import cli
 
 # A small grid and few folds keep each in-process run short; the full default
@@ -40,9 +41,9 @@ def number(text):
 
 def check_report(out, *, grid, n_classes, min_accuracy):
     fields = report(out)
-    assert [float(c) for c in fields["C grid"].split()] == pytest.approx(sorted(grid))
+    assert [float(c) for c in fields["C grid"].split()] == pytest.approx(sorted(grid), rel=1e-3)
     chosen = float(fields["chosen C"])
-    assert any(chosen == pytest.approx(c) for c in grid), f"chosen C {chosen} not in grid {grid}"
+    assert any(chosen == pytest.approx(c, rel=1e-3) for c in grid), f"chosen C {chosen} not in grid {grid}"
     assert fields["shape"].endswith(f"{n_classes} classes")
     for key in ("CV accuracy", "test accuracy"):
         accuracy = number(fields[key])
@@ -112,7 +113,7 @@ def test_train_digits_in_process(capsys):
     fields = check_report(out, grid=[0.01, 1.0], n_classes=10, min_accuracy=0.5)  # chance is 0.1
     assert fields["data set"].startswith("digits")
     assert fields["shape"].startswith("1797 samples x 64 features")
-    assert fields["estimator"] == "StandardScaler + SquaredHingeSVM"
+    assert fields["estimator"] == "StandardScaler + SquaredHingeSVM (solver auto)"
     assert "1347 training samples" in fields["CV accuracy"]
     assert "450 held-out samples" in fields["test accuracy"]
 
@@ -132,8 +133,11 @@ def test_train_default_as_subprocess():
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
-    fields = check_report(proc.stdout, grid=list(cli.DEFAULT_C_GRID), n_classes=10, min_accuracy=0.5)
-    assert "5-fold" in fields["CV accuracy"]
+    fields = report(proc.stdout)
+    grid = [float(c) for c in fields["C grid"].split()]
+    assert len(grid) == cli.DEFAULT_N_CS and grid == sorted(grid)
+    check_report(proc.stdout, grid=grid, n_classes=10, min_accuracy=0.5)
+    assert f"{cli.DEFAULT_CV}-fold" in fields["CV accuracy"]
 
 
 def test_user_error_exit_code_as_subprocess(tmp_path):
@@ -164,7 +168,7 @@ def test_train_svmlight(capsys, svmlight_file, estimator, class_name):
     assert fields["data set"] == str(svmlight_file)
     assert fields["shape"] == "200 samples x 10 features (sparse), 2 classes"
     # MaxAbsScaler keeps the matrix sparse.
-    assert fields["estimator"] == f"MaxAbsScaler + {class_name}"
+    assert fields["estimator"] == f"MaxAbsScaler + {class_name} (solver auto)"
 
 
 def test_train_format_override(capsys, svmlight_file, tmp_path):
@@ -185,7 +189,7 @@ def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data, csv
     assert code == 0, err
     fields = check_report(out, grid=[0.01, 1.0], n_classes=3, min_accuracy=0.6)  # chance is 1/3
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
-    assert fields["estimator"] == "StandardScaler + SquaredHingeSVM"
+    assert fields["estimator"] == "StandardScaler + SquaredHingeSVM (solver auto)"
 
 
 def test_train_csv_named_target(capsys, tmp_path, csv_data, csv_backend):
@@ -303,7 +307,11 @@ def test_error_test_split_smaller_than_class_count(capsys):
         (["train", "-C", "0"], "positive"),
         (["train", "-C", "nan"], "positive"),
         (["train", "--cv", "1"], "at least 2"),
-        (["train", "--test-size", "1.5"], "between 0 and 1"),
+        (["train", "--test-size", "1.5"], "below 1"),
+        (["train", "--solver", "magic"], "invalid choice"),
+        (["train", "--multi-class", "one_vs_one"], "invalid choice"),
+        (["predict"], "required"),
+        (["info"], "required"),
         (["train", "--estimator", "logistic"], "invalid choice"),
         (["train", "--format", "parquet"], "invalid choice"),
     ],
@@ -312,7 +320,7 @@ def test_usage_errors(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == ""
-    assert re.search(r"^hingeclf( train)?: error: ", err, flags=re.MULTILINE), err
+    assert re.search(r"^hingeclf( train| predict| info)?: error: ", err, flags=re.MULTILINE), err
     assert needle in err
 
 
@@ -322,5 +330,287 @@ def test_help_and_version(capsys):
     assert out.strip() == f"hingeclf {hingeclf.__version__}"
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
-    for option in ("--estimator", "--cv", "-C", "--test-size", "--random-state", "--format", "--target"):
+    for option in ("--estimator", "--loss", "--multi-class", "--solver", "--cv", "-C", "--test-size",
+                   "--random-state", "--format", "--target", "--out", "--progress"):
         assert option in out
+    for command, options in [("predict", ("MODEL", "DATA", "--out", "--target")), ("info", ("MODEL",))]:
+        code, out, _ = run(capsys, command, "--help")
+        assert code == 0
+        for option in options:
+            assert option in out
+
+
+# --------------------------------------------------------------------------
+# train options, and the train / predict / info round trip
+# --------------------------------------------------------------------------
+
+
+def test_train_single_C_fits_without_cross_validation(capsys, svmlight_file):
+    code, out, err = run(capsys, "train", svmlight_file, "-C", "0.5")
+    assert code == 0, err
+    fields = dict(re.findall(r"^([A-Za-z ]+):\s+(.*)$", out, flags=re.MULTILINE))
+    assert fields["chosen C"] == "0.5 (fixed)"
+    assert "CV accuracy" not in fields
+    assert number(fields["test accuracy"]) > 0.7
+
+
+def test_error_single_C_with_cv(capsys, svmlight_file):
+    check_error(*run(capsys, "train", svmlight_file, "--cv", "3", "-C", "0.5"), "--cv", "single value")
+
+
+@pytest.mark.parametrize("solver", ["auto", *hingeclf._solvers.SOLVERS])
+def test_train_solver_option(capsys, svmlight_file, solver):
+    code, out, err = run(capsys, "train", svmlight_file, "--solver", solver, "-C", "0.1")
+    assert code == 0, err
+    assert report_line(out, "estimator") == f"MaxAbsScaler + SquaredHingeSVM (solver {solver})"
+
+
+def report_line(out, key):
+    return dict(re.findall(r"^([A-Za-z ]+):\s+(.*)$", out, flags=re.MULTILINE))[key]
+
+
+def test_train_multiclass_loss_and_formulation(capsys, tmp_path, csv_data):
+    X, labels = csv_data
+    path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    model = tmp_path / "ww.skops"
+    code, out, err = run(capsys, "train", path, "--estimator", "multiclass", "--loss", "squared_hinge",
+                         "--multi-class", "weston_watkins", "-C", "0.1", "--out", model)
+    assert code == 0, err
+    fitted, _ = cli.load_model(str(model))
+    svm = fitted[-1]
+    assert (type(svm).__name__, svm.loss, svm.multi_class, svm.C) == (
+        "MulticlassHingeSVM", "squared_hinge", "weston_watkins", 0.1)
+
+
+@pytest.mark.parametrize("option", [["--loss", "hinge"], ["--multi-class", "ovr"]])
+def test_error_multiclass_options_on_binary_estimator(capsys, svmlight_file, option):
+    check_error(*run(capsys, "train", svmlight_file, *option), option[0], "--estimator multiclass")
+
+
+def test_progress_bar_on_tuning(capsys, svmlight_file):
+    code, out, err = run(capsys, "train", svmlight_file, "--progress", *FAST)
+    assert code == 0, err
+    assert err.count("tuning C [") == 6  # one update per fit: 2 C x 3 folds
+    assert err.rstrip().split("\r")[-1].startswith("tuning C [" + "#" * 30 + "] 6/6 fits")
+    code, out, err = run(capsys, "train", svmlight_file, "--no-progress", *FAST)
+    assert code == 0 and err == ""
+
+
+def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
+    from sklearn.datasets import load_svmlight_file
+
+    model = tmp_path / "model.skops"
+    code, out, err = run(capsys, "train", svmlight_file, "--estimator", "hinge", *FAST, "--out", model)
+    assert code == 0, err
+    assert report_line(out, "model saved") == str(model)
+    chosen = float(report_line(out, "chosen C"))
+
+    code, out, err = run(capsys, "info", model)
+    assert code == 0, err
+    assert report_line(out, "pipeline") == "MaxAbsScaler + HingeSVM"
+    assert report_line(out, "classes") == "0 1"
+    assert report_line(out, "features") == "10"
+    assert float(report_line(out, "C")) == pytest.approx(chosen)
+    assert report_line(out, "CV accuracy").endswith("(3-fold, grid 0.01 1)")
+
+    preds = tmp_path / "pred.txt"
+    code, out, err = run(capsys, "predict", model, svmlight_file, "--out", preds)
+    assert code == 0, err
+    X, y = load_svmlight_file(str(svmlight_file))
+    fitted, _ = cli.load_model(str(model))
+    expected = fitted.predict(X)
+    written = np.array([int(v) for v in preds.read_text().split()])
+    np.testing.assert_array_equal(written, expected)
+    accuracy = np.mean(expected == y)
+    assert report_line(out, "accuracy").startswith(f"{accuracy:.4f} ({int(np.sum(expected == y))}/200)")
+
+    # without --out: the labels on stdout, the accuracy on stderr
+    code, out, err = run(capsys, "predict", model, svmlight_file)
+    assert code == 0
+    assert out.split() == [str(v) for v in expected]
+    assert err.startswith("accuracy: ")
+
+
+def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data, csv_backend):
+    X, labels = csv_data
+    train = write_csv(tmp_path / "train.csv", ["species", "a", "b", "c", "d"], [[s, *x] for x, s in zip(X, labels)])
+    model = tmp_path / "flowers.skops"
+    code, out, err = run(capsys, "train", train, "--target", "species", "--test-size", "0", *FAST, "--out", model)
+    assert code == 0, err
+    assert "test accuracy" not in out  # --test-size 0: trained on all rows
+    code, out, err = run(capsys, "info", model)
+    assert code == 0, err
+    assert report_line(out, "classes") == "setosa versicolor virginica"
+    assert report_line(out, "target column") == "species"
+    assert report_line(out, "trained on") == f"{train} (150 samples)"
+    fitted, _ = cli.load_model(str(model))
+    expected = [str(v) for v in fitted.predict(X)]
+
+    # the same file (the model's target column is found by name) ...
+    preds = tmp_path / "pred.txt"
+    code, out, err = run(capsys, "predict", model, train, "--out", preds)
+    assert code == 0, err
+    assert preds.read_text().split() == expected
+    correct = sum(a == b for a, b in zip(expected, labels))
+    assert report_line(out, "accuracy").startswith(f"{correct / 150:.4f} ({correct}/150)")
+    # ... and features only, no labels: predictions, no accuracy
+    features = write_csv(tmp_path / "new.csv", ["a", "b", "c", "d"], X)
+    code, out, err = run(capsys, "predict", model, features)
+    assert code == 0, err
+    assert out.split() == expected
+    assert err == ""
+
+
+# --------------------------------------------------------------------------
+# predict / info / --out: user errors, and no partial output
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def saved_model(tmp_path_factory):
+    """A small model trained on an svmlight file, and that file."""
+    tmp = tmp_path_factory.mktemp("model")
+    X, y = make_classification(n_samples=200, n_features=10, n_informative=5, random_state=0)
+    data = tmp / "binary.svm"
+    dump_svmlight_file(X, y, str(data))
+    model = tmp / "model.skops"
+    assert cli.main(["train", str(data), "-C", "0.1", "--out", str(model)]) == 0
+    return model, data
+
+
+class NotOurs:
+    """A type no hingeclf model holds."""
+
+    def __init__(self):
+        self.payload = [1, 2, 3]
+
+
+def _foreign_files(tmp_path):
+    import zipfile
+
+    import skops.io
+
+    text = tmp_path / "text.skops"
+    text.write_text("just some text\n")
+    zipped = tmp_path / "other.zip"
+    with zipfile.ZipFile(zipped, "w") as z:
+        z.writestr("hello.txt", "not a skops file")
+    other = tmp_path / "other.skops"
+    skops.io.dump({"weights": np.arange(3)}, str(other))
+    estimator = tmp_path / "estimator.skops"
+    from sklearn.linear_model import LogisticRegression
+
+    skops.io.dump(LogisticRegression(), str(estimator))
+    untrusted = tmp_path / "untrusted.skops"
+    skops.io.dump({"format": cli.MODEL_FORMAT, "model": NotOurs()}, str(untrusted))
+    return [
+        (text, "not a hingeclf model file"),
+        (zipped, "not a hingeclf model file"),
+        (other, "not a hingeclf model file"),
+        (estimator, "not a hingeclf model file"),
+        (untrusted, "refusing to load"),
+    ]
+
+
+@pytest.mark.parametrize("command", ["info", "predict"])
+def test_error_model_file_not_ours(capsys, tmp_path, saved_model, command):
+    _, data = saved_model
+    for path, needle in _foreign_files(tmp_path):
+        out_file = tmp_path / "pred.txt"
+        argv = [command, path] + ([data, "--out", out_file] if command == "predict" else [])
+        check_error(*run(capsys, *argv), needle, path)
+        assert not out_file.exists()
+    assert NotOurs().payload  # the class exists only to be refused
+
+
+def test_untrusted_type_is_refused_before_loading(tmp_path, monkeypatch):
+    """The refusal comes from the type list, before skops builds any object."""
+    import skops.io
+
+    path = tmp_path / "untrusted.skops"
+    skops.io.dump({"format": cli.MODEL_FORMAT, "model": NotOurs()}, str(path))
+    calls = []
+    monkeypatch.setattr(skops.io, "loads", lambda *a, **k: calls.append(a))
+    with pytest.raises(cli.CLIError, match="NotOurs"):
+        cli.load_model(str(path))
+    assert calls == []
+
+
+def test_error_missing_model_file(capsys, tmp_path, saved_model):
+    _, data = saved_model
+    missing = tmp_path / "nope.skops"
+    out_file = tmp_path / "pred.txt"
+    check_error(*run(capsys, "predict", missing, data, "--out", out_file), "no such file", missing)
+    check_error(*run(capsys, "info", missing), "no such file", missing)
+    assert not out_file.exists()
+
+
+@pytest.mark.parametrize(
+    "name, content, needle",
+    [
+        ("missing.svm", None, "no such file"),
+        ("garbage.svm", b"this is not\nan svmlight file\n", "svmlight"),
+        ("wide.svm", b"1 1:0.5 25:1.0\n0 2:1.0\n", "expects 10"),
+        ("narrow.csv", b"a,b\n1,2\n3,4\n", "expected the model's 10 feature columns"),
+        ("words.csv", ",".join(f"f{i}" for i in range(10)).encode() + b"\n" + b"x," * 9 + b"1\n",
+         "non-numeric value"),
+    ],
+)
+def test_error_bad_prediction_data(capsys, tmp_path, saved_model, name, content, needle):
+    model, _ = saved_model
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    out_file = tmp_path / "pred.txt"
+    check_error(*run(capsys, "predict", model, path, "--out", out_file), needle, path)
+    assert not out_file.exists()
+
+
+def test_error_prediction_target_column_missing(capsys, tmp_path, csv_data):
+    X, labels = csv_data
+    train = write_csv(tmp_path / "train.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    model = tmp_path / "m.skops"
+    assert run(capsys, "train", train, "-C", "1", "--out", model)[0] == 0
+    out_file = tmp_path / "pred.txt"
+    check_error(*run(capsys, "predict", model, train, "--target", "colour", "--out", out_file), "'colour'")
+    assert not out_file.exists()
+
+
+def test_train_errors_write_no_model_file(capsys, tmp_path, csv_data):
+    X, labels = csv_data
+    path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    model = tmp_path / "model.skops"
+    check_error(*run(capsys, "train", path, "--target", "colour", "--out", model), "'colour'")
+    check_error(*run(capsys, "train", tmp_path / "missing.csv", "--out", model), "no such file")
+    assert not model.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["flowers.csv"]  # no temporary file left
+    # an unwritable destination is refused before any training
+    check_error(*run(capsys, "train", path, "--out", tmp_path / "no" / "model.skops"), "no such directory")
+
+
+def test_failed_write_leaves_previous_file_untouched(tmp_path, monkeypatch):
+    target = tmp_path / "pred.txt"
+    target.write_text("previous\n")
+
+    def failing(f):
+        f.write(b"partial")
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(cli.CLIError, match="No space left"):
+        cli._write_atomically(str(target), failing, "output file")
+    assert target.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["pred.txt"]
+
+
+def test_predict_svmlight_without_the_last_features(capsys, tmp_path, saved_model):
+    """svmlight omits zeros: a file whose rows never use the last features is still predicted."""
+    model, _ = saved_model
+    path = tmp_path / "short.svm"
+    path.write_text("1 1:0.5 2:-1.0\n0 3:2.0\n")
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    fitted, _ = cli.load_model(str(model))
+    X = np.zeros((2, 10))
+    X[0, :2] = [0.5, -1.0]
+    X[1, 2] = 2.0
+    assert out.split() == [str(v) for v in fitted.predict(X)]

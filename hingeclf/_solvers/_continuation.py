@@ -30,6 +30,9 @@ import scipy.sparse as sp
 from ._result import SolverResult
 
 GAMMA_START = 1.0
+# first smoothing of a warm-started run (a previous solution, e.g. at a neighbouring C, whose face
+# was not the optimum's): the start is already close, so the wide early stages mostly undo it
+GAMMA_WARM_START = 0.1
 WARM_TIE = 1e-6
 GAMMA_FACTOR = 0.1
 GAMMA_MIN = 1e-12
@@ -52,8 +55,10 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
     gamma = GAMMA_START
     if np.any(coef) and loss.gamma == 0:
         # a warm start may sit on the optimum already (refit of the same problem): try its face
-        # directly; otherwise walk the path from the warm point (starting the path at small
-        # smoothing was measured slower than the full path when C changed)
+        # directly; otherwise walk the path from the warm point, starting at GAMMA_WARM_START
+        # (along a C path, measured with newton: 5000 x 50 hinge, C in 1e-3..10, 753 inner
+        # iterations from gamma = 1, 494 from 0.1, 363 from 0.01; iris Crammer-Singer 204, 181,
+        # 336: 0.1 is the safe middle)
         # at an optimum, tied entries sit at v = 0 up to rounding: count |v| <= delta as tied
         # (the smoothed weight of v + delta with smoothing 2 delta is in (0, 1) exactly there)
         hint = loss.smoothed(2 * WARM_TIE).term_weights(
@@ -64,6 +69,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
             return SolverResult(coef=coef, n_iter=0, converged=True, objective=value,
                                 history=[value], gap=gap,
                                 message="warm start already on the optimal face; verified")
+        gamma = GAMMA_WARM_START
     n_iter = 0
     history = []
     converged = False

@@ -72,6 +72,20 @@ def _initial_state(objective, coef0):
                     radius=float(np.sqrt(2.0 * p0)), center=center)
 
 
+def warm_state(objective, previous):
+    """A state to continue from ``previous`` (an earlier run's) on ``objective`` (warm start).
+
+    The model of the earlier run (its average) is the starting point, re-centred on this
+    objective's data, with this objective's step offset and radius (``C`` may have changed);
+    the step counter ``t`` carries over, so the first steps are as small as the last ones were
+    and do not wash the start out, and averaging starts with the first epoch.
+    """
+    state = _initial_state(objective, previous.model())
+    state.t = previous.t
+    state.epochs = previous.epochs
+    return state
+
+
 def _row_norms2(objective, center):
     """``||[x_i - center, 1]||^2`` (the 1 only with an intercept), float64, no copy of X."""
     X = objective.X
