@@ -39,6 +39,28 @@ def _sgd_selected(estimator):
     return estimator.solver == "sgd"
 
 
+def _check_class_weight_keys(class_weight, classes):
+    """Raise ``ValueError`` naming the keys of a ``class_weight`` dict that are not classes.
+
+    scikit-learn's ``compute_class_weight`` ignores such keys when every class has a weight
+    (and otherwise names only the classes without one); a misspelt or absent class is more
+    likely a mistake than an intent, so it is an error here. Keys are matched as
+    ``compute_class_weight`` matches them (classes as ``int``, or ``str`` for non-numbers).
+    """
+    if not isinstance(class_weight, dict):
+        return
+    known = set()
+    for c in classes:
+        try:
+            known.add(int(c))
+        except (TypeError, ValueError):
+            known.add(str(c))
+    unknown = [k for k in class_weight if k not in known]
+    if unknown:
+        raise ValueError(f"class_weight names classes that are not in the data: {unknown!r} "
+                         f"(the classes are {np.asarray(classes).tolist()!r})")
+
+
 class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
     """Linear classifier minimising ``1/2 ||W||^2 + C sum_i s_i cw[y_i] loss_i`` (shared code).
 
@@ -86,20 +108,31 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if not np.isfinite(self.C):
             raise ValueError(f"C must be a finite positive number, got {self.C!r}")
 
-    def _costs(self, X, y_index, sample_weight, class_weight):
-        """``c_i = C * sample_weight_i * class_weight[y_i]`` in the dtype of ``X``."""
+    def _costs(self, X, y_index, sample_weight, class_weight, require_two_classes=True):
+        """``c_i = C * sample_weight_i * class_weight[y_i]`` in the dtype of ``X``.
+
+        Raises ``ValueError`` when ``class_weight`` names a class that is not in ``classes_``,
+        when the costs (or their sum) are not finite, and, with ``require_two_classes``, when
+        fewer than two classes keep a positive weight.
+        """
+        _check_class_weight_keys(class_weight, self.classes_)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         cw = compute_class_weight(class_weight, classes=self.classes_,
                                   y=self.classes_[y_index])
-        costs = self.C * sw * cw[y_index]
-        if not np.all(np.isfinite(costs)):
-            raise ValueError("C * sample_weight * class_weight is not finite; "
-                             "check the scale of sample_weight and C")
-        present = np.unique(y_index[costs > 0])
-        if present.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes with positive "
-                f"sample_weight; got 1 class ({self.classes_[present].tolist()})")
+        with np.errstate(over="ignore", invalid="ignore"):
+            costs = self.C * sw * cw[y_index]
+            total = float(np.sum(costs))
+        if not (np.all(np.isfinite(costs)) and np.isfinite(total)
+                and total <= np.finfo(X.dtype).max):
+            raise ValueError("C * sample_weight * class_weight is not finite (or its sum "
+                             f"overflows {np.dtype(X.dtype).name}); check the scale of "
+                             "sample_weight and C")
+        if require_two_classes:
+            present = np.unique(y_index[costs > 0])
+            if present.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes with positive "
+                    f"sample_weight; got 1 class ({self.classes_[present].tolist()})")
         return costs.astype(X.dtype)
 
     # ------------------------------------------------------------------ fitting
@@ -223,9 +256,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if unknown.size:
             raise ValueError(f"y contains labels not declared in `classes`: {unknown.tolist()}")
         y_index = np.searchsorted(self.classes_, y)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-        costs = (self.C * sw * cw[y_index]).astype(X.dtype)
+        costs = self._costs(X, y_index, sample_weight, self.class_weight,
+                            require_two_classes=False)
         problem = self._problem(X, y_index, costs)
         coef0 = problem.zeros()  # ignored when continuing from a state
         result = minimize(problem, "sgd", coef0, tol=self.tol, max_iter=1,

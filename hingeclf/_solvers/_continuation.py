@@ -181,7 +181,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
     if loss.power == 2:
         zero = None
     elif loss.grouped:
-        zero = lam.sum(axis=1) < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps
+        # a term of zero weight has no valid entry: its zero piece is the chosen one
+        zero = (lam.sum(axis=1) < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps) | ~active
     else:
         zero = lam < 1.0
     n_params = objective.n_out * (objective.n_features + int(objective.fit_intercept))
