@@ -39,6 +39,38 @@ def _sgd_selected(estimator):
     return estimator.solver == "sgd"
 
 
+# Headroom (a factor 2**SCALE_HEADROOM below the largest float) for the products the solvers form:
+# gradients ``sum c |x|`` and curvatures ``sum c x^2`` times the loss's factors (2 for the squared
+# losses, up to K - 1 violations per sample).
+SCALE_HEADROOM = 10
+
+
+def _check_data_scale(X, cost_sum):
+    """Raise ``ValueError`` when the objective's curvature overflows the dtype of ``X``.
+
+    The curvature of the loss part, ``sum_i c_i ||x_i||^2``, is at most
+    ``sum(c) * max|X|^2``; the solvers form it (Hessian products, Lipschitz bounds, gradients
+    of the first steps). When that bound exceeds ``finfo(X.dtype).max / 2**SCALE_HEADROOM``
+    (about 1.8e305 for float64, 3.3e35 for float32), the fit would overflow into inf and
+    NaN: the error says so and names the scale instead. The check is in powers of two (no
+    overflow in the check itself).
+    """
+    values = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if values.size == 0:
+        return
+    x_max = float(np.max(np.abs(values)))
+    if x_max == 0.0 or cost_sum <= 0.0:
+        return
+    exponent = np.log2(cost_sum) + 2.0 * np.log2(x_max)
+    limit = np.log2(np.finfo(X.dtype).max) - SCALE_HEADROOM
+    if exponent > limit:
+        raise ValueError(
+            f"X has values up to {x_max:.3g}: the curvature of the objective, about "
+            f"C * sum(sample_weight * class_weight) * max|X|^2 = 2**{exponent:.0f}, overflows "
+            f"{np.dtype(X.dtype).name} (this estimator accepts up to 2**{limit:.0f}). Scale the "
+            f"features (e.g. with StandardScaler) or use a smaller C.")
+
+
 def _check_class_weight_keys(class_weight, classes):
     """Raise ``ValueError`` naming the keys of a ``class_weight`` dict that are not classes.
 
@@ -127,6 +159,7 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             raise ValueError("C * sample_weight * class_weight is not finite (or its sum "
                              f"overflows {np.dtype(X.dtype).name}); check the scale of "
                              "sample_weight and C")
+        _check_data_scale(X, total)
         if require_two_classes:
             present = np.unique(y_index[costs > 0])
             if present.size < 2:
@@ -208,10 +241,11 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
                   f"n_iter={self.n_iter_} objective={self.objective_:.10g} "
                   f"converged={self.converged_} ({result.message})")
         if not result.converged:
+            advice = ("Increase max_iter, or loosen tol." if "max_iter" in result.message
+                      else "Standardising the features, or a smaller C, may help.")
             warnings.warn(
-                f"{type(self).__name__} with solver={solver!r} stopped after max_iter="
-                f"{self.max_iter} before meeting its stopping rule with tol={self.tol} "
-                f"({result.message}). Increase max_iter, or loosen tol.",
+                f"{type(self).__name__} with solver={solver!r} did not meet its stopping rule "
+                f"with tol={self.tol}: {result.message}. {advice}",
                 ConvergenceWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ partial_fit (sgd)

