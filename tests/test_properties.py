@@ -22,8 +22,8 @@ Solvers are compared only where they report ``converged_``: ``ConvergenceWarning
 (centred per sample for Crammer-Singer and Weston-Watkins, which ignore a common shift of the
 scores); with the hinge losses and an intercept the optimal intercepts need not be unique, so
 there the decision function is compared without them (``objective_`` then shows that both
-intercepts are optimal). Metric properties are not tested: the package has no metrics yet
-(issue 4).
+intercepts are optimal). The metrics are compared with scikit-learn and naive loops on random inputs in
+``test_metrics.py``.
 
 The number of examples comes from the Hypothesis profile (``tests/conftest.py``): ``default``
 in a normal run, ten times more with ``HYPOTHESIS_PROFILE=thorough`` (or

@@ -142,9 +142,9 @@ def finish_on_face(objective, result):
 
 
 MAX_FACE_UPDATES = 30
-# a face solution is accepted when its duality gap plus the uncertainty of the dual value
-# (rounding: GAP_ROUNDING machine epsilons of the data's dtype times |P| + |D|; the intercept
-# constraint's residual) is at most GAP_RTOL * P
+# a face solution is accepted when its duality gap plus the error of the dual value (weights
+# outside their bounds, the intercept constraint's residual) is at most GAP_RTOL * P plus
+# rounding (GAP_ROUNDING machine epsilons of the data's dtype times |P| + |D|)
 GAP_RTOL = 1e-6
 GAP_ROUNDING = 100
 JOIN_MIN = 1
@@ -166,7 +166,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
     section 3: ``W = -(c A^T mu)^T X``, intercept constraint ``sum_i c_i (A^T mu)_i = 0``), so
     its KKT conditions are one symmetric linear system (see :func:`_solve_face`). The candidate
     is optimal when every weight is within its bounds and no piece outside the face exceeds the
-    face's level (the primal KKT conditions), and the duality gap ``P - D`` plus the uncertainty of ``D`` is at most ``GAP_RTOL * P``.
+    face's level (the primal KKT conditions), and the duality gap ``P - D`` plus the error of ``D`` is at most ``GAP_RTOL * P`` (plus
+    rounding in the data's dtype).
     Otherwise the face is corrected as in a primal-dual active-set method: pieces with negative
     weight leave, the pieces furthest above the level join (at most as many as leave, or
     ``JOIN_MIN``), and the system is solved again (at most ``MAX_FACE_UPDATES`` times). Returns ``(coef, value, gap)``, or None.
@@ -224,30 +225,32 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
             value = objective.value(new, raw_new)
             dual = _dual_value(objective, mu, new)
             gap = value - dual
-            # what the computed D(mu) may miss: rounding (GAP_ROUNDING epsilons of |P| + |D|),
-            # and with an intercept, the residual r of its constraint sum_i c_i (A^T mu)_i = 0
-            # (D(mu) is a lower bound only where r = 0; at the intercepts b it is off by about
-            # |b . r|), and weights below 0 by up to the slack
-            uncertainty = GAP_ROUNDING * np.finfo(objective.dtype).eps * (abs(value) + abs(dual))
+            # what the computed gap may miss: rounding (GAP_ROUNDING epsilons of the data's
+            # dtype times |P| + |D|); and, in D(mu), weights outside their bounds by up to the
+            # slack, and with an intercept the residual r of its constraint
+            # sum_i c_i (A^T mu)_i = 0 (D(mu) is a lower bound only where r = 0; at the
+            # intercepts b it is off by about |b . r|)
+            rounding = GAP_ROUNDING * np.finfo(objective.dtype).eps * (abs(value) + abs(dual))
             c = objective.weights.astype(np.float64)
-            uncertainty += float(np.sum(c[:, None] * np.clip(-mu, 0.0, None)))
+            slack_error = float(np.sum(c[:, None] * np.clip(-mu, 0.0, None)))
             if loss.power == 1:  # and above their upper bound (sum 1 per term)
                 above = (np.clip(mu.sum(axis=1) - 1.0, 0.0, None) if loss.grouped
                          else np.clip(mu - 1.0, 0.0, None).sum(axis=1))
-                uncertainty += float(np.sum(c * above))
+                slack_error += float(np.sum(c * above))
             if objective.fit_intercept:
                 cg = c[:, None] * loss.apply_AT(objective.y, np.clip(mu, 0.0, None))
                 residual = cg.sum(axis=0)
                 if not np.abs(residual).max() <= 1e-9 * float(np.abs(cg).sum()):
                     return None
                 b = new[:, -1].astype(np.float64)
-                uncertainty += float(np.abs(b) @ np.abs(residual))
+                slack_error += float(np.abs(b) @ np.abs(residual))
             # relative to the objective only: its size follows C and the scale of the data, so an
             # absolute floor (such as 1e-6 * max(P, 1)) certified fits 3% off on features x1000
-            if not (gap >= -uncertainty and gap + uncertainty <= GAP_RTOL * abs(value)):
+            if not (-(rounding + slack_error) <= gap
+                    and gap + slack_error <= GAP_RTOL * abs(value) + rounding):
                 return None
-            # weak duality makes the exact gap >= 0: a computed gap in [-uncertainty, 0) is the
-            # error of the computation, and reported as 0
+            # weak duality makes the exact gap >= 0: a computed gap in
+            # [-(rounding + slack_error), 0) is the error of the computation, reported as 0
             return new, value, max(gap, 0.0)
         # join only the worst violators: a candidate from a wrong face lifts many pieces a
         # little above the level, and adding them all at once makes the face balloon
