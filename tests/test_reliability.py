@@ -923,6 +923,30 @@ def test_n_iter_is_at_most_max_iter(config, solver, max_iter):
         assert est.n_iter_ >= 1
 
 
+@pytest.mark.parametrize("config, solver", [
+    p for p in CONFIG_SOLVER
+    if not SOLVERS[p.values[1]].stochastic and not _smooth(p.values[0])])
+def test_n_iter_sums_the_smoothing_stages(config, solver):
+    """Non-smooth losses: ``max_iter`` bounds each smoothing stage and ``n_iter_`` is the sum
+    over the stages run (at most 13, smoothing 1 down to 1e-12)."""
+    from hingeclf._solvers._continuation import GAMMA_FACTOR, GAMMA_MIN, GAMMA_START
+    n_stages = int(round(np.log(GAMMA_MIN / GAMMA_START) / np.log(GAMMA_FACTOR))) + 1
+    cls, kw, _, _ = config
+    X, y = noisy(n_classes=_n_classes(cls))
+    for max_iter in (1, 3):
+        est = _fit_quietly(cls(**kw, solver=solver, max_iter=max_iter), X, y)
+        assert 1 <= est.n_iter_ <= max_iter * n_stages, (max_iter, est.n_iter_)
+
+
+@pytest.mark.parametrize("cls, solver", EST_STOCHASTIC)
+def test_n_iter_is_one_epoch_per_partial_fit(cls, solver):
+    X, y = noisy(n_classes=_n_classes(cls))
+    est = _make(cls, solver)
+    for batch in np.array_split(np.arange(N), 3):
+        est.partial_fit(X[batch], y[batch], classes=np.unique(y))
+        assert est.n_iter_ == 1
+
+
 @pytest.mark.parametrize("config, solver", CONFIG_SOLVER)
 def test_objective_is_the_objective_of_the_fitted_model(config, solver):
     cls, kw, _, _ = config
