@@ -190,7 +190,10 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 and float64 are kept as they are (float16 becomes float32);
-            CSR and CSC matrices are used without conversion.
+            CSR and CSC matrices are used without conversion. Range: the curvature bound
+            ``C * sum(sample_weight * class_weight) * max|X|^2`` must stay below
+            ``finfo(X.dtype).max / 2**10`` (about 1.8e305 for float64, 3.3e35 for float32);
+            beyond it ``fit`` raises a ``ValueError`` (scale the features).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
