@@ -41,24 +41,6 @@ def _conjugate_gradient(hessp, b, rtol, maxiter, inv_diag=None):
     return d, n_products
 
 
-def _shorter_step(step, f, slope, f_new):
-    """The next trial step after ``step`` failed the Armijo test.
-
-    The minimiser of the quadratic through ``f`` (value at 0), ``slope`` and ``f_new`` (value
-    at ``step``), kept within ``[step / 1000, step / 2]``; ``step / 1000`` when ``f_new`` is not
-    finite. Where the generalised Hessian misses most of the curvature (at a kink of the loss,
-    e.g. all margins at the kink of the first smoothing stage at ``coef = 0``) the full step can
-    be too long by many orders of magnitude, more than plain halving can recover in
-    ``MAX_HALVINGS`` trials; the quadratic step finds the scale in one or two trials and equals
-    halving on well-scaled problems.
-    """
-    excess = f_new - f - slope * step  # > 0: the Armijo test failed and slope < 0
-    if not (np.isfinite(f_new) and excess > 0):
-        return step * 1e-3
-    t_quad = -slope * step * step / (2.0 * excess)
-    return min(0.5 * step, max(t_quad, 1e-3 * step))
-
-
 def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
     """Minimise a smooth objective by truncated Newton-CG with a backtracking line search.
 
@@ -73,10 +55,11 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
        values of ``X``, no squared copy of a dense ``X``) and stops at the relative residual
        ``min(0.5, sqrt(||g|| / ||g0||))`` (Eisenstat-Walker forcing, superlinear near the
        optimum) or after ``n_params`` products;
-    3. *line search*: Armijo backtracking from the full step, or from the step that moves no
-       decision value by more than ``STEP_REACH * max(1, ||raw||_inf)`` if shorter (each trial shortened to the
-       minimiser of a quadratic fit, between 1/1000 and 1/2 of the last, see
-       :func:`_shorter_step`), along which the decision values move linearly
+    3. *line search*: Armijo backtracking (halving) from the full step, or from the step that
+       moves no decision value by more than ``STEP_REACH * max(1, ||raw||_inf)`` if shorter
+       (where the generalised Hessian misses curvature, e.g. all margins at a kink of the first
+       smoothing stage, the full step can be too long by more orders of magnitude than
+       ``MAX_HALVINGS`` halvings recover); the decision values move linearly along the step
        (``raw + t X d``), so each trial costs no product with ``X``.
 
     ``n_iter`` counts Newton iterations. The data stay in their dtype; no copy of ``X``.
@@ -143,7 +126,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
                 f_new = objective.value(x_new, raw_new)
             if f_new <= f + ARMIJO * step * slope + rounding * abs(f):
                 break
-            step = _shorter_step(step, f, slope, f_new)
+            step *= 0.5
         else:
             stalled = True  # no decrease possible at this precision
             break
