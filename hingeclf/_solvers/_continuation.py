@@ -143,8 +143,9 @@ def finish_on_face(objective, result):
 
 MAX_FACE_UPDATES = 30
 # a face solution is accepted when its duality gap plus the error of the dual value (weights
-# outside their bounds, the intercept constraint's residual) is at most GAP_RTOL * P plus
-# rounding (GAP_ROUNDING machine epsilons of the data's dtype times |P| + |D|)
+# outside their bounds, the intercept constraint's residual) is at most GAP_RTOL * P; a negative
+# computed gap is accepted down to minus that error and rounding (GAP_ROUNDING machine epsilons
+# of the data's dtype times |P| + |D|)
 GAP_RTOL = 1e-6
 GAP_ROUNDING = 100
 JOIN_MIN = 1
@@ -166,8 +167,7 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
     section 3: ``W = -(c A^T mu)^T X``, intercept constraint ``sum_i c_i (A^T mu)_i = 0``), so
     its KKT conditions are one symmetric linear system (see :func:`_solve_face`). The candidate
     is optimal when every weight is within its bounds and no piece outside the face exceeds the
-    face's level (the primal KKT conditions), and the duality gap ``P - D`` plus the error of ``D`` is at most ``GAP_RTOL * P`` (plus
-    rounding in the data's dtype).
+    face's level (the primal KKT conditions), and the duality gap ``P - D`` plus the error of ``D`` is at most ``GAP_RTOL * P``.
     Otherwise the face is corrected as in a primal-dual active-set method: pieces with negative
     weight leave, the pieces furthest above the level join (at most as many as leave, or
     ``JOIN_MIN``), and the system is solved again (at most ``MAX_FACE_UPDATES`` times). Returns ``(coef, value, gap)``, or None.
@@ -246,8 +246,9 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
                 slack_error += float(np.abs(b) @ np.abs(residual))
             # relative to the objective only: its size follows C and the scale of the data, so an
             # absolute floor (such as 1e-6 * max(P, 1)) certified fits 3% off on features x1000
+            # (rounding excuses a negative gap only: the bound above it stays GAP_RTOL * P)
             if not (-(rounding + slack_error) <= gap
-                    and gap + slack_error <= GAP_RTOL * abs(value) + rounding):
+                    and gap + slack_error <= GAP_RTOL * abs(value)):
                 return None
             # weak duality makes the exact gap >= 0: a computed gap in
             # [-(rounding + slack_error), 0) is the error of the computation, reported as 0
