@@ -40,6 +40,60 @@ def _sgd_selected(estimator):
     return estimator.solver == "sgd"
 
 
+# Headroom (a factor 2**SCALE_HEADROOM below the largest float) for the products the solvers form:
+# gradients ``sum c |x|`` and curvatures ``sum c x^2`` times the loss's factors (2 for the squared
+# losses, up to K - 1 violations per sample).
+SCALE_HEADROOM = 10
+
+
+def _check_data_scale(X, cost_sum):
+    """Raise ``ValueError`` when the objective's curvature overflows the dtype of ``X``.
+
+    The curvature of the loss part, ``sum_i c_i ||x_i||^2``, is at most
+    ``sum(c) * max|X|^2``; the solvers form it (Hessian products, Lipschitz bounds, gradients
+    of the first steps). When that bound exceeds ``finfo(X.dtype).max / 2**SCALE_HEADROOM``
+    (about 1.8e305 for float64, 3.3e35 for float32), the fit would overflow into inf and
+    NaN: the error says so and names the scale instead. The check is in powers of two (no
+    overflow in the check itself).
+    """
+    values = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
+    if values.size == 0:
+        return
+    x_max = float(np.max(np.abs(values)))
+    if x_max == 0.0 or cost_sum <= 0.0:
+        return
+    exponent = np.log2(cost_sum) + 2.0 * np.log2(x_max)
+    limit = np.log2(np.finfo(X.dtype).max) - SCALE_HEADROOM
+    if exponent > limit:
+        raise ValueError(
+            f"X has values up to {x_max:.3g}: the curvature of the objective, about "
+            f"C * sum(sample_weight * class_weight) * max|X|^2 = 2**{exponent:.0f}, overflows "
+            f"{np.dtype(X.dtype).name} (this estimator accepts up to 2**{limit:.0f}). Scale the "
+            f"features (e.g. with StandardScaler) or use a smaller C.")
+
+
+def _check_class_weight_keys(class_weight, classes):
+    """Raise ``ValueError`` naming the keys of a ``class_weight`` dict that are not classes.
+
+    scikit-learn's ``compute_class_weight`` ignores such keys when every class has a weight
+    (and otherwise names only the classes without one); a misspelt or absent class is more
+    likely a mistake than an intent, so it is an error here. Keys are matched as
+    ``compute_class_weight`` matches them (classes as ``int``, or ``str`` for non-numbers).
+    """
+    if not isinstance(class_weight, dict):
+        return
+    known = set()
+    for c in classes:
+        try:
+            known.add(int(c))
+        except (TypeError, ValueError):
+            known.add(str(c))
+    unknown = [k for k in class_weight if k not in known]
+    if unknown:
+        raise ValueError(f"class_weight names classes that are not in the data: {unknown!r} "
+                         f"(the classes are {np.asarray(classes).tolist()!r})")
+
+
 class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
     """Linear classifier minimising ``1/2 ||W||^2 + C sum_i s_i cw[y_i] loss_i`` (shared code).
 
@@ -77,7 +131,7 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         digits it was the only full-batch solver to converge within the default ``max_iter``.
 
         When ``dual_cd`` stops unconverged (it slows down on badly scaled features), ``auto``
-        continues with ``newton`` from its point (``solver_`` is then ``"newton"``).
+        continues with ``newton`` (``solver_`` is then ``"newton"``).
         """
         if self.solver != "auto":
             return self.solver
@@ -98,20 +152,32 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if not np.isfinite(self.C):
             raise ValueError(f"C must be a finite positive number, got {self.C!r}")
 
-    def _costs(self, X, y_index, sample_weight, class_weight):
-        """``c_i = C * sample_weight_i * class_weight[y_i]`` in the dtype of ``X``."""
+    def _costs(self, X, y_index, sample_weight, class_weight, require_two_classes=True):
+        """``c_i = C * sample_weight_i * class_weight[y_i]`` in the dtype of ``X``.
+
+        Raises ``ValueError`` when ``class_weight`` names a class that is not in ``classes_``,
+        when the costs (or their sum) are not finite, and, with ``require_two_classes``, when
+        fewer than two classes keep a positive weight.
+        """
+        _check_class_weight_keys(class_weight, self.classes_)
         sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         cw = compute_class_weight(class_weight, classes=self.classes_,
                                   y=self.classes_[y_index])
-        costs = self.C * sw * cw[y_index]
-        if not np.all(np.isfinite(costs)):
-            raise ValueError("C * sample_weight * class_weight is not finite; "
-                             "check the scale of sample_weight and C")
-        present = np.unique(y_index[costs > 0])
-        if present.size < 2:
-            raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes with positive "
-                f"sample_weight; got 1 class ({self.classes_[present].tolist()})")
+        with np.errstate(over="ignore", invalid="ignore"):
+            costs = self.C * sw * cw[y_index]
+            total = float(np.sum(costs))
+        if not (np.all(np.isfinite(costs)) and np.isfinite(total)
+                and total <= np.finfo(X.dtype).max):
+            raise ValueError("C * sample_weight * class_weight is not finite (or its sum "
+                             f"overflows {np.dtype(X.dtype).name}); check the scale of "
+                             "sample_weight and C")
+        _check_data_scale(X, total)
+        if require_two_classes:
+            present = np.unique(y_index[costs > 0])
+            if present.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes with positive "
+                    f"sample_weight; got 1 class ({self.classes_[present].tolist()})")
         return costs.astype(X.dtype)
 
     # ------------------------------------------------------------------ fitting
@@ -144,7 +210,10 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 and float64 are kept as they are (float16 becomes float32);
-            CSR and CSC matrices are used without conversion.
+            CSR and CSC matrices are used without conversion. Range: the curvature bound
+            ``C * sum(sample_weight * class_weight) * max|X|^2`` must stay below
+            ``finfo(X.dtype).max / 2**10`` (about 1.8e305 for float64, 3.3e35 for float32);
+            beyond it ``fit`` raises a ``ValueError`` (scale the features).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -172,12 +241,13 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if self.solver == "auto" and solver == "dual_cd" and not result.converged:
             # dual coordinate descent slows down on badly scaled features (unscaled
             # breast_cancer, hinge: 195.7 after 1000 epochs, optimum 48.9); Newton's
-            # continuation does not, and continues from where it stopped
+            # continuation does not. It starts afresh: from the unconverged dual point its
+            # continuation ran out of max_iter in a stage on that same data
             if self.verbose:
                 print(f"[{type(self).__name__}] dual_cd did not converge "
                       f"({result.message}); continuing with newton")
             solver = "newton"
-            result = minimize(problem, solver, result.coef, tol=self.tol,
+            result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
                               max_iter=self.max_iter, verbose=self.verbose,
                               random_state=self.random_state)
         self._sgd_state = result.state
@@ -207,10 +277,11 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
                   f"n_iter={self.n_iter_} objective={self.objective_:.10g} "
                   f"converged={self.converged_} ({result.message})")
         if not result.converged:
+            advice = ("Increase max_iter, or loosen tol." if "max_iter" in result.message
+                      else "Standardising the features, or a smaller C, may help.")
             warnings.warn(
-                f"{type(self).__name__} with solver={solver!r} stopped after max_iter="
-                f"{self.max_iter} before meeting its stopping rule with tol={self.tol} "
-                f"({result.message}). Increase max_iter, or loosen tol.",
+                f"{type(self).__name__} with solver={solver!r} did not meet its stopping rule "
+                f"with tol={self.tol}: {result.message}. {advice}",
                 ConvergenceWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ partial_fit (sgd)
@@ -255,9 +326,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if unknown.size:
             raise ValueError(f"y contains labels not declared in `classes`: {unknown.tolist()}")
         y_index = np.searchsorted(self.classes_, y)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        cw = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
-        costs = (self.C * sw * cw[y_index]).astype(X.dtype)
+        costs = self._costs(X, y_index, sample_weight, self.class_weight,
+                            require_two_classes=False)
         problem = self._problem(X, y_index, costs)
         coef0 = problem.zeros()  # ignored when continuing from a state
         result = minimize(problem, "sgd", coef0, tol=self.tol, max_iter=1,

@@ -301,14 +301,21 @@ class HingeFamilyLoss:
         - psi: the root ``mu`` in [0, 1] of ``mu = psi'(v - a mu)`` (found by bisection; the
           right side decreases in ``mu``).
         """
-        tiny = np.finfo(v.dtype).tiny
         if self._psi:
             return _psi_prox_slope(v, a, self.gamma)
         if self.power == 1:
-            scale = np.maximum(self.gamma + a, tiny)
-            if self.grouped:
-                return _project_capped_simplex(v / scale)
-            return np.clip(v / scale, 0.0, 1.0)
+            scale = self.gamma + a
+            # a step of size 0 (a sample of zero weight) on the exact hinge: the weights are the
+            # subgradient at v itself (v / 0 would overflow)
+            exact = scale <= np.abs(v).max(axis=1, keepdims=True) * (4.0 / np.finfo(v.dtype).max)
+            if np.any(exact):
+                scale = np.where(exact, 1.0, scale)
+            lam = (_project_capped_simplex(v / scale) if self.grouped
+                   else np.clip(v / scale, 0.0, 1.0))
+            if np.any(exact):
+                exact_lam = type(self)(self.structure, 1, 0.0).term_weights(v)
+                lam = np.where(exact, exact_lam, lam)
+            return lam
         lam = self.term_weights(v)
         xi = self.term_values(v, lam)
         if self.grouped:

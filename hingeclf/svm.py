@@ -43,7 +43,7 @@ _COMMON_PARAMETERS = """
         ``"newton"`` and ``"fgd"`` through smoothing continuation: the loss is replaced by a
         smoothed one whose smoothing decreases tenfold per stage. Each stage tries to identify
         the face of the optimum and solve the exact problem on it; success is verified by the
-        optimality conditions and a duality gap at rounding level (``duality_gap_``). Failing
+        optimality conditions and a duality gap of at most ``1e-6 * P`` (``duality_gap_``). Failing
         that, the run stops when the smoothing gap ``P(theta) - P_gamma(theta) <= tol *
         P(theta)`` (a bound that relies on the stage being solved accurately). Full-batch fits
         of the exact squared losses get the same exact finish when their active set is small
@@ -54,8 +54,7 @@ _COMMON_PARAMETERS = """
         Tolerance of the solver's stopping rule (see ``solver``).
     max_iter : int, default=1000
         Maximum number of iterations (epochs for ``"sgd"`` and ``"dual_cd"``; for non-smooth
-        losses with
-        ``"lbfgs"``/``"fgd"``, of each smoothing stage).
+        losses with ``"lbfgs"``, ``"newton"`` or ``"fgd"``, of each smoothing stage).
     class_weight : dict, "balanced" or None, default=None
         Weights ``cw[y]`` of the classes in the objective; ``"balanced"`` uses
         ``n_samples / (n_classes * count(y))``.
@@ -82,7 +81,9 @@ _ATTRIBUTES = """
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
-        Iterations of the solver (see ``solver``).
+        Iterations of the solver: L-BFGS, Newton or accelerated-gradient iterations (summed
+        over the smoothing stages for non-smooth losses, so up to ``max_iter`` per stage);
+        epochs for ``"sgd"`` (1 after each ``partial_fit``) and ``"dual_cd"``.
     objective_ : float
         Value of the minimised objective at the solution, for comparing solvers.
     solver_ : str

@@ -126,31 +126,34 @@ def _stored_entries(X):
 
 
 _blas_lock = threading.Lock()
-_blas_users = 0
-_blas_limiter = None
+_blas_fits = 0  # small fits running, in any thread
 
 
 @contextmanager
 def _single_blas_thread():
-    """Limit BLAS to one thread while any small fit runs, in any thread.
+    """Limit BLAS to one thread during a small fit, unless another fit is running.
 
-    BLAS limits are process-wide: with a plain ``threadpool_limits`` per fit, two overlapping
-    fits in threads save and restore each other's settings and can leave BLAS at one thread for
-    good. The first fit to enter sets the limit, the last to leave restores it.
+    BLAS limits are process-wide, and threadpoolctl lets only the thread that set an OpenBLAS
+    limit change it again (limits set from other threads are silently ignored). So a limit is
+    only ever set and restored by the same fit, in the same thread, with one
+    ``threadpool_limits`` context: the fit that starts while no other fit runs. Fits that start
+    while another runs leave the limits alone and run under whatever setting is in force (one
+    thread while the first fit runs, the user's setting after it): that changes their speed
+    only, never their result or the setting left behind.
     """
-    global _blas_users, _blas_limiter
+    global _blas_fits
     with _blas_lock:
-        if _blas_users == 0:
-            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
-        _blas_users += 1
+        owner = _blas_fits == 0
+        _blas_fits += 1
     try:
-        yield
+        if owner:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield
+        else:
+            yield
     finally:
         with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
+            _blas_fits -= 1
 
 
 def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state=None,

@@ -8,6 +8,7 @@ from ._result import SolverResult
 
 ARMIJO = 1e-4
 MAX_HALVINGS = 40
+STEP_REACH = 1e3
 
 
 def _conjugate_gradient(hessp, b, rtol, maxiter, inv_diag=None):
@@ -54,8 +55,12 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
        values of ``X``, no squared copy of a dense ``X``) and stops at the relative residual
        ``min(0.5, sqrt(||g|| / ||g0||))`` (Eisenstat-Walker forcing, superlinear near the
        optimum) or after ``n_params`` products;
-    3. *line search*: Armijo backtracking from the full step, along which the decision values
-       move linearly (``raw + t X d``), so each trial costs no product with ``X``.
+    3. *line search*: Armijo backtracking (halving) from the full step, or from the step that
+       moves no decision value by more than ``STEP_REACH * max(1, ||raw||_inf)`` if shorter
+       (where the generalised Hessian misses curvature, e.g. all margins at a kink of the first
+       smoothing stage, the full step can be too long by more orders of magnitude than
+       ``MAX_HALVINGS`` halvings recover); the decision values move linearly along the step
+       (``raw + t X d``), so each trial costs no product with ``X``.
 
     ``n_iter`` counts Newton iterations. The data stay in their dtype; no copy of ``X``.
     """
@@ -67,6 +72,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
     g0_norm = max(float(np.linalg.norm(g)), np.finfo(float).tiny)
     history = [f]
     converged = False
+    stalled = False
     k = 0
     n_params = x.size
     rounding = max(1e-12, 10 * np.finfo(objective.dtype).eps)
@@ -106,23 +112,37 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
             d_flat, slope = -g_flat, -g_norm ** 2
         d = d_flat.astype(objective.dtype).reshape(objective.shape)
         raw_d = objective.raw_direction(d)
-        step = 1.0
+        # the losses change their pieces at margins of order 1: a first trial that moves some
+        # decision value by far more than the values themselves (more than STEP_REACH times)
+        # comes from a Hessian that misses curvature, so it starts shorter
+        reach = float(np.abs(raw_d).max(initial=0.0))
+        limit = STEP_REACH * max(1.0, float(np.abs(raw).max(initial=0.0)))
+        step = 1.0 if not reach > limit else limit / reach
         for _ in range(MAX_HALVINGS):
             x_new = x + step * d
             raw_new = raw + step * raw_d
-            f_new = objective.value(x_new, raw_new)
+            with np.errstate(over="ignore", invalid="ignore"):
+                # a trial step far too long may overflow: it is rejected like any other
+                f_new = objective.value(x_new, raw_new)
             if f_new <= f + ARMIJO * step * slope + rounding * abs(f):
                 break
             step *= 0.5
         else:
-            break  # no decrease possible at this precision
+            stalled = True  # no decrease possible at this precision
+            break
         x, raw = x_new, objective.raw(x_new) if k % 10 == 0 else raw_new
         f, g = objective.value_gradient(x, raw)
         history.append(f)
         if verbose > 1:
             print(f"[newton] iter {k:4d}  objective {f:.10g}  |grad|_inf {g_inf:.3e}  "
                   f"cg {n_cg}  step {step:.3g}")
-    message = ("gradient criterion met" if converged
-               else f"stopped before the gradient criterion after {k} iterations")
+    if converged:
+        message = "gradient criterion met"
+    elif stalled:
+        message = (f"line search found no decrease in iteration {k} (at the precision of the "
+                   f"objective) before the gradient criterion")
+    else:
+        message = f"max_iter={max_iter} iterations reached before the gradient criterion"
+
     return SolverResult(coef=x, n_iter=k, converged=converged, objective=f, history=history,
                         message=message)
