@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 from .._objective import CenteredObjective
 from ._continuation import finish_on_face, solve_by_continuation
 from ._result import SolverResult
+from .cd import solve_cd
 from .fgd import solve_fgd
 from .lbfgs import solve_lbfgs
 from .newton import solve_newton
@@ -37,7 +38,10 @@ class SolverSpec:
 
     ``requires`` lists loss capabilities (see :func:`loss_capabilities`); ``smooth_only`` solvers
     get non-smooth losses through smoothing continuation; ``stochastic`` solvers use
-    ``random_state`` and support ``partial_fit``.
+    ``random_state`` and support ``partial_fit``. ``penalties`` lists the penalties the solver
+    minimises (names of :func:`hingeclf._objective.make_penalty`); ``centred`` says whether a
+    full-batch fit with an intercept runs in the centred parametrisation (coordinate solvers
+    work on the data's own columns and do not).
     """
 
     name: str
@@ -46,11 +50,14 @@ class SolverSpec:
     smooth_only: bool = False
     stochastic: bool = False
     summary: str = ""
+    penalties: frozenset = frozenset({"l2"})
+    centred: bool = True
 
 
 SOLVERS = {
     "fgd": SolverSpec("fgd", solve_fgd, smooth_only=True,
-                      summary="accelerated gradient with backtracking and restart"),
+                      summary="accelerated (proximal) gradient with backtracking and restart",
+                      penalties=frozenset({"l2", "l1", "elasticnet"})),
     "lbfgs": SolverSpec("lbfgs", solve_lbfgs, smooth_only=True,
                         summary="scipy L-BFGS-B on the fused loss and gradient"),
     "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
@@ -58,13 +65,19 @@ SOLVERS = {
                          summary="truncated Newton-CG with the generalised Hessian"),
     "sgd": SolverSpec("sgd", solve_sgd, stochastic=True,
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
+    "cd": SolverSpec("cd", solve_cd, requires=frozenset({"gradient", "separable"}),
+                     smooth_only=True, penalties=frozenset({"l1", "elasticnet"}), centred=False,
+                     summary="primal coordinate descent with Newton steps (L1, Yuan et al. 2010)"),
 }
 
 
 def loss_capabilities(loss):
     """What a loss offers: ``gradient`` (a subgradient, always), ``smooth``, ``smoothable`` (a
-    smoothing family for continuation) and ``hessp`` (a generalised Hessian-vector product)."""
+    smoothing family for continuation), ``hessp`` (a generalised Hessian-vector product) and
+    ``separable`` (one binary term per decision value: binary and one-vs-rest)."""
     caps = {"gradient"}
+    if loss.structure in ("binary", "ovr"):
+        caps.add("separable")
     if loss.is_smooth:
         caps.add("smooth")
     if hasattr(loss, "smoothed"):
@@ -74,9 +87,14 @@ def loss_capabilities(loss):
     return frozenset(caps)
 
 
-def check_solver_supports(solver, loss):
-    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss``."""
+def check_solver_supports(solver, loss, penalty=None):
+    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss`` (with ``penalty``)."""
     spec = SOLVERS[solver]
+    if penalty is not None and penalty.name not in spec.penalties:
+        able = sorted(name for name, s in SOLVERS.items() if penalty.name in s.penalties)
+        raise ValueError(f"solver={solver!r} does not support penalty={penalty.name!r} (it "
+                         f"supports {', '.join(sorted(spec.penalties))}); solvers for "
+                         f"penalty={penalty.name!r}: {', '.join(able)}")
     caps = loss_capabilities(loss)
     if spec.smooth_only and not loss.is_smooth and "smoothable" in caps:
         # such a solver only ever sees the smoothed losses of the continuation
@@ -139,14 +157,15 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
 
 
 def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state, **kwargs):
-    check_solver_supports(solver, objective.loss)
+    check_solver_supports(solver, objective.loss, objective.penalty)
     spec = SOLVERS[solver]
+    centred = _centred if spec.centred else (lambda obj, c0, run: run(obj, c0))
     if spec.smooth_only and not objective.loss.is_smooth:
-        return _centred(objective, coef0, lambda obj, c0: solve_by_continuation(
+        return centred(objective, coef0, lambda obj, c0: solve_by_continuation(
             spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
             random_state=random_state, **kwargs))
     if not spec.stochastic:
-        return _centred(objective, coef0, lambda obj, c0: finish_on_face(obj, spec.function(
+        return centred(objective, coef0, lambda obj, c0: finish_on_face(obj, spec.function(
             obj, c0, tol=tol, max_iter=max_iter, verbose=verbose, random_state=random_state,
             **kwargs)))
     result = spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,

@@ -50,7 +50,9 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
     loss = objective.loss
     coef = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape)
     gamma = GAMMA_START
-    if np.any(coef) and loss.gamma == 0:
+    # the face solve works in the dual of the L2-penalised problem: other penalties skip it
+    exact_face = objective.penalty.name == "l2"
+    if np.any(coef) and loss.gamma == 0 and exact_face:
         # a warm start may sit on the optimum already (refit of the same problem): try its face
         # directly; otherwise walk the path from the warm point (starting the path at small
         # smoothing was measured slower than the full path when C changed)
@@ -80,7 +82,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         coef = res.coef
         value = objective.value(coef)
         history.extend(res.history)
-        if loss.gamma == 0:
+        if loss.gamma == 0 and exact_face:
             hint = loss.smoothed(gamma).term_weights(loss.violations(objective.y,
                                                                       objective.raw(coef)))
             polished = polish_on_face(objective, coef, hint)
@@ -129,7 +131,7 @@ def finish_on_face(objective, result):
     gradient rule). Otherwise the solver's result stands as it was.
     """
     loss = objective.loss
-    if loss.gamma != 0 or loss.power != 2:
+    if loss.gamma != 0 or loss.power != 2 or objective.penalty.name != "l2":
         return result
     hint = loss.term_weights(loss.violations(objective.y, objective.raw(result.coef)))
     polished = polish_on_face(objective, result.coef, hint, max_free=FINISH_MAX_FREE)
