@@ -22,10 +22,12 @@ _COMMON_PARAMETERS = """
         - ``"sgd"``: averaged stochastic subgradient descent with implicit (proximal)
           per-sample steps of Pegasos size; stops when 5 epochs in a row improve the objective
           by less than ``tol`` relative; enables ``partial_fit``. An approximate solver.
-        - ``"cd"``: primal coordinate descent with Newton steps and shrinking (as LIBLINEAR's
-          L1-regularised solver), for ``penalty="l1"``/``"elasticnet"`` and the binary or
-          one-vs-rest losses only. Stops when the largest minimum-norm subgradient entry is at most
-          ``tol`` times its value at 0. CSR input is converted to CSC once per fit (a copy).
+        - ``"cd"``: coordinate descent for ``penalty="l1"``/``"elasticnet"`` and the binary or
+          one-vs-rest losses only: up to 256 features a proximal Newton method with an inner
+          coordinate descent (as LIBLINEAR's newGLMNET), above that Newton coordinate descent
+          on the columns with shrinking (as LIBLINEAR's L1-regularised SVC; CSR input is then
+          converted to CSC once per fit, a copy). Stops when the largest minimum-norm
+          subgradient entry is at most ``tol`` times its value at 0.
         - ``"auto"``: ``"lbfgs"`` for the smooth losses (squared hinge, except squared
           Crammer-Singer), ``"newton"`` for the others (measured; see the notes in
           ``hingeclf._base``). With ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the

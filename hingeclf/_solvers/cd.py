@@ -1,6 +1,18 @@
 """``cd``: primal coordinate descent for L1 / elastic-net penalised separable losses.
 
-The method of LIBLINEAR's L1-regularised L2-loss SVC (Yuan, Chang, Hsieh & Lin 2010, "A comparison
+Two variants, chosen by the number of features ``d``:
+
+- ``d <= NEWTON_MAX_FEATURES`` (256): proximal Newton with an inner coordinate descent
+  (Yuan, Ho & Lin 2012, "An improved GLMNET for L1-regularized logistic regression", as
+  LIBLINEAR's newGLMNET): per outer iteration one ``(d+1)^2`` generalised Hessian (BLAS, from
+  the rows with curvature), coordinate descent on the penalised quadratic model (cheap in
+  ``d``), an exact solve on the model's sign pattern where it verifies, and a line search on the
+  true objective. Few outer iterations, each a pass over ``X`` in its own layout, so dense data
+  (C or Fortran order) is read row-block-wise, as efficiently as BLAS allows, without a copy.
+  See :func:`_solve_newton`.
+- otherwise: coordinate descent on the columns of ``X``, as described below.
+
+The column variant is the method of LIBLINEAR's L1-regularised L2-loss SVC (Yuan, Chang, Hsieh & Lin 2010, "A comparison
 of optimization methods and software for large-scale L1-regularized linear classification",
 section 4.1.1, CDN), compiled with numba. For each binary problem (one for a binary loss, one per
 class for one-vs-rest, the classes being separate problems) it minimises
@@ -34,7 +46,7 @@ Stops when the largest violation of a pass is at most ``tol * ||r(0)||_inf`` (``
 minimum-norm subgradient at 0, as :meth:`LinearObjective.gradient_scale`) over all coordinates.
 ``n_iter`` counts outer iterations (the largest over the one-vs-rest problems).
 
-Data access: columns. CSC and dense input (C or Fortran order; float32 or float64) are used in
+Data access of the column variant. CSC and dense input (C or Fortran order; float32 or float64) are used in
 place (a dense ``X`` is read through ``X.T``, with no copy). CSR input is converted to CSC ONCE
 per fit (shared by the continuation's stages): a copy of the stored values and indices, about
 ``12 nnz`` bytes for float64 data and 32-bit indices. The violations, the coefficients being
@@ -63,6 +75,7 @@ SEED = 0
 # up to this many features, the proximal Newton variant (a (d+1)^2 Hessian per iteration)
 NEWTON_MAX_FEATURES = 256
 FLOOR = 1e-6
+INNER_MAX_PASSES = 5000
 
 
 # ---------------------------------------------------------------------- scalar loss kernels
@@ -398,9 +411,12 @@ def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, m
     Each outer iteration: the gradient of the smooth part and its generalised Hessian
     ``H = [X, 1]^T diag(c phi''(v)) [X, 1] + l2 I`` (a ``(d+1)^2`` matrix: used for few
     features), the minimiser of the L1-penalised quadratic model by
-    :func:`_quadratic_l1_cd` (to a tenth of the current violation), and a backtracking line
-    search on the true objective along the model's step (one product with ``X``). The step of
-    length 1 lands on the model's exact zeros. Returns ``(w, b, n_iter, converged, violation)``.
+    :func:`_quadratic_l1_cd` (to a tenth of the current violation, at most
+    ``INNER_MAX_PASSES`` passes of ``d^2`` each; then :func:`_model_on_support`), and a
+    backtracking line search on the true objective along the model's step (one product with
+    ``X``). The step of length 1 lands on the model's exact zeros. For the Huberised hinge the
+    curvature of each sample is at least ``FLOOR c_i / gamma``, so a model whose samples all sit
+    in the linear zones still has a finite step. Returns ``(w, b, n_iter, converged, violation)``.
     """
     d = w.shape[0]
     raw = _matvec(X, w) + b
@@ -429,7 +445,7 @@ def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, m
         H[np.diag_indices_from(H)] += 1e-12 + 1e-10 * float(np.abs(H.diagonal()).max(initial=0.0))
         g = np.append(gw, gb) if fit_intercept else gw
         wb = np.append(w, b) if fit_intercept else w
-        u, _ = _quadratic_l1_cd(H, g, wb, l1, d, 200, 0.1 * viol)
+        u, _ = _quadratic_l1_cd(H, g, wb, l1, d, INNER_MAX_PASSES, 0.1 * viol)
         u = _model_on_support(H, g, wb, u, l1, d)
         step = u - wb
         dv = -y * (_matvec(X, step[:d]) + (step[d] if fit_intercept else 0.0))
