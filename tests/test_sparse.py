@@ -271,6 +271,9 @@ def test_duality_gap_bounds_the_suboptimality():
         gap = obj.duality_gap(coef)
         assert gap >= obj.value(coef) - best - 1e-9 * best
     assert est.duality_gap_ == pytest.approx(obj.duality_gap(_internal_coef(est)))
+    prox = SquaredHingeSVM(C=1.0, penalty="l1", solver="fgd", fit_intercept=False,
+                           tol=1e-8).fit(X, y)
+    assert -1e-12 * prox.objective_ <= prox.duality_gap_ <= 1e-5 * prox.objective_
 
 
 # ---------------------------------------------------------------------- solvers agree
