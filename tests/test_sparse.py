@@ -421,6 +421,22 @@ def test_unpenalised_intercept_with_l1_on_data_far_from_the_origin():
     np.testing.assert_allclose(far.coef_, near.coef_, atol=1e-4)
 
 
+def test_csr_is_converted_once_for_all_continuation_stages(monkeypatch):
+    X, y = _sparse_synthetic(n=200, d=80, density=0.2)
+    monkeypatch.setattr(cd_module, "NEWTON_MAX_FEATURES", 0)
+    built = []
+    original = cd_module._Columns
+
+    def counting(X):
+        built.append(X.format)
+        return original(X)
+    monkeypatch.setattr(cd_module, "_Columns", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # counted here: the conversions
+        est = HingeSVM(C=0.5, penalty="l1", solver="cd", tol=1e-5, max_iter=50).fit(X, y)
+    assert est.n_iter_ > 50 and built == ["csr"]  # several stages, one conversion
+
+
 def test_max_iter_reached_warns_and_reports_unconverged():
     X, y = _breast_cancer()
     with pytest.warns(ConvergenceWarning, match="cd"):

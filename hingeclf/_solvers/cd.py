@@ -75,6 +75,8 @@ SEED = 0
 # up to this many features, the proximal Newton variant (a (d+1)^2 Hessian per iteration)
 NEWTON_MAX_FEATURES = 256
 FLOOR = 1e-6
+# the column kernel keeps a larger floor (measured: 1e-6 made it 3-20x slower on the hinge)
+COLUMN_FLOOR = 1e-3
 INNER_MAX_PASSES = 5000
 
 
@@ -145,7 +147,7 @@ def _cd_kernel(data, indices, indptr, XT, dense, y, c, v, w, bias, fit_intercept
                 h += ci * _ddphi(v[i], power, gamma)
                 lc += ci
             if power == 1:
-                h = max(h, 1e-3 * lc / gamma)
+                h = max(h, COLUMN_FLOOR * lc / gamma)
             h += 1e-12
             gmax_new = max(gmax_new, abs(g))
             d = -g / h
@@ -192,7 +194,7 @@ def _cd_kernel(data, indices, indptr, XT, dense, y, c, v, w, bias, fit_intercept
                 lc += ci * x * x
             wj = w[j]
             if power == 1:
-                h = max(h, 1e-3 * lc / gamma)
+                h = max(h, COLUMN_FLOOR * lc / gamma)
             g += l2 * wj
             h += l2 + 1e-12
             # minimum-norm subgradient, and shrinking of coordinates that stay at zero
