@@ -319,7 +319,7 @@ def multi_margin_loss(y_true, scores, *, p=1, margin=1.0, weight=None, reduction
     p : {1, 2}, default=1
         Power of each hinge term (PyTorch supports only 1 and 2).
     margin : float, default=1.0
-        The margin ``m > 0``. (PyTorch also accepts ``m <= 0``; this function does not.)
+        The margin ``m > 0``. PyTorch also accepts ``m <= 0``; this function does not.
     weight : array-like of shape (K,), default=None
         Class weights ``w``; None means 1.
     reduction : {"none", "mean", "sum"}, default="mean"
@@ -428,6 +428,11 @@ def categorical_hinge(y_true, scores, *, sample_weight=None, margin=1.0):
         Scores not of shape ``(n_samples, K)`` with ``K >= 2``, or containing NaN or infinity;
         targets of a shape that does not match; class indices out of range.
 
+    See Also
+    --------
+    hinge_loss : The Crammer-Singer loss (``multi_class="crammer_singer"``), without the extra
+        zero score.
+
     Examples
     --------
     Keras' documented example (the second target row is all zeros):
@@ -473,7 +478,7 @@ def categorical_hinge(y_true, scores, *, sample_weight=None, margin=1.0):
 
 
 def all_pairs_squared_hinge_loss(y_true, y_score, *, margin=1.0, sample_weight=None):
-    r"""All-pairs squared hinge loss: an AUC surrogate for unbalanced binary problems.
+    r"""Compute the all-pairs squared hinge loss, an AUC surrogate for unbalanced problems.
 
     With positives ``j`` (the larger of the two labels) and negatives ``k``:
 
@@ -507,6 +512,11 @@ def all_pairs_squared_hinge_loss(y_true, y_score, *, margin=1.0, sample_weight=N
     ValueError
         ``y_true`` without exactly 2 classes (or a class of zero total weight); scores not 1-D,
         of another length, or containing NaN or infinity.
+
+    See Also
+    --------
+    hinge_loss : The pointwise (squared) hinge, which scores each sample on its own.
+    sklearn.metrics.roc_auc_score : The area under the ROC curve that this loss is a surrogate of.
 
     Examples
     --------

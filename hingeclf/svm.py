@@ -10,8 +10,17 @@ from ._losses import MULTICLASS_STRUCTURES, binary_loss, multiclass_loss
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
 
 _COMMON_PARAMETERS = """
-    solver : {"auto", "fgd", "lbfgs", "newton", "sgd", "cd"}, default="auto"
+    solver : {"auto", "dual_cd", "fgd", "lbfgs", "newton", "sgd", "cd"}, default="auto"
         Optimisation algorithm:
+
+        - ``"dual_cd"``: dual coordinate descent (Hsieh et al. 2008; for Crammer-Singer the
+          sequential dual method of Keerthi et al. 2008), compiled with numba, on dense or CSR
+          data as given (CSC is converted to CSR). For the binary and one-vs-rest hinge and
+          squared hinge and the Crammer-Singer hinge; the unpenalised intercept is kept exact
+          by the method of multipliers. Stops when the relative duality gap
+          ``(P - D) / P <= tol`` (reported as ``duality_gap_``), or earlier when the dual point
+          identifies the optimum's face and the exact solution on it is verified. ``n_iter_``
+          counts epochs (the largest over one-vs-rest problems).
 
         - ``"lbfgs"``: L-BFGS-B on the fused loss and gradient. Stops when
           ``||grad P||_inf <= tol * ||grad P(0)||_inf``.
@@ -28,10 +37,12 @@ _COMMON_PARAMETERS = """
           on the columns with shrinking (as LIBLINEAR's L1-regularised SVC; CSR input is then
           converted to CSC once per fit, a copy). Stops when the largest minimum-norm
           subgradient entry is at most ``tol`` times its value at 0.
-        - ``"auto"``: ``"lbfgs"`` for the smooth losses (squared hinge, except squared
-          Crammer-Singer), ``"newton"`` for the others (measured; see the notes in
-          ``hingeclf._base``). With ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the
-          binary and one-vs-rest losses, ``"fgd"`` for the others.
+        - ``"auto"``: ``"dual_cd"`` for the binary, one-vs-rest and Crammer-Singer hinge,
+          ``"lbfgs"`` for the smooth losses (squared hinge, except squared Crammer-Singer),
+          ``"newton"`` for the others (Weston-Watkins hinge, squared Crammer-Singer); measured,
+          see ``hingeclf._base.BaseHingeClassifier._resolve_solver``. With
+          ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the binary and one-vs-rest losses with
+          at most 256 features, ``"fgd"`` otherwise.
 
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then
         takes proximal (soft-thresholding) steps and stops on the gradient mapping,
@@ -51,7 +62,8 @@ _COMMON_PARAMETERS = """
     tol : float, default=1e-4
         Tolerance of the solver's stopping rule (see ``solver``).
     max_iter : int, default=1000
-        Maximum number of iterations (epochs for ``"sgd"``; for non-smooth losses with
+        Maximum number of iterations (epochs for ``"sgd"`` and ``"dual_cd"``; for non-smooth
+        losses with
         ``"lbfgs"``/``"fgd"``, of each smoothing stage).
     class_weight : dict, "balanced" or None, default=None
         Weights ``cw[y]`` of the classes in the objective; ``"balanced"`` uses
@@ -59,7 +71,8 @@ _COMMON_PARAMETERS = """
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same shapes.
     random_state : int, RandomState instance or None, default=None
-        Seeds the sample order of ``"sgd"``; the full-batch solvers do not use it.
+        Seeds the sample order of ``"sgd"`` and ``"dual_cd"``; the other solvers do not use
+        it.
     verbose : int, default=0
         Print a summary line per fit (``verbose >= 1``) and per iteration (``>= 2``).
     penalty : {"l2", "l1", "elasticnet"}, default="l2"
@@ -86,7 +99,7 @@ _ATTRIBUTES = """
         The class labels.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Iterations of the solver (see ``solver``).
@@ -161,6 +174,8 @@ def _binary_docstring(name, title, power, other, other_loss):
     >>> clf = make_pipeline(StandardScaler(), {name}(C=0.1)).fit(X, y)
     >>> bool(clf.score(X, y) > 0.95)
     True
+    >>> clf[-1].converged_
+    True
     """
 
 
@@ -175,7 +190,8 @@ class SquaredHingeSVM(_BinaryLossSVM):
 
 
 class MulticlassHingeSVM(BaseHingeClassifier):
-    r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
+    # assigned, not a literal: a concatenated string is not a docstring
+    __doc__ = r"""Multiclass linear SVM: Crammer-Singer, Weston-Watkins or one-vs-rest, hinge or squared.
 
     With scores :math:`f_i = W x_i + b` (one per class) minimises
 
@@ -214,6 +230,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
     >>> clf.coef_.shape
     (3, 4)
     >>> bool(clf.score(X, y) > 0.9)
+    True
+    >>> clf.converged_
     True
     """
 

@@ -7,17 +7,18 @@ from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import MULTICLASS_STRUCTURES
 from hingeclf._solvers import SOLVERS
 
+from _pairs import supports
+
 
 def _instances():
     for solver, spec in SOLVERS.items():
         if "l2" not in spec.penalties:
             continue
         kw = dict(solver=solver, random_state=0)
-        yield HingeSVM(**kw)
-        yield SquaredHingeSVM(**kw)
-        for multi_class in MULTICLASS_STRUCTURES:
-            for loss in ("hinge", "squared_hinge"):
-                yield MulticlassHingeSVM(multi_class=multi_class, loss=loss, **kw)
+        candidates = [HingeSVM(**kw), SquaredHingeSVM(**kw)] + [
+            MulticlassHingeSVM(multi_class=multi_class, loss=loss, **kw)
+            for multi_class in MULTICLASS_STRUCTURES for loss in ("hinge", "squared_hinge")]
+        yield from (est for est in candidates if supports(est, solver))
     # the sparse penalties: each with its solvers, on the squared hinge (coordinate descent and
     # proximal gradient), the hinge (continuation) and a non-separable multiclass loss (fgd)
     for penalty, extra in (("l1", {}), ("elasticnet", dict(l1_ratio=0.5))):

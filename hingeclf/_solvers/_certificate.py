@@ -1,0 +1,121 @@
+"""Duality-gap certificates for a primal point, for every loss of the family.
+
+Each term of the loss is ``xi_gamma(v)^power`` of its violations ``v = 1 + A raw`` (see
+:mod:`hingeclf._losses`). Its conjugate gives the dual (MATH.md section 3, in the weights ``mu``
+of the violation entries, ``W(mu) = -(c A^T mu)^T X``)::
+
+    D(mu) = sum_i c_i (sum_p mu_ip - phi_i(mu_i)) - 1/2 ||W(mu)||^2,
+    phi = gamma/2 ||mu||^2 with mu in [0, 1] per piece (hinge: sum over a Crammer-Singer term
+          <= 1), or (sum mu)^2 / 4 (squared; per piece for the separable structures), mu >= 0
+
+and, with intercepts, ``sum_i c_i (A^T mu)_i = 0``. Any such ``mu`` gives ``D(mu) <= P*``, so
+``P(coef) - D(mu) >= P(coef) - P*`` certifies a primal point. The ``mu`` of a primal point is
+the derivative of its terms (for the hinge, of its smoothed terms: the hinge's own subgradient
+at a kink is not the optimal dual). The intercept constraint is met by scaling down flows:
+read ``c_i mu_ij`` as a flow from class ``y_i`` to class ``j`` (Weston-Watkins, Crammer-Singer),
+or between the two sides of a binary problem; the constraint says every class's inflow equals
+its outflow, and the largest such circulation within the current flows is a small linear program
+(two nodes for binary and each one-vs-rest problem: the smaller side's total). Scaling down
+keeps every ``mu`` in its set, so the bound stays valid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# smoothings tried for the hinge's dual weights: the best bound is kept
+HINGE_GAMMAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
+
+
+def dual_weights(objective, coef, gamma=0.0):
+    """``mu`` from the primal point ``coef``: the derivative of each term in its violations."""
+    loss = objective.loss
+    if loss.power == 1:
+        loss = loss.smoothed(max(gamma, loss.gamma)) if gamma > 0 or loss.gamma > 0 else loss
+    v = loss.violations(objective.y, objective.raw(coef)).astype(np.float64)
+    lam = loss.term_weights(v)
+    if loss.power == 2:  # d xi^2 / dv = 2 xi lambda
+        xi = loss.term_values(v, lam)
+        lam = 2.0 * lam * (xi[:, None] if loss.grouped else xi)
+    mask = loss.valid_entries(objective.y, objective.n_out) & (objective.weights > 0)[:, None]
+    return np.where(mask, lam, 0.0)
+
+
+def _feasible(objective, mu):
+    """Scale ``mu`` down so that the intercept constraint holds (see the module docstring)."""
+    if not objective.fit_intercept:
+        return mu
+    loss = objective.loss
+    c = np.asarray(objective.weights, dtype=np.float64)
+    cmu = c[:, None] * mu
+    if loss.structure in ("binary", "ovr"):
+        if loss.structure == "binary":
+            positive = (np.asarray(objective.y) > 0)[:, None]
+        else:
+            positive = np.zeros(mu.shape, dtype=bool)
+            positive[np.arange(mu.shape[0]), np.asarray(objective.y)] = True
+        s_pos = np.where(positive, cmu, 0.0).sum(axis=0)
+        s_neg = np.where(positive, 0.0, cmu).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale_pos = np.where(s_pos > s_neg, s_neg / s_pos, 1.0)
+            scale_neg = np.where(s_neg > s_pos, s_pos / s_neg, 1.0)
+        return mu * np.where(positive, scale_pos, scale_neg)
+    y = np.asarray(objective.y)
+    K = objective.n_out
+    flows = np.zeros((K, K))
+    np.add.at(flows, y, cmu)
+    np.fill_diagonal(flows, 0.0)
+    scale = circulation_scale(flows)
+    return mu * scale[y]
+
+
+def circulation_scale(flows):
+    """Per edge ``a -> k``, the share of ``flows[a, k]`` kept by the largest circulation within
+    ``flows`` (a K x K matrix of non-negative flows, zero diagonal)."""
+    from scipy.optimize import linprog
+
+    K = flows.shape[0]
+    scale = np.ones((K, K))
+    edges = [(a, k) for a in range(K) for k in range(K) if a != k and flows[a, k] > 0]
+    if not edges:
+        return scale
+    a_eq = np.zeros((K, len(edges)))
+    for e, (a, k) in enumerate(edges):
+        a_eq[k, e] += 1.0
+        a_eq[a, e] -= 1.0
+    res = linprog(-np.ones(len(edges)), A_eq=a_eq, b_eq=np.zeros(K),
+                  bounds=[(0.0, flows[a, k]) for a, k in edges], method="highs")
+    f = res.x if res.status == 0 else np.zeros(len(edges))
+    for e, (a, k) in enumerate(edges):
+        scale[a, k] = min(max(f[e] / flows[a, k], 0.0), 1.0)
+    return scale
+
+
+def dual_value(objective, mu):
+    """``D(mu)`` for a feasible ``mu`` (see the module docstring)."""
+    loss = objective.loss
+    X = objective.X
+    c = np.asarray(objective.weights, dtype=np.float64)
+    cg = c[:, None] * loss.apply_AT(objective.y, mu)
+    W = -np.asarray(X.T @ cg.astype(X.dtype), dtype=np.float64).T
+    value = float(np.sum(c * mu.sum(axis=1))) - 0.5 * float(np.sum(W * W))
+    if loss.power == 2:
+        per_term = mu.sum(axis=1) ** 2 if loss.grouped else (mu * mu).sum(axis=1)
+        value -= float(np.sum(c * per_term)) / 4.0
+    elif loss.gamma > 0:
+        value -= 0.5 * loss.gamma * float(np.sum(c * (mu * mu).sum(axis=1)))
+    return value
+
+
+def certified_gap(objective, coef, primal=None):
+    """``P(coef) - max D(mu)`` over the dual points derived from ``coef`` (a valid bound on
+    ``P(coef) - P*``), and ``P(coef)``."""
+    if primal is None:
+        primal = objective.value(coef)
+    loss = objective.loss
+    gammas = HINGE_GAMMAS if (loss.power == 1 and loss.gamma == 0) else (0.0,)
+    best = -np.inf
+    for gamma in gammas:
+        mu = _feasible(objective, dual_weights(objective, coef, gamma))
+        best = max(best, dual_value(objective, mu))
+    return primal - best, primal

@@ -1,0 +1,444 @@
+"""``dual_cd``: dual coordinate descent (Hsieh et al. 2008) with a duality-gap certificate.
+
+For the binary and one-vs-rest losses (hinge, its Huberised smoothing, squared hinge). Each
+binary problem ``k`` has the dual of MATH.md section 3, in the variables ``a_i = c_i mu_i``::
+
+    min_a  1/2 ||sum_i a_i y_i x_i||^2 + 1/2 sum_i diag_i a_i^2 - sum_i a_i
+    s.t.   0 <= a_i <= upper_i,   sum_i a_i y_i = 0  (only with an intercept)
+
+    hinge (smoothing gamma >= 0): upper_i = c_i,   diag_i = gamma / c_i
+    squared hinge:                upper_i = inf,   diag_i = 1 / (2 c_i)
+
+with ``w = sum_i a_i y_i x_i``. The intercept's equality constraint is handled by the method of
+multipliers (MATH.md section 6 leaves the route open): the multiplier is the intercept ``b``,
+the penalty ``rho`` is 0.1 times the mean squared row norm (the scale of ``Q``'s diagonal), and ``b``
+moves after every epoch. Nothing of the objective is changed: the result is the optimum of the
+problem with an unpenalised intercept.
+
+Stopping rule, per binary problem: the relative duality gap ``(P - D) / P <= tol``, where
+``P = P(w, b*)`` with ``b*`` the exact minimiser over the intercept for the current ``w``, and
+``D`` is the dual value at the current ``a`` made feasible for ``sum a y = 0`` by scaling down
+the larger class's side (every ``a`` stays in its box, so ``D <= P*``). The gap is checked each
+time the compiled epochs stop: when the projected-gradient spread of an epoch falls below
+``eps`` (LIBLINEAR's rule, ``eps`` starting at 0.1 and divided by 10 each time the gap does not
+certify yet) or after a budget of epochs that doubles. ``n_iter`` counts epochs (the largest over
+the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds them per problem.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import _dual_kernels as kernels
+from .._losses import HingeFamilyLoss
+from .._objective import LinearObjective
+from ._continuation import FINISH_MAX_FREE, polish_on_face
+from ._result import SolverResult
+
+EPS_START = 0.1
+EPS_FACTOR = 0.1
+EPS_MIN = 1e-14
+CHUNK_START = 10
+CHUNK_MAX = 640
+# the augmented Lagrangian's penalty, relative to the mean squared row norm: measured on
+# make_classification 2000 x 20 (offset data) and digits (one class against the rest), factors
+# 0.01 .. 10: 0.1 needed the fewest epochs at tol 1e-4 and 1e-8, 10 failed to converge
+RHO_FACTOR = 0.1
+
+
+def dual_cd_supports(loss):
+    """True for the losses whose dual this solver handles."""
+    if loss.structure == "crammer_singer":
+        return loss.power == 1 and loss.gamma == 0
+    if loss.structure not in ("binary", "ovr"):
+        return False
+    return loss.power == 1 or loss.gamma == 0
+
+
+def kernel_matrix(X):
+    """``X`` as the compiled kernels take it: a dense array as is, CSR as its three arrays.
+
+    CSC is converted to CSR (a copy: dual coordinate descent reads rows).
+    """
+    if sp.issparse(X):
+        X = X.tocsr() if X.format != "csr" else X
+        return (X.data, X.indices, X.indptr)
+    return X
+
+
+def dual_box(loss, c):
+    """``(upper, diag)`` of each dual variable for the per-sample costs ``c``."""
+    c = np.asarray(c, dtype=np.float64)
+    positive = c > 0
+    safe = np.where(positive, c, 1.0)
+    if loss.power == 1:
+        upper = c.copy()
+        diag = np.where(positive, loss.gamma / safe, 0.0)
+    else:
+        upper = np.where(positive, np.inf, 0.0)
+        diag = np.where(positive, 0.5 / safe, 0.0)
+    return upper, diag
+
+
+def _primal_loss(u, power, gamma):
+    """Loss of the violations ``u = 1 - z``, elementwise (float64)."""
+    if power == 2:
+        p = np.maximum(u, 0.0)
+        return p * p
+    if gamma == 0:
+        return np.maximum(u, 0.0)
+    return np.where(u >= gamma, u - 0.5 * gamma, np.where(u > 0, u * u / (2.0 * gamma), 0.0))
+
+
+def best_intercept(r, y, c, power, gamma, b0):
+    """The exact minimiser over ``b`` of ``sum_i c_i loss(y_i (r_i + b))``.
+
+    With ``t_i = y_i - r_i`` the violation is ``y_i (t_i - b)``, active for ``b < t_i``
+    (``y_i = +1``) or ``b > t_i`` (``y_i = -1``); the derivative in ``b`` is monotone and
+    piecewise constant (hinge) or piecewise linear (squared hinge) between the sorted ``t``, so
+    one sort and cumulative sums locate its zero (the middle of the interval of minimisers when
+    the hinge's is not unique). The Huberised hinge has twice the
+    breakpoints; it is minimised by a bounded scalar search instead. ``b0`` is returned when no
+    minimiser exists (all weight on one side).
+    """
+    keep = c > 0
+    t = (y - r)[keep]
+    yk = y[keep]
+    ck = c[keep]
+    pos = yk > 0
+    if not pos.any() or pos.all():
+        return b0
+    if power == 1 and gamma > 0:
+        from scipy.optimize import minimize_scalar
+
+        def f(b):
+            return float(np.dot(ck, _primal_loss(yk * (t - b), 1, gamma)))
+        lo, hi = float(t.min()) - gamma, float(t.max()) + gamma
+        return float(minimize_scalar(f, bounds=(lo, hi), method="bounded",
+                                     options=dict(xatol=1e-12 * max(1.0, abs(lo), abs(hi)))).x)
+    order = np.argsort(t, kind="stable")
+    t, pos, ck = t[order], pos[order], ck[order]
+    c_pos = np.where(pos, ck, 0.0)
+    c_neg = ck - c_pos
+    # interval j = (t_{j-1}, t_j), j = 0 .. m: negatives with index < j and positives with
+    # index >= j are active
+    neg_before = np.concatenate([[0.0], np.cumsum(c_neg)])
+    pos_after = np.concatenate([[0.0], np.cumsum(c_pos[::-1])])[::-1]
+    if power == 1:
+        slope = neg_before - pos_after  # f'(b) on each interval, nondecreasing
+        j = int(np.searchsorted(slope, 0.0, side="left"))
+        # f' < 0 left of t_{j-1}, >= 0 right of it: the minimum is at that breakpoint, or, when
+        # f' is exactly 0 on the next interval, anywhere on it: take its middle
+        left = float(t[max(j - 1, 0)])
+        if j < len(slope) - 1 and slope[j] == 0.0:
+            return 0.5 * (left + float(t[j]))
+        return left
+    ct = ck * t
+    a = neg_before + pos_after  # sum of active c per interval
+    bsum = (np.concatenate([[0.0], np.cumsum(np.where(pos, 0.0, ct))])
+            + np.concatenate([[0.0], np.cumsum(np.where(pos, ct, 0.0)[::-1])])[::-1])
+    # f'(b) = 2 (a b - bsum) on each interval: its root if it falls inside
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = bsum / a
+    lo = np.concatenate([[-np.inf], t])
+    hi = np.concatenate([t, [np.inf]])
+    inside = (a > 0) & (root >= lo) & (root <= hi)
+    if inside.any():
+        return float(root[np.flatnonzero(inside)[0]])
+    return b0  # pragma: no cover - f' is continuous and changes sign
+
+
+def _binary_gap(Xk, n, y, c, upper, diag, alpha, w, w_raw, b0, fit_intercept, power, gamma):
+    """``(P, D, b)``: ``P`` at the primal ``w`` with its best intercept, ``D`` at ``alpha`` made
+    feasible; ``w_raw = sum_i alpha_i y_i x_i`` (see the module docstring)."""
+    r = kernels.rows_dot(Xk, w, n)
+    b = best_intercept(r, y, c, power, gamma, b0) if fit_intercept else 0.0
+    primal = 0.5 * float(np.dot(w, w)) + float(np.dot(c, _primal_loss(1.0 - y * (r + b),
+                                                                         power, gamma)))
+    feasible = alpha
+    w_dual = w_raw  # on the constraint, centred and raw rows give the same weights
+    if fit_intercept:
+        pos = y > 0
+        s_pos = float(alpha[pos].sum())
+        s_neg = float(alpha[~pos].sum())
+        if s_pos != s_neg:
+            big = pos if s_pos > s_neg else ~pos
+            ratio = min(s_pos, s_neg) / max(s_pos, s_neg)
+            shrink = np.where(big, alpha * (ratio - 1.0), 0.0)
+            feasible = alpha + shrink
+            w_dual = w_raw.copy()
+            kernels.weighted_row_sum(Xk, shrink * y, w_dual)
+    dual = (float(feasible.sum()) - 0.5 * float(np.dot(w_dual, w_dual))
+            - 0.5 * float(np.dot(diag, feasible * feasible)))
+    return primal, dual, b
+
+
+def _initial_alpha(y, c, raw, upper, power, gamma):
+    """The dual point implied by a primal one: ``a_i = c_i`` times the loss's derivative."""
+    u = 1.0 - y * raw
+    if power == 2:
+        return np.where(upper > 0, 2.0 * c * np.maximum(u, 0.0), 0.0)
+    if gamma > 0:
+        return c * np.clip(u / gamma, 0.0, 1.0)
+    return np.where(u > 0, c, 0.0)
+
+
+def _seed(random_state):
+    if random_state is None:
+        return 0
+    if isinstance(random_state, (int, np.integer)):
+        return int(random_state)
+    return int(np.random.RandomState(random_state).randint(np.iinfo(np.int32).max))
+
+
+def _centring(X, Xk, n, d, fit_intercept):
+    """``(m, xm, ||x_i - m||^2)``: the mean row (zero without intercept) and what the kernels
+    need to centre the rows implicitly."""
+    norms = kernels.row_norms2(Xk, n)
+    if not fit_intercept:
+        return np.zeros(d), np.zeros(n), norms
+    center = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+    xm = kernels.rows_dot(Xk, center, n)
+    return center, xm, np.maximum(norms - 2.0 * xm + float(np.dot(center, center)), 0.0)
+
+
+def _penalty_rho(norms, c, fit_intercept):
+    if not fit_intercept:
+        return 0.0
+    scale = float(norms[c > 0].mean()) if np.any(c > 0) else 1.0
+    return RHO_FACTOR * max(scale, 1e-300)
+
+
+def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=None, **_):
+    """Minimise by dual coordinate descent; see the module docstring for the rule."""
+    if objective.loss.structure == "crammer_singer":
+        return _solve_crammer_singer(objective, coef0, tol=tol, max_iter=max_iter,
+                                     verbose=verbose, seed=_seed(random_state))
+    loss = objective.loss
+    X = objective.X
+    n, d = objective.n_samples, objective.n_features
+    Xk = kernel_matrix(X)
+    c = np.asarray(objective.weights, dtype=np.float64)
+    upper, diag = dual_box(loss, c)
+    fit_intercept = objective.fit_intercept
+    center, xm, norms = _centring(X, Xk, n, d, fit_intercept)
+    rho = _penalty_rho(norms, c, fit_intercept)
+    qd = norms + diag + rho
+    if objective.n_out == 1:
+        targets = np.asarray(objective.y, dtype=np.float64)[:, None]
+    else:
+        targets = loss._signs(np.asarray(objective.y), objective.n_out, np.float64)
+    coef0 = np.asarray(coef0).reshape(objective.shape)
+    warm = bool(np.any(coef0))
+    raw0 = objective.raw(coef0) if warm else None
+    seed = _seed(random_state)
+
+    coef = np.zeros(objective.shape)
+    safe_c = np.where(c > 0, c, 1.0)
+    exact_faces = 0
+    total_p = total_d = 0.0
+    n_iter = 0
+    converged = True
+    messages = []
+    for k in range(objective.n_out):
+        y = np.ascontiguousarray(targets[:, k])
+        if warm:
+            alpha = _initial_alpha(y, c, raw0[:, k].astype(np.float64), upper, loss.power,
+                                   loss.gamma)
+            b0 = float(coef0[k, -1]) if fit_intercept else 0.0
+        else:
+            alpha = np.zeros(n)
+            b0 = 0.0
+        w = np.zeros(d)
+        kernels.weighted_row_sum(Xk, alpha * y, w)
+        state = np.array([b0, float(np.dot(alpha, y))])
+        eps, chunk, epochs = EPS_START, CHUNK_START, 0
+        while True:
+            budget = min(chunk, max_iter - epochs)
+            ran, met = kernels.binary_dual_cd(Xk, y, upper, diag, qd, alpha, w, state, rho,
+                                              eps, budget, seed + epochs, center, xm)
+            epochs += ran
+            w_primal = w - state[1] * center  # the centred weights
+            primal, dual, b = _binary_gap(Xk, n, y, c, upper, diag, alpha, w_primal, w,
+                                          state[0] - float(np.dot(center, w_primal)),
+                                          fit_intercept, loss.power, loss.gamma)
+            gap = primal - dual
+            if verbose > 1:
+                print(f"[dual_cd] problem {k}: {epochs} epochs, eps {eps:.1e}, primal "
+                      f"{primal:.10g}, gap {gap:.3e}")
+            certified = gap <= tol * max(primal, np.finfo(np.float64).tiny)
+            # the face of the current dual point may be the optimum's: solved exactly there
+            # (verified) when it is small, whether the gap already certifies or not
+            column = LinearObjective(HingeFamilyLoss("binary", loss.power, loss.gamma), X,
+                                     y.astype(objective.dtype), objective.weights, 1,
+                                     fit_intercept)
+            exact = polish_on_face(column, _column_coef(w_primal, b, fit_intercept),
+                                   (alpha / safe_c)[:, None], max_free=FINISH_MAX_FREE)
+            if exact is None and certified:
+                break
+            if exact is not None:
+                col_coef, primal, gap = exact
+                w_primal = col_coef[0, :d].astype(np.float64)
+                b = float(col_coef[0, d]) if fit_intercept else 0.0
+                dual = primal - gap
+                exact_faces += 1
+                break
+            if epochs >= max_iter:
+                converged = False
+                messages.append(f"max_iter={max_iter} epochs reached in problem {k} with "
+                                f"relative gap {gap / max(primal, 1e-300):.3e} > tol")
+                break
+            if met:
+                eps = max(eps * EPS_FACTOR, EPS_MIN)
+            chunk = min(2 * chunk, CHUNK_MAX)
+        coef[k, :d] = w_primal
+        if fit_intercept:
+            coef[k, d] = b
+        total_p += primal
+        total_d += dual
+        n_iter = max(n_iter, epochs)
+    message = "; ".join(messages) if messages else "relative duality gap below tol"
+    if exact_faces:
+        message += f"; {exact_faces} problem(s) finished exactly on their face"
+    return SolverResult(coef=coef.astype(objective.dtype), n_iter=max(n_iter, 1),
+                        converged=converged, objective=total_p, history=[total_p],
+                        gap=total_p - total_d, message=message)
+
+
+def _column_coef(w, b, fit_intercept):
+    return (np.append(w, b) if fit_intercept else w.copy())[None, :]
+
+
+def _finish_exactly(objective, result, mu):
+    """Replace the result by the exact optimum when the dual point identifies its face.
+
+    ``mu`` (the dual variables over ``c``) says which pieces of each term are active; when the
+    face is small enough (:data:`FINISH_MAX_FREE` free entries), :func:`polish_on_face` solves
+    the problem exactly on it and verifies the optimality conditions and the duality gap.
+    Otherwise the gap-certified result stands.
+    """
+    polished = polish_on_face(objective, result.coef, mu, max_free=FINISH_MAX_FREE)
+    if polished is None:
+        return result
+    coef, value, gap = polished
+    return SolverResult(coef=coef, n_iter=result.n_iter, converged=True, objective=value,
+                        history=result.history + [value], gap=gap,
+                        message=result.message + "; face identified, optimality verified")
+
+
+def _crammer_singer_feasible(alpha, y, K):
+    """Scale ``alpha`` down to meet ``sum_i alpha_ik = 0`` for every class ``k``.
+
+    Read ``-alpha_ik`` (``k != y_i``) as a flow from class ``y_i`` to class ``k``; the
+    constraints say every class's inflow equals its outflow (a circulation). The largest
+    circulation within the current class-to-class flows is a small linear program (K^2
+    variables); each flow ``a -> k`` is scaled by its share of it, and ``alpha_iy`` follows
+    from ``sum_k alpha_ik = 0``. Every variable stays within its bounds, so the dual value at
+    the result bounds the optimum from below.
+    """
+    from scipy.optimize import linprog
+
+    flows = np.zeros((K, K))
+    np.add.at(flows, y, -alpha)
+    np.fill_diagonal(flows, 0.0)
+    edges = [(a, k) for a in range(K) for k in range(K) if a != k and flows[a, k] > 0]
+    scale = np.ones((K, K))
+    if edges:
+        a_eq = np.zeros((K, len(edges)))
+        for e, (a, k) in enumerate(edges):
+            a_eq[k, e] += 1.0  # inflow of k
+            a_eq[a, e] -= 1.0  # outflow of a
+        res = linprog(-np.ones(len(edges)), A_eq=a_eq, b_eq=np.zeros(K),
+                      bounds=[(0.0, flows[a, k]) for a, k in edges], method="highs")
+        f = res.x if res.status == 0 else np.zeros(len(edges))
+        for e, (a, k) in enumerate(edges):
+            scale[a, k] = min(max(f[e] / flows[a, k], 0.0), 1.0)
+    rows = np.arange(alpha.shape[0])
+    out = alpha * scale[y]
+    out[rows, y] = 0.0
+    out[rows, y] = -out.sum(axis=1)
+    # flows may end a hair above their bound after the division: never above c_i
+    return out
+
+
+def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed):
+    """The sequential dual method (:func:`kernels.crammer_singer_dual_cd`) with the gap rule."""
+    X = objective.X
+    n, d, K = objective.n_samples, objective.n_features, objective.n_out
+    Xk = kernel_matrix(X)
+    y = np.asarray(objective.y, dtype=np.intp)
+    c = np.asarray(objective.weights, dtype=np.float64)
+    fit_intercept = objective.fit_intercept
+    center, xm, norms = _centring(X, Xk, n, d, fit_intercept)
+    rho = _penalty_rho(norms, c, fit_intercept)
+    qd = norms + rho
+    rows = np.arange(n)
+    coef0 = np.asarray(coef0).reshape(objective.shape)
+    alpha = np.zeros((n, K))
+    b = np.zeros(K)
+    if np.any(coef0):
+        # the dual point of the warm primal: +c_i at y_i, -c_i at the largest violation
+        v = objective.loss.violations(y, objective.raw(coef0))
+        j = np.argmax(v, axis=1)
+        on = (v[rows, j] > 0) & (c > 0)
+        alpha[rows[on], y[on]] = c[on]
+        alpha[rows[on], j[on]] = -c[on]
+        if fit_intercept:
+            b = coef0[:, -1].astype(np.float64) + coef0[:, :d].astype(np.float64) @ center
+    W = np.zeros((d, K))
+    kernels.weighted_row_sum_multi(Xk, alpha, W)
+    ssum = alpha.sum(axis=0)
+    eps, chunk, epochs = EPS_START, CHUNK_START, 0
+    converged = False
+    while True:
+        budget = min(chunk, max_iter - epochs)
+        ran, met = kernels.crammer_singer_dual_cd(Xk, y, c, qd, alpha, W, b, ssum, rho, eps,
+                                                  budget, seed + epochs, center, xm)
+        epochs += ran
+        # the primal point: centred weights and the multipliers' intercepts, in X's coordinates
+        w_primal = (W - center[:, None] * ssum[None, :]).T
+        coef = w_primal
+        if fit_intercept:
+            b_eff = b + rho * ssum - w_primal @ center
+            coef = np.hstack([w_primal, b_eff[:, None]])
+        primal = objective.value(coef.astype(objective.dtype))
+        feasible = _crammer_singer_feasible(alpha, y, K) if fit_intercept else alpha
+        W_dual = W.copy()
+        if fit_intercept:
+            kernels.weighted_row_sum_multi(Xk, feasible - alpha, W_dual)
+        dual = float(np.sum(feasible[rows, y])) - 0.5 * float(np.sum(W_dual * W_dual))
+        gap = primal - dual
+        if verbose > 1:
+            print(f"[dual_cd] crammer_singer: {epochs} epochs, eps {eps:.1e}, primal "
+                  f"{primal:.10g}, gap {gap:.3e}")
+        if gap <= tol * max(primal, np.finfo(np.float64).tiny):
+            converged = True
+            break
+        # not certified yet: the face of the current dual point may be the optimum's (the
+        # certified result gets the same exact finish below)
+        exact = _finish_exactly(objective, SolverResult(
+            coef=coef.astype(objective.dtype), n_iter=epochs, converged=False,
+            objective=primal, history=[primal], gap=gap, message=""), _cs_mu(alpha, c, y))
+        if exact.converged:
+            exact.message = "face identified, optimality verified"
+            return exact
+        if epochs >= max_iter:
+            break
+        if met:
+            eps = max(eps * EPS_FACTOR, EPS_MIN)
+        chunk = min(2 * chunk, CHUNK_MAX)
+    message = ("relative duality gap below tol" if converged else
+               f"max_iter={max_iter} epochs reached with relative gap "
+               f"{gap / max(primal, 1e-300):.3e} > tol")
+    result = SolverResult(coef=coef.astype(objective.dtype), n_iter=max(epochs, 1),
+                          converged=converged, objective=primal, history=[primal], gap=gap,
+                          message=message)
+    return _finish_exactly(objective, result, _cs_mu(alpha, c, y))
+
+
+def _cs_mu(alpha, c, y):
+    """The weights of the violation entries, ``-alpha_ik / c_i`` off the true class."""
+    mu = -alpha / np.where(c > 0, c, 1.0)[:, None]
+    mu[np.arange(len(y)), y] = 0.0
+    return np.clip(mu, 0.0, 1.0)
