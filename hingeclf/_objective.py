@@ -8,7 +8,12 @@ Conventions (MATH.md section 1):
 
       P(W, b) = penalty(W) + sum_i c_i * loss_i(W x_i + b),   c_i = C * s_i * cw[y_i]
 
-  with the L2 penalty ``1/2 ||W||_F^2``. The intercept is NOT penalised.
+  with the L2 penalty ``1/2 ||W||_F^2`` by default, or the L1 / elastic-net penalty
+  ``l1 ||W||_1 + l2/2 ||W||_F^2`` (:class:`ElasticNetPenalty`). The intercept is NOT penalised.
+- For a non-smooth penalty, ``value_gradient`` returns a subgradient; proximal and coordinate
+  solvers use the *smooth part* ``F = loss + l2/2 ||W||^2`` (:meth:`LinearObjective.smooth_value_gradient`),
+  the penalty's proximal map, and :meth:`LinearObjective.optimality_residual` (the minimum-norm
+  subgradient, zero exactly at an optimum).
 - The subgradient at a kink is the one of :mod:`hingeclf._losses` (zero at margin exactly 1).
 - Every array that grows with ``n`` (decision values, gradients in them) is kept in the dtype of
   ``X``; scalars are accumulated in float64. ``X`` is never copied.
@@ -24,16 +29,124 @@ class L2Penalty:
     """``1/2 ||W||_F^2`` on the coefficients, never on the intercept."""
 
     name = "l2"
+    is_smooth = True
+    l1 = 0.0
+    l2 = 1.0
 
     def value(self, w):
         w = w.ravel().astype(np.float64, copy=False)
         return 0.5 * float(np.dot(w, w))
 
+    def smooth_value(self, w):
+        return self.value(w)
+
     def gradient(self, w):
         return w
 
+    smooth_gradient = gradient
+
     def hessp(self, v_w):
         return v_w
+
+    def prox(self, w, step):
+        """The proximal map of the non-smooth part (none here): the identity."""
+        return w
+
+    def residual(self, w, g):
+        """Minimum-norm element of ``g + dh(w)`` (``g`` the smooth part's gradient)."""
+        return g
+
+
+class ElasticNetPenalty:
+    r"""``l1_ratio ||W||_1 + (1 - l1_ratio) / 2 ||W||_F^2`` on the coefficients (never the intercept).
+
+    ``l1_ratio = 1`` is the L1 penalty ``||W||_1`` of LIBLINEAR's L1-regularised SVM (no factor
+    1/2: with the loss term ``C sum_i s_i loss_i`` this is the objective of
+    ``LinearSVC(penalty="l1")``, so ``C`` carries over), and ``l1_ratio = 0`` is the L2 penalty
+    ``1/2 ||W||^2`` of the other estimators. The penalty splits into a *smooth* part
+    ``l2/2 ||W||^2`` (``l2 = 1 - l1_ratio``), which solvers treat with the loss, and the
+    non-smooth part ``l1 ||W||_1`` (``l1 = l1_ratio``), which they treat by its proximal map
+    (soft thresholding) or coordinate-wise in closed form.
+
+    Optimality: ``W`` minimises ``F(W) + l1 ||W||_1`` (``F`` smooth, gradient ``G``) iff the
+    minimum-norm subgradient :meth:`residual` vanishes: ``G_j + l1 sign(W_j)`` where
+    ``W_j != 0``, and ``sign(G_j) max(|G_j| - l1, 0)`` where ``W_j == 0``. Its dual norm, used by
+    the duality gap of :meth:`LinearObjective.duality_gap`, is the max-norm (scaled by ``1/l1``).
+    """
+
+    def __init__(self, l1_ratio=0.5):
+        l1_ratio = float(l1_ratio)
+        if not 0.0 <= l1_ratio <= 1.0:
+            raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}")
+        self.l1_ratio = l1_ratio
+        self.l1 = l1_ratio
+        self.l2 = 1.0 - l1_ratio
+
+    name = "elasticnet"
+
+    @property
+    def is_smooth(self):
+        return self.l1 == 0.0
+
+    def __repr__(self):
+        return f"{type(self).__name__}(l1_ratio={self.l1_ratio!r})"
+
+    def value(self, w):
+        w = w.ravel().astype(np.float64, copy=False)
+        return self.l1 * float(np.abs(w).sum()) + 0.5 * self.l2 * float(np.dot(w, w))
+
+    def smooth_value(self, w):
+        w = w.ravel().astype(np.float64, copy=False)
+        return 0.5 * self.l2 * float(np.dot(w, w))
+
+    def smooth_gradient(self, w):
+        return self.l2 * w
+
+    def gradient(self, w):
+        """A subgradient of the whole penalty (``l1 sign(w) + l2 w``, 0 in the L1 part at 0)."""
+        return self.l1 * np.sign(w) + self.l2 * w
+
+    def hessp(self, v_w):
+        return self.l2 * v_w
+
+    def prox(self, w, step):
+        """``argmin_u ||u - w||^2 / (2 step) + l1 ||u||_1``: soft thresholding at ``step l1``.
+
+        Exact zeros where ``|w| <= step * l1``.
+        """
+        thr = step * self.l1
+        return np.sign(w) * np.maximum(np.abs(w) - thr, 0.0).astype(w.dtype, copy=False)
+
+    def residual(self, w, g):
+        """Minimum-norm element of ``g + l1 d||w||_1`` (``g``: the smooth part's gradient)."""
+        soft = np.sign(g) * np.maximum(np.abs(g) - self.l1, 0.0)
+        return np.where(w != 0, g + self.l1 * np.sign(w), soft)
+
+
+class L1Penalty(ElasticNetPenalty):
+    """``||W||_1`` on the coefficients, never on the intercept (LIBLINEAR's scaling)."""
+
+    name = "l1"
+
+    def __init__(self):
+        super().__init__(1.0)
+
+    def __repr__(self):
+        return "L1Penalty()"
+
+
+PENALTIES = ("l2", "l1", "elasticnet")
+
+
+def make_penalty(name, l1_ratio=0.5):
+    """The penalty object called ``name`` (``l1_ratio`` is used by ``"elasticnet"`` only)."""
+    if name == "l2":
+        return L2Penalty()
+    if name == "l1":
+        return L1Penalty()
+    if name == "elasticnet":
+        return ElasticNetPenalty(l1_ratio)
+    raise ValueError(f"penalty must be one of {PENALTIES}, got {name!r}")
 
 
 class LinearObjective:
@@ -161,7 +274,7 @@ class LinearObjective:
                 dw = np.asarray(x2.T @ ch).T
             else:
                 dw = np.einsum("ij,ij,ik->kj", X, X, ch)
-            dw = dw + 1.0  # the L2 penalty
+            dw = dw + self.penalty.l2  # the quadratic part of the penalty
             if self.fit_intercept:
                 return np.hstack([dw, ch.sum(axis=0)[:, None]])
             return dw
@@ -187,12 +300,105 @@ class LinearObjective:
             fro2 = float(np.einsum("ij,ij->", self.X, self.X, dtype=np.float64))
         if self.fit_intercept:
             fro2 += self.n_samples
-        return 1.0 + float(self.weights.max(initial=0.0)) * l_loss * fro2
+        return self.penalty.l2 + float(self.weights.max(initial=0.0)) * l_loss * fro2
 
     def gradient_scale(self):
-        """``||grad P(0)||_inf``: the reference of the relative gradient stopping rule."""
-        g = self.gradient(self.zeros())
+        """``||grad P(0)||_inf``: the reference of the relative gradient stopping rule.
+
+        For a non-smooth penalty, the minimum-norm subgradient at 0 (:meth:`optimality_residual`).
+        """
+        g = self.optimality_residual(self.zeros())
         return max(float(np.abs(g).max(initial=0.0)), np.finfo(np.float64).tiny)
+
+    # ------------------------------------------------------------------ composite (smooth + prox) view
+    def smooth_value(self, coef, raw=None):
+        """``F = sum_i c_i loss_i + smooth part of the penalty`` (all of it for L2)."""
+        _, w, _ = self._split(coef)
+        if raw is None:
+            raw = self.raw(coef)
+        loss = self.loss.loss(self.y, raw)
+        return self.penalty.smooth_value(w) + float(np.dot(
+            self.weights.astype(np.float64, copy=False), loss.astype(np.float64, copy=False)))
+
+    def smooth_value_gradient(self, coef, raw=None):
+        """``F`` and its gradient in one pass over the data."""
+        full, w, _ = self._split(coef)
+        if raw is None:
+            raw = self.raw(full)
+        loss, g_raw = self.loss.loss_gradient(self.y, raw)
+        value = self.penalty.smooth_value(w) + float(np.dot(
+            self.weights.astype(np.float64, copy=False), loss.astype(np.float64, copy=False)))
+        grad = self._pull_back(self._weighted(g_raw))
+        grad[:, : self.n_features] += self.penalty.smooth_gradient(w)
+        return value, grad
+
+    def prox(self, coef, step):
+        """Proximal map of ``step`` times the non-smooth part of the penalty (intercept untouched)."""
+        full = np.array(np.asarray(coef).reshape(self.shape), dtype=self.dtype, copy=True)
+        full[:, : self.n_features] = self.penalty.prox(full[:, : self.n_features], step)
+        return full
+
+    def nonsmooth_value(self, coef):
+        """``P - F``: the non-smooth part of the penalty at ``coef``."""
+        _, w, _ = self._split(coef)
+        return self.penalty.value(w) - self.penalty.smooth_value(w)
+
+    def optimality_residual(self, coef, smooth_grad=None):
+        """Minimum-norm subgradient of ``P`` at ``coef`` (the gradient for a smooth penalty).
+
+        Zero exactly at a minimiser; its max-norm is the stopping rule of the proximal and
+        coordinate solvers. The intercept entries are plain partial derivatives.
+        """
+        full, w, _ = self._split(coef)
+        if smooth_grad is None:
+            smooth_grad = self.smooth_value_gradient(full)[1]
+        out = np.array(smooth_grad, dtype=np.float64).reshape(self.shape)
+        out[:, : self.n_features] = self.penalty.residual(
+            w.astype(np.float64), out[:, : self.n_features])
+        return out
+
+    def duality_gap(self, coef):
+        """``P(coef) - D(alpha(coef))`` for the L1 / elastic-net penalty, or None.
+
+        Defined for the exact hinge and squared hinge of the separable structures (binary,
+        one-vs-rest) without an intercept (with one, the dual has the constraint
+        ``sum_i alpha_i y_i = 0``, which the candidate below does not meet exactly). With the
+        dual variables ``alpha_ik = -c_i dloss/draw_ik`` taken at ``coef`` (clipped to the hinge's
+        box ``[0, c_i]``), ``U = X^T alpha`` and the dual
+
+            D(alpha) = sum alpha (- sum alpha^2 / (4 c) for the squared hinge)
+                       - sum_jk max(|U_jk| - l1, 0)^2 / (2 l2)          (l2 > 0)
+            D(alpha) = same with alpha scaled into ||U||_inf <= l1     (l2 = 0)
+
+        a lower bound of the optimum for every feasible ``alpha``: ``P - D >= P - P*``.
+        """
+        pen, loss = self.penalty, self.loss
+        if (pen.is_smooth or self.fit_intercept or loss.gamma != 0
+                or loss.structure not in ("binary", "ovr")):
+            return None
+        full, w, _ = self._split(coef)
+        raw = self.raw(full)
+        value = self.value(full, raw)
+        c = self.weights.astype(np.float64)
+        g_raw = loss.gradient(self.y, raw).astype(np.float64)  # dloss/draw, sign -y
+        alpha_signed = -c[:, None] * g_raw                    # alpha_ik * t_ik
+        t = (np.ones_like(g_raw) * self.y[:, None] if loss.structure == "binary"
+             else loss._signs(self.y, self.n_out, np.float64))
+        alpha = alpha_signed * t                              # >= 0
+        U = np.asarray(self.X.T @ alpha_signed.astype(self.dtype), dtype=np.float64)  # (d, K)
+        if pen.l2 > 0:
+            scale = 1.0
+            quad = float(np.sum(np.maximum(np.abs(U) - pen.l1, 0.0) ** 2)) / (2.0 * pen.l2)
+        else:
+            u_max = float(np.abs(U).max(initial=0.0))
+            scale = min(1.0, pen.l1 / u_max) if u_max > 0 else 1.0
+            quad = 0.0
+        alpha = alpha * scale
+        dual = float(alpha.sum())
+        if loss.power == 2:
+            pos = c > 0
+            dual -= float(np.sum((alpha[pos] ** 2) / (4.0 * c[pos, None])))
+        return value - (dual - quad)
 
 
 class CenteredObjective:
@@ -271,5 +477,24 @@ class CenteredObjective:
         return self.base.lipschitz_bound()
 
     def gradient_scale(self):
-        g = self.gradient(self.zeros())
+        g = self.optimality_residual(self.zeros())
         return max(float(np.abs(g).max(initial=0.0)), np.finfo(np.float64).tiny)
+
+    # the composite view: the penalty acts on ``w``, which the change of variables leaves alone
+    def smooth_value(self, coef, raw=None):
+        return self.base.smooth_value(self.to_base(coef), raw)
+
+    def smooth_value_gradient(self, coef, raw=None):
+        value, grad = self.base.smooth_value_gradient(self.to_base(coef), raw)
+        return value, self._pull(grad)
+
+    def prox(self, coef, step):
+        return self.base.prox(coef, step)
+
+    def nonsmooth_value(self, coef):
+        return self.base.nonsmooth_value(coef)
+
+    def optimality_residual(self, coef, smooth_grad=None):
+        if smooth_grad is None:
+            smooth_grad = self.smooth_value_gradient(coef)[1]
+        return self.base.optimality_residual(coef, smooth_grad)

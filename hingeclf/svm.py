@@ -13,7 +13,7 @@ from ._losses import MULTICLASS_STRUCTURES, SMOOTH_LOSSES, binary_loss, multicla
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
 
 _COMMON_PARAMETERS = """
-    solver : {"auto", "dual_cd", "fgd", "lbfgs", "newton", "sgd"}, default="auto"
+    solver : {"auto", "dual_cd", "fgd", "lbfgs", "newton", "sgd", "cd"}, default="auto"
         Optimisation algorithm:
 
         - ``"dual_cd"``: dual coordinate descent (Hsieh et al. 2008; for Crammer-Singer the
@@ -34,10 +34,23 @@ _COMMON_PARAMETERS = """
         - ``"sgd"``: averaged stochastic subgradient descent with implicit (proximal)
           per-sample steps of Pegasos size; stops when 5 epochs in a row improve the objective
           by less than ``tol`` relative; enables ``partial_fit``. An approximate solver.
+        - ``"cd"``: coordinate descent for ``penalty="l1"``/``"elasticnet"`` and the binary or
+          one-vs-rest losses only: up to 256 features a proximal Newton method with an inner
+          coordinate descent (as LIBLINEAR's newGLMNET), above that Newton coordinate descent
+          on the columns with shrinking (as LIBLINEAR's L1-regularised SVC; CSR input is then
+          converted to CSC once per fit, a copy). Stops when the largest minimum-norm
+          subgradient entry is at most ``tol`` times its value at 0.
         - ``"auto"``: ``"dual_cd"`` for the binary, one-vs-rest and Crammer-Singer hinge,
           ``"lbfgs"`` for the smooth losses (squared hinge, except squared Crammer-Singer; the
           smoothed hinges), ``"newton"`` for the others (Weston-Watkins hinge, squared
-          Crammer-Singer); measured, see ``hingeclf._base.BaseHingeClassifier._resolve_solver``.
+          Crammer-Singer); measured, see ``hingeclf._base.BaseHingeClassifier._resolve_solver``. With
+          ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the binary and one-vs-rest losses with
+          at most 256 features, ``"fgd"`` otherwise.
+
+
+        With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then
+        takes proximal (soft-thresholding) steps and stops on the gradient mapping,
+        ``L ||x - prox(x - grad / L)||_inf <= tol`` times the minimum-norm subgradient at 0.
 
         Non-smooth losses (the hinge losses, squared Crammer-Singer) reach ``"lbfgs"``,
         ``"newton"`` and ``"fgd"`` through smoothing continuation: the loss is replaced by a
@@ -65,6 +78,17 @@ _COMMON_PARAMETERS = """
         it.
     verbose : int, default=0
         Print a summary line per fit (``verbose >= 1``) and per iteration (``>= 2``).
+    penalty : {"l2", "l1", "elasticnet"}, default="l2"
+        The penalty on the coefficients (never on the intercept):
+
+        - ``"l2"``: :math:`\\frac{1}{2}\\|W\\|_F^2`;
+        - ``"l1"``: :math:`\\|W\\|_1` (no factor 1/2: the objective of
+          ``LinearSVC(penalty="l1")``, so ``C`` carries over). Sparse solutions, with exact zeros in
+          ``coef_``, for feature selection (``SelectFromModel``);
+        - ``"elasticnet"``: :math:`\\rho \\|W\\|_1 + \\frac{1 - \\rho}{2} \\|W\\|_F^2` with
+          :math:`\\rho` = ``l1_ratio`` (``l1_ratio=1`` is ``"l1"``, ``l1_ratio=0`` is ``"l2"``).
+    l1_ratio : float, default=0.5
+        The mixing :math:`\\rho` in [0, 1] of ``penalty="elasticnet"``; ignored otherwise.
 """
 
 _ATTRIBUTES = """
@@ -138,7 +162,8 @@ class _BinaryLossSVM(BaseHingeClassifier):
     _loss_name = None
 
     def __init__(self, C=1.0, *, solver="auto", fit_intercept=True, tol=1e-4, max_iter=1000,
-                 class_weight=None, warm_start=False, random_state=None, verbose=0):
+                 class_weight=None, warm_start=False, random_state=None, verbose=0,
+                 penalty="l2", l1_ratio=0.5):
         self.C = C
         self.solver = solver
         self.fit_intercept = fit_intercept
@@ -148,6 +173,8 @@ class _BinaryLossSVM(BaseHingeClassifier):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
 
     def _make_loss(self, n_classes):
         if n_classes == 2:
@@ -209,12 +236,13 @@ class HingeSVM(_BinaryLossSVM):
 
     def __init__(self, C=1.0, *, loss="hinge", smoothing=None, solver="auto",
                  fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
-                 warm_start=False, random_state=None, verbose=0):
+                 warm_start=False, random_state=None, verbose=0, penalty="l2", l1_ratio=0.5):
         self.loss = loss
         self.smoothing = smoothing
         super().__init__(C, solver=solver, fit_intercept=fit_intercept, tol=tol,
                          max_iter=max_iter, class_weight=class_weight, warm_start=warm_start,
-                         random_state=random_state, verbose=verbose)
+                         random_state=random_state, verbose=verbose, penalty=penalty,
+                         l1_ratio=l1_ratio)
 
     def _make_loss(self, n_classes):
         gamma = _smoothing(self)
@@ -288,7 +316,7 @@ class MulticlassHingeSVM(BaseHingeClassifier):
 
     def __init__(self, C=1.0, *, multi_class="crammer_singer", loss="hinge", smoothing=None,
                  solver="auto", fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
-                 warm_start=False, random_state=None, verbose=0):
+                 warm_start=False, random_state=None, verbose=0, penalty="l2", l1_ratio=0.5):
         self.C = C
         self.multi_class = multi_class
         self.loss = loss
@@ -301,6 +329,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
 
     def _make_loss(self, n_classes):
         return multiclass_loss(self.multi_class, self.loss, _smoothing(self))

@@ -10,7 +10,8 @@ from hingeclf._solvers import SOLVERS, solver_supports
 
 def supports(estimator, solver, n_classes=3):
     """True when ``solver`` handles ``estimator``'s loss for ``n_classes`` classes."""
-    return solver_supports(solver, estimator._make_loss(n_classes))
+    penalty_ok = getattr(estimator, "penalty", "l2") in SOLVERS[solver].penalties
+    return penalty_ok and solver_supports(solver, estimator._make_loss(n_classes))
 
 
 def config_solver_pairs(configs, solvers=None, config_id=None):

@@ -30,8 +30,10 @@ from hingeclf._losses import MULTICLASS_STRUCTURES
 from _pairs import config_solver_pairs, supports
 from hingeclf._solvers import SOLVERS
 
-FULL_BATCH = [name for name, spec in SOLVERS.items() if not spec.stochastic]
-STOCHASTIC = [name for name, spec in SOLVERS.items() if spec.stochastic]
+FULL_BATCH = [name for name, spec in SOLVERS.items()
+              if not spec.stochastic and "l2" in spec.penalties]
+STOCHASTIC = [name for name, spec in SOLVERS.items()
+              if spec.stochastic and "l2" in spec.penalties]
 
 # (estimator class, extra parameters): every loss x structure the package offers
 CONFIGS = [(HingeSVM, {}), (SquaredHingeSVM, {})] + [

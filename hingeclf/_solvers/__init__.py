@@ -25,6 +25,7 @@ from .._objective import CenteredObjective
 from ._certificate import certifiable, certified_gap
 from ._continuation import finish_on_face, solve_by_continuation
 from ._result import SolverResult
+from .cd import solve_cd
 from .dual_cd import dual_cd_supports, solve_dual_cd
 from .fgd import solve_fgd
 from .lbfgs import solve_lbfgs
@@ -43,7 +44,10 @@ class SolverSpec:
     get non-smooth losses through smoothing continuation; ``stochastic`` solvers use
     ``random_state`` and support ``partial_fit``; ``dual`` solvers work on the dual of the
     objective as given (no change of variables, no primal finish) and certify their result by
-    the duality gap.
+    the duality gap. ``penalties`` lists the penalties the solver minimises (names of
+    :func:`hingeclf._objective.make_penalty`); ``centred`` says whether a full-batch fit with an
+    intercept runs in the centred parametrisation (coordinate solvers work on the data's own
+    columns and do not).
     """
 
     name: str
@@ -53,11 +57,14 @@ class SolverSpec:
     stochastic: bool = False
     dual: bool = False
     summary: str = ""
+    penalties: frozenset = frozenset({"l2"})
+    centred: bool = True
 
 
 SOLVERS = {
     "fgd": SolverSpec("fgd", solve_fgd, smooth_only=True,
-                      summary="accelerated gradient with backtracking and restart"),
+                      summary="accelerated (proximal) gradient with backtracking and restart",
+                      penalties=frozenset({"l2", "l1", "elasticnet"})),
     "lbfgs": SolverSpec("lbfgs", solve_lbfgs, smooth_only=True,
                         summary="scipy L-BFGS-B on the fused loss and gradient"),
     "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
@@ -68,6 +75,11 @@ SOLVERS = {
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
     "dual_cd": SolverSpec("dual_cd", solve_dual_cd, requires=frozenset({"dual"}), dual=True,
                           summary="dual coordinate descent (compiled), duality-gap stopping"),
+    # cd runs the smoothing continuation of the exact hinge itself (smooth_only=False), so that
+    # its column access (a CSC conversion of CSR input) is built once for all the stages
+    "cd": SolverSpec("cd", solve_cd, requires=frozenset({"gradient", "binary_terms"}),
+                     penalties=frozenset({"l1", "elasticnet"}), centred=False,
+                     summary="primal coordinate descent with Newton steps (L1, Yuan et al. 2010)"),
 }
 
 
@@ -75,9 +87,12 @@ def loss_capabilities(loss):
     """What a loss offers: ``gradient`` (a subgradient, always), ``smooth``, ``smoothable`` (a
     smoothing family for continuation), ``hessp`` (a generalised Hessian-vector product) and
     ``dual`` (a box-constrained dual that coordinate descent solves: binary and one-vs-rest
-    hinge, smoothed hinge and squared hinge) and ``separable`` (a sum of per-sample terms,
-    which per-sample solvers need; the all-pairs loss of :mod:`hingeclf._allpairs` is not)."""
+    hinge, smoothed hinge and squared hinge), ``separable`` (a sum of per-sample terms,
+    which per-sample solvers need; the all-pairs loss of :mod:`hingeclf._allpairs` is not) and
+    ``binary_terms`` (one binary term per decision value: binary and one-vs-rest)."""
     caps = {"gradient"}
+    if getattr(loss, "structure", None) in ("binary", "ovr"):
+        caps.add("binary_terms")
     if getattr(loss, "separable", True):
         caps.add("separable")
     if loss.is_smooth:
@@ -91,9 +106,14 @@ def loss_capabilities(loss):
     return frozenset(caps)
 
 
-def check_solver_supports(solver, loss):
-    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss``."""
+def check_solver_supports(solver, loss, penalty=None):
+    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss`` (with ``penalty``)."""
     spec = SOLVERS[solver]
+    if penalty is not None and penalty.name not in spec.penalties:
+        able = sorted(name for name, s in SOLVERS.items() if penalty.name in s.penalties)
+        raise ValueError(f"solver={solver!r} does not support penalty={penalty.name!r} (it "
+                         f"supports {', '.join(sorted(spec.penalties))}); solvers for "
+                         f"penalty={penalty.name!r}: {', '.join(able)}")
     caps = loss_capabilities(loss)
     if spec.smooth_only and not loss.is_smooth and "smoothable" in caps:
         # such a solver only ever sees the smoothed losses of the continuation
@@ -168,18 +188,19 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
 
 
 def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state, **kwargs):
-    check_solver_supports(solver, objective.loss)
+    check_solver_supports(solver, objective.loss, objective.penalty)
     spec = SOLVERS[solver]
     if spec.dual:
         return spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
                              random_state=random_state, **kwargs)
+    centred = _centred if spec.centred else (lambda obj, c0, run: run(obj, c0))
     if spec.smooth_only and not objective.loss.is_smooth:
-        return _centred(objective, coef0, lambda obj, c0: solve_by_continuation(
+        return centred(objective, coef0, lambda obj, c0: solve_by_continuation(
             spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
             random_state=random_state, **kwargs))
     if not spec.stochastic:
         def run(start, inner_tol, budget):
-            return _centred(objective, start, lambda obj, c0: finish_on_face(obj, spec.function(
+            return centred(objective, start, lambda obj, c0: finish_on_face(obj, spec.function(
                 obj, c0, tol=inner_tol, max_iter=budget, verbose=verbose,
                 random_state=random_state, **kwargs)))
         return _certify(objective, run, run(coef0, tol, max_iter), tol, max_iter)
@@ -204,6 +225,8 @@ def _certify(objective, run, result, tol, max_iter):
     certified (an exact face solve) and the exact hinge losses (certified only by the face
     solve) are returned as they are.
     """
+    if objective.penalty.name != "l2":
+        return result  # the certificate is the L2 dual's (L1 results carry their own gap)
     if result.gap is not None or not result.converged or not certifiable(objective.loss):
         return result
     n_iter, inner_tol = result.n_iter, tol

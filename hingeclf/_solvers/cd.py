@@ -1,0 +1,557 @@
+"""``cd``: primal coordinate descent for L1 / elastic-net penalised separable losses.
+
+Two variants, chosen by the number of features ``d``:
+
+- ``d <= NEWTON_MAX_FEATURES`` (256): proximal Newton with an inner coordinate descent
+  (Yuan, Ho & Lin 2012, "An improved GLMNET for L1-regularized logistic regression", as
+  LIBLINEAR's newGLMNET): per outer iteration one ``(d+1)^2`` generalised Hessian (BLAS, from
+  the rows with curvature), coordinate descent on the penalised quadratic model (cheap in
+  ``d``), an exact solve on the model's sign pattern where it verifies, and a line search on the
+  true objective. Few outer iterations, each a pass over ``X`` in its own layout, so dense data
+  (C or Fortran order) is read row-block-wise, as efficiently as BLAS allows, without a copy.
+  See :func:`_solve_newton`.
+- otherwise: coordinate descent on the columns of ``X``, as described below.
+
+The column variant is the method of LIBLINEAR's L1-regularised L2-loss SVC (Yuan, Chang, Hsieh & Lin 2010, "A comparison
+of optimization methods and software for large-scale L1-regularized linear classification",
+section 4.1.1, CDN), compiled with numba. For each binary problem (one for a binary loss, one per
+class for one-vs-rest, the classes being separate problems) it minimises
+
+    P(w, b) = l1 ||w||_1 + l2/2 ||w||^2 + sum_i c_i phi(v_i),   v_i = 1 - y_i (x_i . w + b)
+
+with ``phi(v) = max(0, v)^2`` (squared hinge) or the Huberised hinge ``phi = xi_gamma`` (the
+smoothed hinge, ``gamma > 0``). The exact hinge is reached by smoothing continuation (the stages
+of :func:`hingeclf._solvers._continuation.solve_by_continuation`, each warm started; the
+L2 face solve does not apply to these penalties).
+
+One *outer iteration* visits the intercept (an unpenalised Newton step over all samples) and then
+every active coordinate ``j`` in a random order:
+
+1. *derivatives* over the stored entries of column ``j`` (the violations ``v`` are maintained):
+   ``G = -sum_i c_i phi'(v_i) y_i x_ij + l2 w_j``, ``H = sum_i c_i phi''(v_i) x_ij^2 + l2``
+   (plus ``1e-12``; for the Huberised hinge at least ``1e-3`` of the column's Lipschitz constant,
+   so a column with no sample in the quadratic zone still gets a finite step);
+2. *optimality*: the minimum-norm subgradient ``|G + l1 sign(w_j)|`` (``max(|G| - l1, 0)`` at
+   ``w_j = 0``); its maximum over the pass is the stopping quantity;
+3. *shrinking* (as LIBLINEAR): a coordinate at zero with ``|G| < l1 - M`` (``M`` the previous
+   pass's maximum violation over ``n_samples``) leaves the active set; when the criterion is met
+   on the active set, all coordinates are restored and checked once more before stopping;
+4. *Newton direction* of the one-dimensional quadratic model plus ``l1 |w_j + d|`` (soft
+   thresholding: ``d = -w_j`` when the model's minimiser is at zero, which sets exact zeros);
+5. *line search*: ``d, d/2, ...`` until the exact change of the objective along the column is at
+   most ``sigma t (G d + l1 (|w_j + d| - |w_j|))`` (Tseng & Yun's rule, ``sigma = 0.01``), then
+   the violations of the column's samples are updated.
+
+Stops when the largest violation of a pass is at most ``tol * ||r(0)||_inf`` (``r(0)``: the
+minimum-norm subgradient at 0, as :meth:`LinearObjective.gradient_scale`) over all coordinates.
+``n_iter`` counts outer iterations (the largest over the one-vs-rest problems).
+
+Data access of the column variant. CSC and dense input (C or Fortran order; float32 or float64) are used in
+place (a dense ``X`` is read through ``X.T``, with no copy). CSR input is converted to CSC ONCE
+per fit (shared by the continuation's stages): a copy of the stored values and indices, about
+``12 nnz`` bytes for float64 data and 32-bit indices. The violations, the coefficients being
+updated and the per-sample costs are kept in float64 (vectors of length ``n_samples`` and
+``n_features``); the result has the dtype of ``X``.
+
+The coordinate order is drawn from a fixed seed (``random_state`` is not used), so fits are
+deterministic.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+from numba import njit
+from scipy.linalg.blas import dsyrk
+
+from ._continuation import solve_by_continuation
+from ._result import SolverResult
+
+SIGMA = 0.01
+BETA = 0.5
+MAX_LINESEARCH = 30
+SEED = 0
+# up to this many features, the proximal Newton variant (a (d+1)^2 Hessian per iteration)
+NEWTON_MAX_FEATURES = 256
+FLOOR = 1e-6
+# the column kernel keeps a larger floor (measured: 1e-6 made it 3-20x slower on the hinge)
+COLUMN_FLOOR = 1e-3
+INNER_MAX_PASSES = 5000
+
+
+# ---------------------------------------------------------------------- scalar loss kernels
+@njit(cache=True)
+def _phi(v, power, gamma):
+    """``phi(v)``: ``max(0, v)^2`` (power 2) or the Huberised hinge ``xi_gamma(v)``."""
+    if v <= 0.0:
+        return 0.0
+    if power == 2:
+        return v * v
+    if v >= gamma:
+        return v - 0.5 * gamma
+    return v * v / (2.0 * gamma)
+
+
+@njit(cache=True)
+def _dphi(v, power, gamma):
+    if v <= 0.0:
+        return 0.0
+    if power == 2:
+        return 2.0 * v
+    if v >= gamma:
+        return 1.0
+    return v / gamma
+
+
+@njit(cache=True)
+def _ddphi(v, power, gamma):
+    if v <= 0.0:
+        return 0.0
+    if power == 2:
+        return 2.0
+    if v >= gamma:
+        return 0.0
+    return 1.0 / gamma
+
+
+@njit(cache=True)
+def _cd_kernel(data, indices, indptr, XT, dense, y, c, v, w, bias, fit_intercept, l1, l2,
+               power, gamma, tol_abs, max_iter, shrinking, seed):
+    """Coordinate descent on one binary problem; ``w``, ``bias`` and ``v`` are updated in place.
+
+    Column ``j`` is ``XT[j]`` (with ``indices`` = 0..n-1) when ``dense``, else the CSC slice
+    ``data[indptr[j]:indptr[j+1]]`` at rows ``indices[...]``. Returns
+    ``(n_iter, converged, last_max_violation)``.
+    """
+    n_samples = y.shape[0]
+    n_features = w.shape[0]
+    np.random.seed(seed)
+    index = np.arange(n_features)
+    active = n_features
+    gmax_old = np.inf
+    converged = False
+    gmax_new = 0.0
+    it = 0
+    while it < max_iter:
+        it += 1
+        gmax_new = 0.0
+        # ---- the intercept: unpenalised Newton step with line search over all samples
+        if fit_intercept:
+            g = 0.0
+            h = 0.0
+            lc = 0.0
+            for i in range(n_samples):
+                ci = c[i]
+                g -= ci * _dphi(v[i], power, gamma) * y[i]
+                h += ci * _ddphi(v[i], power, gamma)
+                lc += ci
+            if power == 1:
+                h = max(h, COLUMN_FLOOR * lc / gamma)
+            h += 1e-12
+            gmax_new = max(gmax_new, abs(g))
+            d = -g / h
+            if d != 0.0:
+                t = 1.0
+                for _ in range(MAX_LINESEARCH):
+                    td = t * d
+                    change = 0.0
+                    for i in range(n_samples):
+                        change += c[i] * (_phi(v[i] - td * y[i], power, gamma)
+                                          - _phi(v[i], power, gamma))
+                    if change <= SIGMA * t * g * d:
+                        for i in range(n_samples):
+                            v[i] -= td * y[i]
+                        bias[0] += td
+                        break
+                    t *= BETA
+        # ---- the coefficients, in a random order (Fisher-Yates on the active set)
+        for s in range(active - 1, 0, -1):
+            r = np.random.randint(0, s + 1)
+            tmp = index[s]
+            index[s] = index[r]
+            index[r] = tmp
+        threshold = gmax_old / n_samples
+        s = 0
+        while s < active:
+            j = index[s]
+            if dense:
+                vals = XT[j]
+                rows = indices
+            else:
+                vals = data[indptr[j]:indptr[j + 1]]
+                rows = indices[indptr[j]:indptr[j + 1]]
+            # G = -sum_i c_i phi'(v_i) y_i x_ij + l2 w_j ;  H = sum_i c_i phi''(v_i) x_ij^2 + l2
+            g = 0.0
+            h = 0.0
+            lc = 0.0
+            for k in range(vals.shape[0]):
+                i = rows[k]
+                x = vals[k]
+                ci = c[i]
+                g -= ci * _dphi(v[i], power, gamma) * y[i] * x
+                h += ci * _ddphi(v[i], power, gamma) * x * x
+                lc += ci * x * x
+            wj = w[j]
+            if power == 1:
+                h = max(h, COLUMN_FLOOR * lc / gamma)
+            g += l2 * wj
+            h += l2 + 1e-12
+            # minimum-norm subgradient, and shrinking of coordinates that stay at zero
+            if wj > 0.0:
+                viol = abs(g + l1)
+            elif wj < 0.0:
+                viol = abs(g - l1)
+            else:
+                viol = max(g - l1, -l1 - g, 0.0)
+                if shrinking and g + l1 > threshold and g - l1 < -threshold:
+                    active -= 1
+                    index[s] = index[active]
+                    index[active] = j
+                    continue
+            gmax_new = max(gmax_new, viol)
+            # Newton direction of  G d + H d^2 / 2 + l1 |w_j + d|
+            if g + l1 <= h * wj:
+                d = -(g + l1) / h
+            elif g - l1 >= h * wj:
+                d = -(g - l1) / h
+            else:
+                d = -wj
+            s += 1
+            if abs(d) < 1e-12 * max(1.0, abs(wj)):
+                continue
+            delta = g * d + l1 * (abs(wj + d) - abs(wj))
+            t = 1.0
+            for _ in range(MAX_LINESEARCH):
+                td = t * d
+                change = l1 * (abs(wj + td) - abs(wj)) + 0.5 * l2 * ((wj + td) ** 2 - wj * wj)
+                for k in range(vals.shape[0]):
+                    i = rows[k]
+                    vi = v[i]
+                    change += c[i] * (_phi(vi - td * y[i] * vals[k], power, gamma)
+                                      - _phi(vi, power, gamma))
+                if change <= SIGMA * t * delta:
+                    for k in range(vals.shape[0]):
+                        i = rows[k]
+                        v[i] -= td * y[i] * vals[k]
+                    w[j] = wj + td
+                    break
+                t *= BETA
+        if gmax_new <= tol_abs:
+            if active == n_features:
+                converged = True
+                break
+            active = n_features  # check every coordinate once more before stopping
+            gmax_old = np.inf
+            continue
+        gmax_old = gmax_new
+    return it, converged, gmax_new
+
+
+@njit(cache=True)
+def _quadratic_l1_cd(H, g, w, l1, n_penalised, max_pass, tol):
+    """Coordinate descent on the model ``q(u) = g.(u - w) + (u - w).H(u - w)/2 + l1 ||u_pen||_1``.
+
+    Coordinates ``0 .. n_penalised - 1`` carry the L1 term, the others (intercept) none. Exact
+    minimisation in each coordinate (soft thresholding; exact zeros), ``H (u - w)`` maintained.
+    Stops when the model's largest minimum-norm subgradient entry is at most ``tol``. Returns
+    ``(u, passes)``.
+    """
+    n = g.shape[0]
+    u = w.copy()
+    hd = np.zeros(n)
+    passes = 0
+    for p in range(max_pass):
+        passes = p + 1
+        vmax = 0.0
+        for j in range(n):
+            gj = g[j] + hd[j]
+            h = H[j, j]
+            uj = u[j]
+            if j < n_penalised:
+                if uj > 0.0:
+                    viol = abs(gj + l1)
+                elif uj < 0.0:
+                    viol = abs(gj - l1)
+                else:
+                    viol = max(gj - l1, -l1 - gj, 0.0)
+                if gj + l1 <= h * uj:
+                    new = uj - (gj + l1) / h
+                elif gj - l1 >= h * uj:
+                    new = uj - (gj - l1) / h
+                else:
+                    new = 0.0
+            else:
+                viol = abs(gj)
+                new = uj - gj / h
+            vmax = max(vmax, viol)
+            z = new - uj
+            if z != 0.0:
+                u[j] = new
+                for k in range(n):  # hd += z H[:, j] (H symmetric: its row j)
+                    hd[k] += z * H[j, k]
+        if vmax <= tol:
+            break
+    return u, passes
+
+
+# ---------------------------------------------------------------------- the Python side
+class _Columns:
+    """Column access to ``X`` for the kernel, built once per fit (see the module docstring)."""
+
+    def __init__(self, X):
+        self.X = X
+        n = X.shape[0]
+        if sp.issparse(X):
+            csc = X if X.format == "csc" else X.tocsc()  # CSR: one copy (documented)
+            if not csc.has_canonical_format:
+                # duplicate entries would break the per-entry line search: sum them (a copy)
+                csc = csc.copy()
+                csc.sum_duplicates()
+            self.converted = csc is not X
+            self.dense = False
+            self.data = csc.data
+            self.indices = csc.indices
+            self.indptr = csc.indptr
+            self.XT = np.zeros((0, 0), dtype=X.dtype)
+        else:
+            self.converted = False
+            self.dense = True
+            self.XT = X.T  # a view: column j of X is row j of X.T
+            self.data = np.zeros(0, dtype=X.dtype)
+            self.indices = np.arange(n, dtype=np.int32)
+            self.indptr = np.zeros(1, dtype=np.int32)
+
+
+def _phi_np(v, power, gamma):
+    """Vectorised ``phi``, ``phi'`` and ``phi''`` of :func:`_phi` (float64)."""
+    if power == 2:
+        p = np.maximum(v, 0.0)
+        return p * p, 2.0 * p, np.where(v > 0.0, 2.0, 0.0)
+    val = np.where(v >= gamma, v - 0.5 * gamma, np.where(v > 0.0, v * v / (2.0 * gamma), 0.0))
+    return val, np.clip(v / gamma, 0.0, 1.0), np.where((v > 0.0) & (v < gamma), 1.0 / gamma, 0.0)
+
+
+def _matvec(X, w):
+    """``X w`` in float64, the product in X's dtype (no upcast copy of a float32 X)."""
+    return np.asarray(X @ w.astype(X.dtype, copy=False), dtype=np.float64).ravel()
+
+
+def _rmatvec(X, r):
+    return np.asarray(X.T @ r.astype(X.dtype, copy=False), dtype=np.float64).ravel()
+
+
+_HESSIAN_CHUNK = 4096
+
+
+def _hessian(X, D, fit_intercept):
+    """``[X, 1]^T diag(D) [X, 1]`` (d + fit_intercept square, float64), over rows with D > 0.
+
+    Dense: in chunks of rows (BLAS), so the temporary is a chunk, never a copy of ``X``.
+    """
+    d = X.shape[1]
+    n1 = d + int(fit_intercept)
+    H = np.zeros((n1, n1))
+    active = np.flatnonzero(D > 0)
+    if sp.issparse(X):
+        XA = X[active] if active.size < X.shape[0] else X
+        DA = D[active] if active.size < X.shape[0] else D
+        H[:d, :d] = np.asarray((XA.T @ XA.multiply(DA[:, None]).tocsr()).toarray())
+    else:
+        for start in range(0, active.size, _HESSIAN_CHUNK):
+            rows = active[start:start + _HESSIAN_CHUNK]
+            # sqrt(D) X_c, then its Gram matrix by a symmetric rank-k update (half a GEMM)
+            Xc = np.asarray(X[rows], dtype=np.float64) * np.sqrt(D[rows])[:, None]
+            H[:d, :d] = dsyrk(1.0, Xc, beta=1.0, c=H[:d, :d], trans=1, lower=0)
+        H[:d, :d] = np.triu(H[:d, :d]) + np.triu(H[:d, :d], 1).T
+    if fit_intercept:
+        col = _rmatvec(X, D)
+        H[:d, d] = col
+        H[d, :d] = col
+        H[d, d] = D.sum()
+    return H
+
+
+def _model_on_support(H, g, w, u, l1, n_penalised):
+    """The exact minimiser of the quadratic model on the sign pattern of ``u``, if it is one.
+
+    With ``S`` the non-zero (and unpenalised) coordinates of ``u`` and ``s`` their signs, the
+    model's stationarity on ``S`` is the linear system
+    ``H_SS (z_S - w_S) = H_SN w_N - g_S - l1 s_S`` (``z_N = 0``). Its solution is the model's
+    minimiser when the signs hold and ``|g_j + (H (z - w))_j| <= l1`` off ``S``; then it is
+    returned (coordinate descent on an ill-conditioned model converges slowly, the solve does
+    not). Otherwise ``u`` is returned unchanged.
+    """
+    n = g.shape[0]
+    pen = np.arange(n) < n_penalised
+    support = (u != 0) | ~pen
+    if not support.any():
+        return u
+    sgn = np.where(pen, np.sign(u), 0.0)
+    S = np.flatnonzero(support)
+    N = np.flatnonzero(~support)
+    rhs = -g[S] - l1 * sgn[S] + H[np.ix_(S, N)] @ w[N]
+    try:
+        step_s = scipy.linalg.solve(H[np.ix_(S, S)], rhs, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        return u
+    z = np.zeros(n)
+    z[S] = w[S] + step_s
+    ok_sign = np.all((np.sign(z[S]) == sgn[S]) | ~pen[S])
+    if not ok_sign or not np.all(np.isfinite(z)):
+        return u
+    if N.size:
+        grad_n = g[N] + H[N] @ (z - w)
+        if np.any(np.abs(grad_n) > l1 * (1 + 1e-9)):
+            return u
+    return z
+
+
+def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, max_iter):
+    """Proximal Newton with an inner coordinate descent (Yuan, Ho & Lin 2012, newGLMNET).
+
+    Each outer iteration: the gradient of the smooth part and its generalised Hessian
+    ``H = [X, 1]^T diag(c phi''(v)) [X, 1] + l2 I`` (a ``(d+1)^2`` matrix: used for few
+    features), the minimiser of the L1-penalised quadratic model by
+    :func:`_quadratic_l1_cd` (to a tenth of the current violation, at most
+    ``INNER_MAX_PASSES`` passes of ``d^2`` each; then :func:`_model_on_support`), and a
+    backtracking line search on the true objective along the model's step (one product with
+    ``X``). The step of length 1 lands on the model's exact zeros. For the Huberised hinge the
+    curvature of each sample is at least ``FLOOR c_i / gamma``, so a model whose samples all sit
+    in the linear zones still has a finite step. Returns ``(w, b, n_iter, converged, violation)``.
+    """
+    d = w.shape[0]
+    raw = _matvec(X, w) + b
+    v = 1.0 - y * raw
+    converged = False
+    viol = np.inf
+    it = 0
+    rounding = 10 * np.finfo(X.dtype).eps
+    while it < max_iter:
+        phi, dphi, ddphi = _phi_np(v, power, gamma)
+        g_raw = -c * dphi * y
+        gw = _rmatvec(X, g_raw) + l2 * w
+        gb = g_raw.sum()
+        soft = np.sign(gw) * np.maximum(np.abs(gw) - l1, 0.0)
+        res = np.where(w != 0, gw + l1 * np.sign(w), soft)
+        viol = max(float(np.abs(res).max(initial=0.0)), abs(gb) if fit_intercept else 0.0)
+        if viol <= tol_abs:
+            converged = True
+            break
+        it += 1
+        D = c * ddphi
+        if power == 1:  # Huberised hinge: a column with no sample in the band has no curvature
+            D = np.maximum(D, FLOOR * c / gamma)
+        H = _hessian(X, D, fit_intercept)
+        H[np.arange(d), np.arange(d)] += l2
+        H[np.diag_indices_from(H)] += 1e-12 + 1e-10 * float(np.abs(H.diagonal()).max(initial=0.0))
+        g = np.append(gw, gb) if fit_intercept else gw
+        wb = np.append(w, b) if fit_intercept else w
+        u, _ = _quadratic_l1_cd(H, g, wb, l1, d, INNER_MAX_PASSES, 0.1 * viol)
+        u = _model_on_support(H, g, wb, u, l1, d)
+        step = u - wb
+        dv = -y * (_matvec(X, step[:d]) + (step[d] if fit_intercept else 0.0))
+        u_w = u[:d]
+        p0 = float(np.dot(c, phi)) + l1 * float(np.abs(w).sum()) + 0.5 * l2 * float(w @ w)
+        delta = float(g @ step) + l1 * (float(np.abs(u_w).sum()) - float(np.abs(w).sum()))
+        if not delta < 0:
+            break  # the model offers no descent: stop, unconverged (rounding level)
+        t = 1.0
+        accepted = False
+        for _ in range(MAX_LINESEARCH):
+            wn = u_w if t == 1.0 else w + t * step[:d]
+            vn = v + t * dv
+            pn = (float(np.dot(c, _phi_np(vn, power, gamma)[0])) + l1 * float(np.abs(wn).sum())
+                  + 0.5 * l2 * float(wn @ wn))
+            if pn - p0 <= SIGMA * t * delta + rounding * abs(p0):
+                accepted = True
+                break
+            t *= BETA
+        if not accepted:
+            break
+        w = wn.copy()
+        if fit_intercept:
+            b = b + t * step[d]
+        v = vn
+    return w, b, it, converged, viol
+
+
+def _binary_targets(objective):
+    """``(n_out, n)`` float64 signs ``y_ik`` of the separate binary problems."""
+    loss = objective.loss
+    if loss.structure == "binary":
+        return np.asarray(objective.y, dtype=np.float64)[None, :]
+    return loss._signs(objective.y, objective.n_out, np.float64).T.copy()
+
+
+def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kwargs):
+    """Minimise an L1 / elastic-net penalised binary or one-vs-rest objective by coordinate descent.
+
+    See the module docstring for the method. Smooth losses (squared hinge, Huberised hinge) are
+    solved directly; the exact hinge through smoothing continuation, with the column access
+    built once for all the stages.
+    """
+    loss = objective.loss
+    if loss.structure not in ("binary", "ovr"):
+        raise ValueError(f"solver='cd' cannot handle the {loss.name} loss: it needs one binary "
+                         "term per decision value (binary or one-vs-rest)")
+    if objective.penalty.l1 == 0 and objective.penalty.l2 == 0:  # pragma: no cover - defensive
+        raise ValueError("solver='cd' needs a penalty")
+    columns = kwargs.pop("columns", None)
+    if columns is None and objective.n_features > NEWTON_MAX_FEATURES:
+        columns = _Columns(objective.X)
+    if not loss.is_smooth:
+        return solve_by_continuation(solve_cd, objective, coef0, tol=tol, max_iter=max_iter,
+                                     verbose=verbose, shrinking=shrinking, columns=columns,
+                                     **kwargs)
+    if loss.power == 2 and loss.gamma > 0:  # pragma: no cover - only grouped losses smooth so
+        raise ValueError("solver='cd' does not handle the smoothed squared hinge")
+    pen = objective.penalty
+    d = objective.n_features
+    coef = np.array(np.asarray(coef0).reshape(objective.shape), dtype=np.float64, copy=True)
+    tol_abs = tol * objective.gradient_scale()
+    newton_path = d <= NEWTON_MAX_FEATURES
+    raw = (None if newton_path else
+           np.asarray(objective.raw(coef.astype(objective.dtype)), dtype=np.float64))
+    targets = _binary_targets(objective)
+    c = np.asarray(objective.weights, dtype=np.float64)
+    n_iter = 0
+    converged = True
+    violation = 0.0
+    newton = newton_path
+    for k in range(objective.n_out):
+        y = targets[k]
+        if newton:
+            w, b, it, ok, viol = _solve_newton(
+                objective.X, y, c, coef[k, :d].copy(),
+                coef[k, d] if objective.fit_intercept else 0.0, objective.fit_intercept,
+                float(pen.l1), float(pen.l2), int(loss.power), float(loss.gamma),
+                float(tol_abs), int(max_iter))
+            coef[k, :d] = w
+            if objective.fit_intercept:
+                coef[k, d] = b
+        else:
+            v = 1.0 - y * raw[:, k]
+            w = np.ascontiguousarray(coef[k, :d])
+            bias = np.array([coef[k, d] if objective.fit_intercept else 0.0])
+            it, ok, viol = _cd_kernel(columns.data, columns.indices, columns.indptr,
+                                      columns.XT, columns.dense, y, c, v, w, bias,
+                                      objective.fit_intercept, float(pen.l1), float(pen.l2),
+                                      int(loss.power), float(loss.gamma), float(tol_abs),
+                                      int(max_iter), bool(shrinking), SEED)
+            coef[k, :d] = w
+            if objective.fit_intercept:
+                coef[k, d] = bias[0]
+        n_iter = max(n_iter, int(it))
+        converged &= bool(ok)
+        violation = max(violation, float(viol))
+    out = coef.astype(objective.dtype)
+    value = objective.value(out)
+    gap = objective.duality_gap(out) if loss.gamma == 0 else None
+    if verbose:
+        print(f"[cd] {objective.loss.name}: {n_iter} outer iterations, objective {value:.10g}, "
+              f"max violation {violation:.3e} (threshold {tol_abs:.3e})")
+    message = ("optimality criterion met" if converged
+               else f"max_iter={max_iter} reached before the optimality criterion")
+    return SolverResult(coef=out, n_iter=max(n_iter, 1), converged=converged, objective=value,
+                        history=[value], gap=gap, message=message)
