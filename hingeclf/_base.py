@@ -124,14 +124,18 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         Crammer-Singer), ``lbfgs`` for the smooth losses, ``newton`` for the other non-smooth
         ones (Weston-Watkins hinge, squared Crammer-Singer).
 
-        Measured with ``python -m benchmarks --quick`` (2000 x 20 dense, 2000 x 2000 sparse at
-        1%, digits; ``benchmarks/results/quick.md``): for the hinge, dual coordinate descent took
-        0.08-0.1 s where Newton's smoothing continuation took 0.2-0.5 s dense and 8 s sparse,
-        and 2.6 s against far longer on digits Crammer-Singer. For the squared hinge L-BFGS
-        took 0.04-0.09 s, dual coordinate descent 0.05-0.35 s (6 s on digits one-vs-rest,
-        whose squared-hinge duals are unbounded and ill-conditioned). Newton's continuation
-        stays the route for the non-smooth losses without a coordinate-descent dual; on
-        digits it was the only full-batch solver to converge within the default ``max_iter``.
+        Measured with ``python -m benchmarks --quick --repeats 3`` (2000 x 20 dense, 2000 x 2000
+        sparse at 1%, digits; ``benchmarks/results/quick.md``): for the hinge, dual coordinate
+        descent took 0.017-0.020 s where Newton's smoothing continuation took 0.04-0.05 s dense
+        and 4.7 s sparse, and 0.53 s against 36 s on digits Crammer-Singer. For the squared
+        hinge L-BFGS took 0.017-0.026 s, Newton 0.008-0.015 s and dual coordinate descent
+        0.013-0.057 s (0.82 s against L-BFGS's 0.11 s on digits one-vs-rest, whose
+        squared-hinge duals are unbounded and ill-conditioned). L-BFGS stays the default for
+        the smooth losses: it was the fastest in the earlier runs on digits and breast_cancer;
+        Newton was faster on these tiny cases, and a switch waits for the full-size runs
+        (not yet made). Newton's continuation stays
+        the route for the non-smooth losses without a coordinate-descent dual; on digits it
+        was the only full-batch solver to converge within the default ``max_iter``.
 
         When ``dual_cd`` stops unconverged (it slows down on badly scaled features), ``auto``
         continues with ``newton`` (``solver_`` is then ``"newton"``).
