@@ -439,9 +439,11 @@ def load_model(path):
 
 
 def _solver_choices():
+    """The solvers of the L2-penalised estimators the command line trains (``cd`` is for the
+    L1 and elastic-net penalties, which it does not offer)."""
     from hingeclf._solvers import SOLVERS
 
-    return ("auto", *SOLVERS)
+    return ("auto", *(name for name, spec in SOLVERS.items() if "l2" in spec.penalties))
 
 
 def _make_estimator(args):

@@ -358,7 +358,7 @@ def test_error_single_C_with_cv(capsys, svmlight_file):
     check_error(*run(capsys, "train", svmlight_file, "--cv", "3", "-C", "0.5"), "--cv", "single value")
 
 
-@pytest.mark.parametrize("solver", ["auto", *hingeclf._solvers.SOLVERS])
+@pytest.mark.parametrize("solver", hingeclf.cli._solver_choices())
 def test_train_solver_option(capsys, svmlight_file, solver):
     code, out, err = run(capsys, "train", svmlight_file, "--solver", solver, "-C", "0.1")
     assert code == 0, err
