@@ -122,6 +122,8 @@ full_batch_solvers = st.sampled_from(FULL_BATCH)
 def _supports(config, solver, n_classes):
     """Whether the registry says ``solver`` can minimise the loss of ``config``."""
     cls, kw = config
+    if getattr(cls(**kw), "penalty", "l2") not in SOLVERS[solver].penalties:
+        return False
     try:
         check_solver_supports(solver, cls(**kw)._make_loss(n_classes))
     except ValueError:

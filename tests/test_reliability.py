@@ -87,6 +87,8 @@ def _supported(cls, solver):
     """Whether ``solver`` can minimise the default loss of ``cls`` (the registry says)."""
     if solver == "auto":
         return True
+    if getattr(cls(), "penalty", "l2") not in SOLVERS[solver].penalties:
+        return False
     try:
         check_solver_supports(solver, cls()._make_loss(_n_classes(cls)))
     except ValueError:
@@ -129,6 +131,8 @@ def _config_id(config):
 
 def _config_supported(config, solver):
     cls, kw, _, _ = config
+    if getattr(cls(**kw), "penalty", "l2") not in SOLVERS[solver].penalties:
+        return False
     try:
         check_solver_supports(solver, cls(**kw)._make_loss(_n_classes(cls)))
     except ValueError:
