@@ -47,7 +47,6 @@ _COMMON_PARAMETERS = """
           ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the binary and one-vs-rest losses with
           at most 256 features, ``"fgd"`` otherwise.
 
-
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then
         takes proximal (soft-thresholding) steps and stops on the gradient mapping,
         ``L ||x - prox(x - grad / L)||_inf <= tol`` times the minimum-norm subgradient at 0.
