@@ -163,7 +163,7 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
         The class labels; ``classes_[1]`` is the positive class.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
     n_iter_ : int
         Solver iterations.
