@@ -142,13 +142,20 @@ def finish_on_face(objective, result):
     if objective.penalty.name != "l2":
         return result
     hint = loss.term_weights(loss.violations(objective.y, objective.raw(result.coef)))
+    return polish_result(objective, result, hint, "active set identified")
+
+
+def polish_result(objective, result, hint, found):
+    """``result`` replaced by the exact optimum on the face that ``hint`` proposes, when
+    :func:`polish_on_face` (at most :data:`FINISH_MAX_FREE` free entries) verifies it; else
+    ``result`` as it was. ``found`` says in the message what identified the face."""
     polished = polish_on_face(objective, result.coef, hint, max_free=FINISH_MAX_FREE)
     if polished is None:
         return result
     coef, value, gap = polished
     return SolverResult(coef=coef, n_iter=result.n_iter, converged=True, objective=value,
                         history=result.history + [value], gap=gap,
-                        message=result.message + "; active set identified, optimality verified")
+                        message=result.message + f"; {found}, optimality verified")
 
 
 MAX_FACE_UPDATES = 30

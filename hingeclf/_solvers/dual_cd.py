@@ -33,7 +33,8 @@ import scipy.sparse as sp
 from . import _dual_kernels as kernels
 from .._losses import HingeFamilyLoss
 from .._objective import LinearObjective
-from ._continuation import FINISH_MAX_FREE, polish_on_face
+from ._certificate import circulation_scale
+from ._continuation import FINISH_MAX_FREE, polish_on_face, polish_result
 from ._result import SolverResult
 
 EPS_START = 0.1
@@ -322,13 +323,7 @@ def _finish_exactly(objective, result, mu):
     the problem exactly on it and verifies the optimality conditions and the duality gap.
     Otherwise the gap-certified result stands.
     """
-    polished = polish_on_face(objective, result.coef, mu, max_free=FINISH_MAX_FREE)
-    if polished is None:
-        return result
-    coef, value, gap = polished
-    return SolverResult(coef=coef, n_iter=result.n_iter, converged=True, objective=value,
-                        history=result.history + [value], gap=gap,
-                        message=result.message + "; face identified, optimality verified")
+    return polish_result(objective, result, mu, "face identified")
 
 
 def _crammer_singer_feasible(alpha, y, K):
@@ -341,28 +336,14 @@ def _crammer_singer_feasible(alpha, y, K):
     from ``sum_k alpha_ik = 0``. Every variable stays within its bounds, so the dual value at
     the result bounds the optimum from below.
     """
-    from scipy.optimize import linprog
-
     flows = np.zeros((K, K))
     np.add.at(flows, y, -alpha)
     np.fill_diagonal(flows, 0.0)
-    edges = [(a, k) for a in range(K) for k in range(K) if a != k and flows[a, k] > 0]
-    scale = np.ones((K, K))
-    if edges:
-        a_eq = np.zeros((K, len(edges)))
-        for e, (a, k) in enumerate(edges):
-            a_eq[k, e] += 1.0  # inflow of k
-            a_eq[a, e] -= 1.0  # outflow of a
-        res = linprog(-np.ones(len(edges)), A_eq=a_eq, b_eq=np.zeros(K),
-                      bounds=[(0.0, flows[a, k]) for a, k in edges], method="highs")
-        f = res.x if res.status == 0 else np.zeros(len(edges))
-        for e, (a, k) in enumerate(edges):
-            scale[a, k] = min(max(f[e] / flows[a, k], 0.0), 1.0)
+    scale = circulation_scale(flows)
     rows = np.arange(alpha.shape[0])
     out = alpha * scale[y]
     out[rows, y] = 0.0
     out[rows, y] = -out.sum(axis=1)
-    # flows may end a hair above their bound after the division: never above c_i
     return out
 
 
