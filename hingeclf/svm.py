@@ -73,8 +73,8 @@ _COMMON_PARAMETERS = """
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same shapes.
     random_state : int, RandomState instance or None, default=None
-        Seeds the sample order of ``"sgd"`` and ``"dual_cd"``; the other solvers do not use
-        it.
+        Seeds the sample order of ``"sgd"``; the full-batch solvers do not use it
+        (``"dual_cd"`` visits the samples in a fixed pseudo-random order).
     verbose : int, default=0
         Print a summary line per fit (``verbose >= 1``) and per iteration (``>= 2``).
     penalty : {"l2", "l1", "elasticnet"}, default="l2"

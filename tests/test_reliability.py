@@ -718,16 +718,7 @@ def test_same_random_state_gives_bit_identical_partial_fits(cls, solver):
     _assert_identical_models(*models)
 
 
-def _mark_dual_cd_random_order(params):
-    """dual_cd (merged from issue 6) draws its coordinate order from ``random_state``, which
-    issue 7 says full-batch solvers must not use: known, strict so it shows when resolved."""
-    mark = pytest.mark.xfail(strict=True, reason="dual_cd draws its coordinate order from "
-                             "random_state; decide: deterministic order, or declare it")
-    return [pytest.param(*p.values, id=p.id, marks=[mark]) if p.values[1] == "dual_cd" else p
-            for p in params]
-
-
-@pytest.mark.parametrize("cls, solver", _mark_dual_cd_random_order(EST_FULL_BATCH))
+@pytest.mark.parametrize("cls, solver", EST_FULL_BATCH)
 def test_full_batch_solvers_ignore_random_state(cls, solver):
     X, y = noisy(n_classes=_n_classes(cls))
     ref = _fit_quietly(_make(cls, solver, random_state=0), X, y)

@@ -187,12 +187,9 @@ def _initial_alpha(y, c, raw, upper, power, gamma):
     return np.where(u > 0, c, 0.0)
 
 
-def _seed(random_state):
-    if random_state is None:
-        return 0
-    if isinstance(random_state, (int, np.integer)):
-        return int(random_state)
-    return int(np.random.RandomState(random_state).randint(np.iinfo(np.int32).max))
+# the sample order of every epoch is a pseudo-random permutation drawn from this fixed seed (plus
+# the epoch's number): the solver is full-batch, so its result must not depend on random_state
+ORDER_SEED = 0
 
 
 def _centring(X, Xk, n, d, fit_intercept):
@@ -214,10 +211,15 @@ def _penalty_rho(norms, c, fit_intercept):
 
 
 def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=None, **_):
-    """Minimise by dual coordinate descent; see the module docstring for the rule."""
+    """Minimise by dual coordinate descent; see the module docstring for the rule.
+
+    ``random_state`` is accepted and ignored: the sample order comes from :data:`ORDER_SEED`,
+    so that, as for the other full-batch solvers, the model depends on the data and the
+    parameters only.
+    """
     if objective.loss.structure == "crammer_singer":
         return _solve_crammer_singer(objective, coef0, tol=tol, max_iter=max_iter,
-                                     verbose=verbose, seed=_seed(random_state))
+                                     verbose=verbose, seed=ORDER_SEED)
     loss = objective.loss
     X = objective.X
     n, d = objective.n_samples, objective.n_features
@@ -235,7 +237,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     coef0 = np.asarray(coef0).reshape(objective.shape)
     warm = bool(np.any(coef0))
     raw0 = objective.raw(coef0) if warm else None
-    seed = _seed(random_state)
+    seed = ORDER_SEED
 
     coef = np.zeros(objective.shape)
     safe_c = np.where(c > 0, c, 1.0)
