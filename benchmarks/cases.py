@@ -67,6 +67,8 @@ def solvers(family, n_samples):
     alpha = 1.0 / (C * n_samples)  # SGDClassifier's alpha for the same objective (MATH.md 1)
     if family == "binary":
         return [
+            ("hingeclf SquaredHingeSVM auto", "squared_hinge",
+             lambda: SquaredHingeSVM(C, fit_intercept=False)),
             ("hingeclf SquaredHingeSVM lbfgs", "squared_hinge",
              lambda: SquaredHingeSVM(C, solver="lbfgs", fit_intercept=False)),
             ("hingeclf SquaredHingeSVM newton", "squared_hinge",
@@ -80,6 +82,8 @@ def solvers(family, n_samples):
                                    random_state=0)),
             ("hingeclf SquaredHingeSVM dual_cd", "squared_hinge",
              lambda: SquaredHingeSVM(C, solver="dual_cd", fit_intercept=False)),
+            ("hingeclf HingeSVM auto", "hinge",
+             lambda: HingeSVM(C, fit_intercept=False)),
             ("hingeclf HingeSVM newton", "hinge",
              lambda: HingeSVM(C, solver="newton", fit_intercept=False)),
             ("hingeclf HingeSVM dual_cd", "hinge",
@@ -91,12 +95,16 @@ def solvers(family, n_samples):
                                    random_state=0)),
         ]
     return [
+        ("hingeclf SquaredHingeSVM (ovr) auto", "ovr_squared_hinge",
+         lambda: SquaredHingeSVM(C, fit_intercept=False)),
         ("hingeclf SquaredHingeSVM (ovr) lbfgs", "ovr_squared_hinge",
          lambda: SquaredHingeSVM(C, solver="lbfgs", fit_intercept=False)),
         ("LinearSVC ovr squared_hinge primal", "ovr_squared_hinge",
          lambda: LinearSVC(C=C, loss="squared_hinge", dual=False, fit_intercept=False)),
         ("hingeclf SquaredHingeSVM (ovr) dual_cd", "ovr_squared_hinge",
          lambda: SquaredHingeSVM(C, solver="dual_cd", fit_intercept=False)),
+        ("hingeclf MulticlassHingeSVM crammer_singer auto", "crammer_singer",
+         lambda: MulticlassHingeSVM(C, fit_intercept=False)),
         ("hingeclf MulticlassHingeSVM crammer_singer newton", "crammer_singer",
          lambda: MulticlassHingeSVM(C, solver="newton", fit_intercept=False)),
         ("hingeclf MulticlassHingeSVM crammer_singer dual_cd", "crammer_singer",
