@@ -30,6 +30,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from . import cases as cases_module
 
@@ -78,7 +79,7 @@ def _memory_child(path, suite, case, index, timeout):
     try:
         out = subprocess.run([sys.executable, "-m", "benchmarks", "--memory-child", path, suite,
                               case, str(index)], capture_output=True, text=True, check=True,
-                             timeout=timeout)
+                             timeout=timeout, env=os.environ.copy())
     except subprocess.TimeoutExpired:
         return None
     return float(out.stdout.strip().splitlines()[-1])
@@ -229,8 +230,20 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=120.0,
                         help="seconds of fitting after which a configuration stops repeating "
                              "(default 120; at least one timed repeat)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads of every fit (default 1: LIBLINEAR and SGDClassifier "
+                             "are single-threaded, and on a shared machine BLAS threads compete "
+                             "with other processes)")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
+    # the memory subprocesses inherit the environment; this process is limited directly
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = str(args.threads)
+    with threadpool_limits(limits=args.threads):
+        return _run(args, argv, parser)
+
+
+def _run(args, argv, parser):
     suite = "quick" if args.quick else "full"
     table = cases_module.QUICK if args.quick else cases_module.FULL
     repeats = args.repeats or (1 if args.quick else 3)
@@ -239,7 +252,8 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown cases {sorted(unknown)}; choose from {sorted(table)}")
     meta = dict(machine=machine(), command="python -m benchmarks " + " ".join(argv),
-                repeats=repeats, timeout_s=args.timeout, budget_s=args.budget)
+                repeats=repeats, timeout_s=args.timeout, budget_s=args.budget,
+                blas_threads=args.threads)
     records = []
     with tempfile.TemporaryDirectory() as tmpdir:
         for case in names:
