@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,8 +57,34 @@ def _load(path):
     return X, np.load(path + ".y.npy")
 
 
+def _status_mb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0  # kB
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _lock_memory():
+    """Keep this process's pages resident (``mlockall``), where allowed: on a machine that
+    reclaims cold pages (the data, loaded before the fit) the resident size can fall during a
+    fit and hide what the fit allocates. Returns whether the lock holds."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.mlockall(1 | 2) == 0  # MCL_CURRENT | MCL_FUTURE
+    except (OSError, AttributeError):
+        return False
+
+
 def measure_memory(path, suite, case, index):
-    """Child process: peak extra resident memory (MB) of one fit."""
+    """Child process: peak extra resident memory (MB) of one fit.
+
+    The peak resident size (``VmHWM``) is reset to the current one just before the fit
+    (``/proc/self/clear_refs``), so the peak after the fit minus the resident size before it
+    is what the fit added at its worst, whatever the process did before.
+    """
     X, y = _load(path)
     family = (cases_module.QUICK if suite == "quick" else cases_module.FULL)[case][1]
     name, _, factory = cases_module.solvers(family, X.shape[0])[index]
@@ -68,10 +93,12 @@ def measure_memory(path, suite, case, index):
     _, first = np.unique(y, return_index=True)
     rows = np.union1d(first, np.arange(min(200, X.shape[0])))
     _fit_time(factory, X[rows], y[rows])
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _lock_memory()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to VmRSS
+    before = _status_mb("VmRSS")
     _fit_time(factory, X, y)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return (after - before) / 1024.0  # ru_maxrss is in KiB on Linux
+    return _status_mb("VmHWM") - before
 
 
 def _memory_child(path, suite, case, index, timeout):

@@ -21,7 +21,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._objective import PENALTIES, LinearObjective, make_penalty
+from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
 from ._solvers.sgd import SGDState, warm_state
 from ._solvers.cd import NEWTON_MAX_FEATURES
@@ -58,10 +58,7 @@ def _check_data_scale(X, cost_sum):
     NaN: the error says so and names the scale instead. The check is in powers of two (no
     overflow in the check itself).
     """
-    values = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
-    if values.size == 0:
-        return
-    x_max = float(np.max(np.abs(values)))
+    x_max = max_abs(X)
     if x_max == 0.0 or cost_sum <= 0.0:
         return
     exponent = np.log2(cost_sum) + 2.0 * np.log2(x_max)

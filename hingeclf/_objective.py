@@ -26,12 +26,21 @@ import scipy.sparse as sp
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
-GRAM_CHUNK = 4096
+GRAM_CHUNK = 1024
+
+
+def max_abs(X):
+    """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty; two
+    reductions, so no temporary the size of ``X``."""
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    if values.size == 0:
+        return 0.0
+    return max(float(np.max(values)), -float(np.min(values)))
 
 
 def weighted_gram(X, D, fit_intercept):
     """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over the rows with
-    ``D > 0`` (``D >= 0``).
+    ``D != 0``.
 
     Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows, so the temporaries are one block.
     Sparse: the product of the rows with ``D > 0``.
@@ -40,7 +49,7 @@ def weighted_gram(X, D, fit_intercept):
     n1 = d + int(fit_intercept)
     H = np.zeros((n1, n1))
     D = np.asarray(D, dtype=np.float64)
-    active = np.flatnonzero(D > 0)
+    active = np.flatnonzero(D)
     if sp.issparse(X):
         XA = X[active] if active.size < X.shape[0] else X
         DA = D[active] if active.size < X.shape[0] else D
@@ -330,8 +339,30 @@ class LinearObjective:
                 H[idx, idx] += self.penalty.l2
                 out.append(H)
             return out
+
+        def matrix():
+            """The whole Hessian (float64, ``size x size`` in the order of ``coef.ravel()``),
+            for any loss: the curvature of each sample in its decision values is the ``K x K``
+            matrix ``M_i`` (column ``l`` is the raw-space Hessian applied to ``e_l``, one
+            product for all samples), and block ``(k, l)`` is
+            ``[X, 1]^T diag(c M_kl) [X, 1]`` over the rows where ``M_kl != 0``."""
+            K, p = self.n_out, self.shape[1]
+            H = np.zeros((K * p, K * p))
+            c = self.weights.astype(np.float64, copy=False)
+            for col in range(K):
+                probe = np.zeros((self.n_samples, K), dtype=self.dtype)
+                probe[:, col] = 1.0
+                curvature = np.asarray(loss_h(probe), dtype=np.float64)
+                for row in range(col, K):
+                    block = weighted_gram(self.X, c * curvature[:, row], self.fit_intercept)
+                    H[row * p:(row + 1) * p, col * p:(col + 1) * p] = block
+                    H[col * p:(col + 1) * p, row * p:(row + 1) * p] = block.T
+            idx = np.concatenate([k * p + np.arange(self.n_features) for k in range(K)])
+            H[idx, idx] += self.penalty.l2
+            return H
         apply.diagonal = diagonal
         apply.blocks = blocks
+        apply.matrix = matrix
         return apply
 
     def raw_direction(self, direction):
@@ -539,7 +570,20 @@ class CenteredObjective:
                 Hc[-1, -1] = s
                 out.append(Hc)
             return out
+
+        def matrix():
+            """The base matrix in the centred coordinates: ``T_K^T H T_K``, block by block
+            (``T_K`` repeats ``T`` for each output)."""
+            H = base_h.matrix()
+            if not self.fit_intercept:
+                return H
+            K, p = self.n_out, self.shape[1]
+            T = np.eye(p)
+            T[-1, :-1] = -np.asarray(self.center, dtype=np.float64)
+            blocks4 = H.reshape(K, p, K, p)
+            return np.einsum("ai,kalb,bj->kilj", T, blocks4, T).reshape(K * p, K * p)
         apply.blocks = blocks
+        apply.matrix = matrix
         return apply
 
     def hessp(self, coef, direction, raw=None):

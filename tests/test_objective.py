@@ -532,3 +532,31 @@ def test_hessian_blocks_match_the_hessian_operator(structure, power, gamma, fit_
             assert_allclose(block[:, j], column[k], rtol=rtol, atol=rtol * np.abs(block).max())
             others = np.delete(column, k, axis=0)  # no coupling between outputs
             assert np.all(others == 0)
+
+
+@pytest.mark.parametrize("centred", [False, True])
+@pytest.mark.parametrize("layout", ["dense_C", "csr"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("structure", ["binary", "ovr", "weston_watkins", "crammer_singer"])
+@pytest.mark.parametrize("power, gamma", [(1, 0.5), (2, 0.0), (2, 0.5)])
+def test_hessian_matrix_matches_the_hessian_operator(structure, power, gamma, fit_intercept,
+                                                     layout, centred):
+    """The whole explicit Hessian (what Newton factorises where the outputs couple) is the
+    matrix of the Hessian-vector product, column by column, in both coordinates."""
+    from hingeclf._objective import CenteredObjective
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 3)) + 1.5
+    loss = HingeFamilyLoss(structure, power, gamma)
+    n_out = 1 if structure == "binary" else 3
+    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else 3, 40))
+    obj = LinearObjective(loss, _layout(X, layout), y, rng.uniform(0.0, 2.0, 40), n_out,
+                          fit_intercept)
+    if centred and fit_intercept:
+        obj = CenteredObjective(obj)
+    coef = 0.4 * rng.normal(size=obj.shape)
+    hessian = obj.hessian_operator(coef)
+    H = hessian.matrix()
+    n = coef.size
+    explicit = np.array([hessian(np.eye(n)[i].reshape(obj.shape)).ravel() for i in range(n)]).T
+    assert_allclose(H, explicit, rtol=1e-10, atol=1e-10 * np.abs(explicit).max())

@@ -42,10 +42,10 @@ CONFIGS = [(HingeSVM, {}), (SquaredHingeSVM, {})] + [
 
 
 def _exact(solver):
-    """Where a test asserts the exact optimum: a dual solver stops on a relative duality gap of
-    ``tol`` (and is exact only when its face solve succeeds), so it is given a tight ``tol``;
-    the primal solvers end with an exact face solve at any ``tol``."""
-    return {"tol": 1e-10} if SOLVERS[solver].dual else {}
+    """Where a test asserts the exact optimum: every full-batch solver stops once its duality
+    gap is below ``tol`` relative (and is exact where its face solve succeeds first), so it
+    is given a tight ``tol``."""
+    return {"tol": 1e-10}
 
 
 def _config_id(config):

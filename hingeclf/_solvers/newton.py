@@ -16,6 +16,9 @@ STEP_REACH = 1e3
 # make_classification 100k x 100 (see _explicit_direction): CG on the smoothed hinge at small
 # smoothing needed ~80 products a step, the explicit solve one pass over the curved rows
 EXPLICIT_MAX_PARAMS = 512
+# the same for the losses whose outputs couple (Weston-Watkins, Crammer-Singer): one matrix of
+# all parameters, at most this many
+EXPLICIT_MAX_MATRIX = 2048
 
 
 def _conjugate_gradient(hessp, b, rtol, maxiter, inv_diag=None):
@@ -48,11 +51,23 @@ def _conjugate_gradient(hessp, b, rtol, maxiter, inv_diag=None):
     return d, n_products
 
 
-def _explicit_direction(hessian, g, damping):
-    """The Newton direction ``-H^-1 g`` from the explicit Hessian blocks (one per output; the
-    intercept's diagonal entry gets ``damping``), or None when the Hessian has no blocks or a
-    block is not numerically positive definite (then CG takes over)."""
+def _explicit_direction(hessian, g, damping, full=False):
+    """The Newton direction ``-H^-1 g`` from the explicit Hessian: its blocks (one per output,
+    for the separable losses) or, with ``full``, the whole matrix where the outputs couple;
+    each intercept's diagonal entry gets ``damping``. None when neither applies or a matrix is
+    not numerically positive definite (then CG takes over)."""
     blocks = hessian.blocks()
+    if blocks is None and full and hasattr(hessian, "matrix"):
+        H = hessian.matrix()
+        if damping:
+            p = g.shape[1]
+            H[np.arange(p - 1, H.shape[0], p), np.arange(p - 1, H.shape[0], p)] += damping
+        try:
+            factor = scipy.linalg.cho_factor(H, lower=False, check_finite=True)
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+        out = -scipy.linalg.cho_solve(factor, np.asarray(g, dtype=np.float64).ravel())
+        return out if np.all(np.isfinite(out)) else None
     if blocks is None:
         return None
     out = np.empty(g.shape, dtype=np.float64)
@@ -132,7 +147,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
         d_flat = None
         if objective.shape[1] <= EXPLICIT_MAX_PARAMS and hasattr(hessian, "blocks"):
             d_flat = _explicit_direction(hessian, g, damping if objective.fit_intercept
-                                         else 0.0)
+                                         else 0.0, full=n_params <= EXPLICIT_MAX_MATRIX)
             n_cg = 0
         if d_flat is None:
             diag = hessian.diagonal().astype(np.float64)
