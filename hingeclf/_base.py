@@ -123,36 +123,31 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def _resolve_solver(self, loss, X):
-        """``solver="auto"``: ``dual_cd`` for the hinge losses it handles (binary, one-vs-rest,
-        Crammer-Singer), ``lbfgs`` for the smooth losses, ``newton`` for the other non-smooth
-        ones (Weston-Watkins hinge, squared Crammer-Singer).
+        """``solver="auto"`` with the L2 penalty: ``newton`` for the squared hinges and for the
+        binary hinge on dense data with many more samples than features (at least
+        ``PRIMAL_MIN_RATIO`` = 10 per parameter); ``dual_cd`` for the other hinge losses it
+        handles (binary on sparse or wide data, one-vs-rest, Crammer-Singer); ``newton`` for
+        the remaining non-smooth ones (Weston-Watkins hinge, squared Crammer-Singer), and
+        ``lbfgs`` for the smoothed hinges (``smooth_hinge``, ``psi_hinge``: not measured
+        against Newton, so they keep the earlier default).
 
-        Measured with ``python -m benchmarks --quick --repeats 3`` (2000 x 20 dense, 2000 x 2000
-        sparse at 1%, digits; ``benchmarks/results/quick.md``): for the hinge, dual coordinate
-        descent took 0.017-0.020 s where Newton's smoothing continuation took 0.04-0.05 s dense
-        and 4.7 s sparse, and 0.53 s against 36 s on digits Crammer-Singer. For the squared
-        hinge L-BFGS took 0.017-0.026 s, Newton 0.008-0.015 s and dual coordinate descent
-        0.013-0.057 s (0.82 s against L-BFGS's 0.11 s on digits one-vs-rest, whose
-        squared-hinge duals are unbounded and ill-conditioned). L-BFGS stays the default for
-        the smooth losses: it was the fastest in the earlier runs on digits and breast_cancer;
-        Newton was faster on these tiny cases, and a switch waits for the full-size runs
-        (not yet made). Newton's continuation stays
-        the route for the non-smooth losses without a coordinate-descent dual; on digits it
-        was the only full-batch solver to converge within the default ``max_iter``.
-
-        When ``dual_cd`` stops unconverged (it slows down on badly scaled features), ``auto``
-        continues with ``newton`` (``solver_`` is then ``"newton"``).
-
-        Except for the binary hinge on dense data with many more samples than features
-        (``n_samples >= PRIMAL_MIN_RATIO * (n_features + 1)``, ratio 10): there ``newton``
-        (whose direction comes from the explicit ``(d+1)^2`` Hessian) is the default.
         Measured by ``python -m benchmarks.auto_rule`` (``benchmarks/results/auto_rule.md``:
-        one fit each, default ``tol``, with and without intercept): dual coordinate descent did
-        not converge within ``max_iter`` on dense make_classification sets (2000 x 20 to
-        100000 x 100) nor on unscaled breast_cancer, where Newton converged, and on
-        standardised breast_cancer Newton was several times faster. On digits one-vs-rest
-        (1797 x 64, ten problems) dual coordinate descent was the faster (Newton's time goes
-        to its exact face solve), so one-vs-rest keeps ``dual_cd``.
+        one fit per cell, default ``tol`` and ``max_iter``, with and without intercept):
+
+        - squared hinge: Newton (whose direction comes from the explicit Hessian blocks when
+          there are at most 512 parameters per output) was faster than L-BFGS on most sets,
+          up to 10x (iris without intercept), and slower on a few by less than 2x
+          (make_classification 20000 x 50); dual coordinate descent did not converge within
+          ``max_iter`` on dense n >> d data;
+        - binary hinge, dense n >> d: dual coordinate descent did not converge within
+          ``max_iter`` (make_classification 2000 x 20 and 20000 x 50, unscaled breast_cancer)
+          where Newton's smoothing continuation converged in under a second;
+        - hinge on sparse data (2000 x 2000 at 1%), one-vs-rest digits and iris: dual
+          coordinate descent was 1.7-150x faster than Newton.
+
+        The full suite (``python -m benchmarks``, ``benchmarks/results/full.md``) shows the
+        same at 100k rows. When ``dual_cd`` stops unconverged (it slows down on badly scaled
+        features), ``auto`` continues with ``newton`` (``solver_`` is then ``"newton"``).
 
         With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` for the separable losses (binary,
         one-vs-rest) with at most ``NEWTON_MAX_FEATURES`` (256) features, where it runs as a
@@ -167,7 +162,9 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             few = X.shape[1] <= NEWTON_MAX_FEATURES
             return "cd" if few and loss.structure in ("binary", "ovr") else "fgd"
         if loss.is_smooth:
-            return "lbfgs"
+            squared = (getattr(loss, "power", None) == 2 and getattr(loss, "gamma", None) == 0
+                       and getattr(loss, "smoother", "huber") == "huber")
+            return "newton" if squared else "lbfgs"
         if (loss.structure == "binary" and not sp.issparse(X)
                 and X.shape[0] >= PRIMAL_MIN_RATIO * (X.shape[1] + 1)):
             return "newton"
