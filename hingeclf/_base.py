@@ -136,9 +136,9 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
 
         - squared hinge: Newton (whose direction comes from the explicit Hessian blocks when
           there are at most 512 parameters per output) was faster than L-BFGS on most sets,
-          up to 10x (iris without intercept), and slower on a few by less than 2x
-          (make_classification 20000 x 50); dual coordinate descent did not converge within
-          ``max_iter`` on dense n >> d data;
+          up to 12x (iris without intercept), and within 5% of it on the others (single fits
+          on a loaded machine: an earlier run had Newton slower on 20000 x 50, by up to 1.8x);
+          dual coordinate descent did not converge within ``max_iter`` on dense n >> d data;
         - binary hinge, dense n >> d: dual coordinate descent did not converge within
           ``max_iter`` (make_classification 2000 x 20 and 20000 x 50, unscaled breast_cancer)
           where Newton's smoothing continuation converged in under a second;
