@@ -118,6 +118,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
             # tightly (at most STAGE_REFINES times) before the smoothing shrinks
             stage_tol = min(inner_tol, tol)
             for refine in range(STAGE_REFINES + 1):
+                threshold = tol * max(abs(value), np.finfo(float).tiny)  # value may move
                 certificate, _ = certified_gap(objective, coef, value, gammas=(gamma,))
                 if certificate <= threshold:
                     converged = True
@@ -431,7 +432,11 @@ def _solve_face(objective, chosen, zero, max_free):
     # rank-revealing solve: a face proposed by smoothing often holds more tied entries than the
     # rank of the data allows (more than n_features + 1 per problem); the least-norm solution is
     # then the one to correct from, where a plain solve returns huge, meaningless weights
-    sol = scipy.linalg.lstsq(m, rhs, cond=1e-12, check_finite=False, lapack_driver="gelsd")[0]
+    try:
+        sol = scipy.linalg.lstsq(m, rhs, cond=1e-12, check_finite=False,
+                                 lapack_driver="gelsd")[0]
+    except (np.linalg.LinAlgError, ValueError):
+        return None  # LAPACK's SVD did not converge (seen on a large tied face): no face solve
     mu = fixed.copy()
     mu[rows, cols] = sol[:n_free] / c[rows]
     b = sol[n_free:n_free + n_b]
