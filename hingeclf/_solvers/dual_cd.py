@@ -23,6 +23,18 @@ time the compiled epochs stop: when the projected-gradient spread of an epoch fa
 ``eps`` (LIBLINEAR's rule, ``eps`` starting at 0.1 and divided by 10 each time the gap does not
 certify yet) or after a budget of epochs that doubles. ``n_iter`` counts epochs (the largest over
 the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds them per problem.
+
+Warm start: the result carries the dual point it ended at (:class:`DualState`: the dual
+variables over the costs, ``mu = a / c``; after an exact face finish, the optimum's, from its
+margins). Passed back as ``dual_state`` for the same data (same labels and row norms), the
+next fit starts from ``a = mu c_new`` clipped to its box, which keeps samples at a bound there
+when ``C`` or the sample weights change, with the intercepts of ``coef0``; otherwise a warm
+``coef0`` is turned into dual variables by the loss's derivative. A warm point is checked (gap
+and face finish) before the first epoch. The stopping rule is the same as for a cold start.
+Measured along ``C`` paths at ``tol=1e-8`` (``tests/test_dual_cd.py``): the squared hinge
+saves most epochs; on the hinge the tail in which the face is identified dominates, and it is
+not shorter from the previous ``C``'s point, so some hinge paths take more epochs warm than
+cold.
 """
 
 from __future__ import annotations
