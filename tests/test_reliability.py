@@ -30,9 +30,9 @@ up; (estimator, solver) pairs the registry says cannot work are left out.
 Not covered here: ``margin`` and ``gamma`` parameters (the public estimators have none); "a
 solver that cannot handle the loss" is tested with a fake solver in ``test_svm.py``.
 
-Known failures, marked ``xfail(strict=True)``: fits of features in units of 10-1000 that report
-``converged_`` by the gradient rule far from the optimum (the stopping rule is not a certificate
-there; fixed by the duality-gap work of issue 3), see ``STOPPING_RULE_NOT_A_CERTIFICATE``.
+Fits of features in units of 10-1000 once reported ``converged_`` by the gradient rule far from
+the optimum; a converged fit of the exact hinges is now certified by a duality gap (the primal
+solvers' smoothing continuation stops on it), which this suite checks.
 
 The property-based checks (optimality, relabelling, weights, sparse vs dense) are in
 ``test_properties.py``.
@@ -1012,35 +1012,13 @@ def test_converged_fit_of_a_rescaled_problem_is_optimal(config, solver, scale):
                         err_msg=f"converged_=True, duality_gap_={est.duality_gap_}")
 
 
-# Cases where a solver reports converged_ (by its gradient rule, without a duality gap) at a
-# point far from the optimum: ||grad P|| <= tol ||grad P(0)|| is not a certificate on unscaled
-# features. Known, and fixed with the duality-gap stopping rule (issue 3); strict, so each case
-# turns into a failure when it passes and must then be removed from this list.
-STOPPING_RULE_NOT_A_CERTIFICATE = {
-    "HingeSVM-separable-10", "HingeSVM-separable-100", "HingeSVM-separable-1000",
-    "MulticlassHingeSVM-crammer_singer-hinge-separable-10",
-    "MulticlassHingeSVM-crammer_singer-hinge-separable-100",
-    "MulticlassHingeSVM-crammer_singer-hinge-separable-1000",
-    "MulticlassHingeSVM-crammer_singer-squared_hinge-separable-1000",
-    "MulticlassHingeSVM-weston_watkins-hinge-separable-10",
-    "MulticlassHingeSVM-weston_watkins-hinge-separable-100",
-    "MulticlassHingeSVM-weston_watkins-hinge-separable-1000",
-    "MulticlassHingeSVM-ovr-hinge-separable-100",
-    "MulticlassHingeSVM-ovr-hinge-separable-1000",
-}
-_XFAIL_STOPPING_RULE = pytest.mark.xfail(
-    strict=True, reason="stopping rule not a certificate on unscaled features; fixed with the "
-                        "duality-gap work (issue 3)")
-
-
 def _unstandardised_cases():
     cases = []
     for config in CONFIGS:
         for name, data in [("separable", blobs), ("overlapping", noisy)]:
             for scale in [10.0, 100.0, 1000.0]:
                 case_id = f"{_config_id(config)}-{name}-{scale:g}"
-                marks = [_XFAIL_STOPPING_RULE] if case_id in STOPPING_RULE_NOT_A_CERTIFICATE else []
-                cases.append(pytest.param(config, data, scale, id=case_id, marks=marks))
+                cases.append(pytest.param(config, data, scale, id=case_id))
     return cases
 
 
