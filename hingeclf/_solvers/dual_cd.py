@@ -24,7 +24,7 @@ time the compiled epochs stop: when the projected-gradient spread of an epoch fa
 certify yet) or after a budget of epochs that doubles. ``n_iter`` counts epochs (the largest over
 the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds them per problem.
 
-Warm start: the result carries the dual point it ended at (:class:`DualState`: the dual
+Warm start: the result carries the dual point it ended at (``DualState``: the dual
 variables over the costs, ``mu = a / c``; after an exact face finish, the optimum's, from its
 margins). Passed back as ``dual_state`` for the same data (same labels and row norms), the
 next fit starts from ``a = mu c_new`` clipped to its box, which keeps samples at a bound there
