@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
+from ._solvers.dual_cd import DualState
 from ._solvers.sgd import SGDState, warm_state
 from ._solvers.cd import NEWTON_MAX_FEATURES
 
@@ -227,11 +228,18 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         return problem.zeros()
 
     def _warm_solver_state(self, problem, solver):
-        """Extra solver arguments of a warm start beyond ``coef0`` (sgd: its step counter)."""
+        """Extra solver arguments of a warm start beyond ``coef0``: sgd's step counter, and
+        the dual variables a ``dual_cd`` fit ended at (``dual_cd`` checks that they belong to
+        this data and loss, and starts from ``coef0`` otherwise)."""
+        if not self.warm_start:
+            return {}
         prev = getattr(self, "_sgd_state", None)
-        if (self.warm_start and SOLVERS[solver].stochastic and isinstance(prev, SGDState)
+        if (SOLVERS[solver].stochastic and isinstance(prev, SGDState)
                 and prev.coef.shape == problem.shape):
             return {"state": warm_state(problem, prev)}
+        prev = getattr(self, "_dual_state", None)
+        if SOLVERS[solver].dual and isinstance(prev, DualState):
+            return {"dual_state": prev}
         return {}
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -282,7 +290,10 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
                               max_iter=self.max_iter, verbose=self.verbose,
                               random_state=self.random_state)
-        self._sgd_state = result.state
+        self._sgd_state = result.state if isinstance(result.state, SGDState) else None
+        # the dual variables, kept only for a warm start (they are as large as the data's rows)
+        self._dual_state = (result.state if self.warm_start
+                            and isinstance(result.state, DualState) else None)
         self._store(problem, result, solver)
         return self
 
