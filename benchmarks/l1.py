@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from sklearn.svm import LinearSVC
 
 from hingeclf import SquaredHingeSVM
+from hingeclf._solvers.cd import NEWTON_MAX_FEATURES
 
 from .cases import _dense
 
@@ -48,11 +49,14 @@ def _sparse(n, d, density):
 
 
 def full_cases(scale=1):
-    """The issue's sizes (sparse 100k x 100k at 0.1%, dense 100k x 100), or 1/scale of them."""
+    """The issue's sizes (sparse 100k x 100k at 0.1%, dense 100k x 100), or 1/scale of them,
+    and a dense case with more features than ``cd``'s proximal Newton variant takes (its
+    column kernel on dense data, for the ``solver="auto"`` rule)."""
     n = 100_000 // scale
     return {
         f"sparse-{n // 1000}k-x-{n // 1000}k-0.1%": lambda: _sparse(n, n, 0.001),
         f"dense-{n // 1000}k-x-100-f64": lambda: _dense(n, 100, np.float64),
+        f"dense-{n // 20_000}k-x-1k-f64": lambda: _dense(n // 20, 1000, np.float64),
     }
 
 
@@ -88,16 +92,21 @@ def objective(X, y, coef):
 
 
 def _warm_up(X):
-    """Compile the kernels for X's dtype and format outside the timed region; its time."""
+    """Compile the kernels for X's dtype and format outside the timed region; its time.
+
+    Both variants of ``cd`` are compiled: the proximal Newton one (5 features) and the column
+    kernel (more than ``NEWTON_MAX_FEATURES`` features).
+    """
     rng = np.random.default_rng(0)
-    Xs = rng.normal(size=(40, 5)).astype(X.dtype)
-    if sp.issparse(X):
-        Xs = sp.csr_matrix(Xs) if X.format == "csr" else sp.csc_matrix(Xs)
-    elif X.flags.f_contiguous and not X.flags.c_contiguous:
-        Xs = np.asfortranarray(Xs)
     ys = (rng.random(40) > 0.5).astype(int)
     start = time.perf_counter()
-    SquaredHingeSVM(penalty="l1", solver="cd", fit_intercept=False).fit(Xs, ys)
+    for d in (5, NEWTON_MAX_FEATURES + 1):
+        Xs = rng.normal(size=(40, d)).astype(X.dtype)
+        if sp.issparse(X):
+            Xs = sp.csr_matrix(Xs) if X.format == "csr" else sp.csc_matrix(Xs)
+        elif X.flags.f_contiguous and not X.flags.c_contiguous:
+            Xs = np.asfortranarray(Xs)
+        SquaredHingeSVM(penalty="l1", solver="cd", fit_intercept=False).fit(Xs, ys)
     return time.perf_counter() - start
 
 
