@@ -69,15 +69,17 @@ REFERENCE = "LinearSVC l1 squared_hinge primal"
 
 
 def configurations():
-    """(name, factory) of every configuration compared: ours at the default tol, and fgd at a
-    tighter one (cd at tol=1e-6 was 27x slower than LinearSVC on dense 20k x 100: left out)."""
-    def ours(solver, tol):
+    """(name, factory) of every configuration compared: ours at the default tol (``cd`` is what
+    ``solver="auto"`` takes), and ``cd`` at a tighter one, whose objective sets the "best" the
+    others are measured against (``fgd`` at ``tol=1e-6`` played that part before: on sparse
+    50k x 50k it took 270 s for 10712.18307, ``cd`` 13.5 s for 10712.18306)."""
+    def ours(solver, tol, max_iter=1000):
         return lambda: SquaredHingeSVM(C, penalty="l1", solver=solver, tol=tol,
-                                       fit_intercept=False)
+                                       fit_intercept=False, max_iter=max_iter)
     return [
         ("hingeclf SquaredHingeSVM l1 cd", ours("cd", 1e-4)),
         ("hingeclf SquaredHingeSVM l1 fgd", ours("fgd", 1e-4)),
-        ("hingeclf SquaredHingeSVM l1 fgd tol=1e-6", ours("fgd", 1e-6)),
+        ("hingeclf SquaredHingeSVM l1 cd tol=1e-6", ours("cd", 1e-6, max_iter=10_000)),
         (REFERENCE, lambda: LinearSVC(C=C, penalty="l1", loss="squared_hinge", dual=False,
                                       fit_intercept=False)),
     ]
