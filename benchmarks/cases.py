@@ -50,14 +50,14 @@ FULL = {
     "dense-100k-x-100-f32": (lambda: _dense(100_000, 100, np.float32), "binary"),
     "dense-1M-x-50-f64": (lambda: _dense(1_000_000, 50, np.float64), "binary"),
     "dense-1M-x-50-f32": (lambda: _dense(1_000_000, 50, np.float32), "binary"),
-    "sparse-100k-x-100k-0.1%": (lambda: _sparse(100_000, 100_000, 0.001), "binary"),
+    "sparse-100k-x-100k-0.1%": (lambda: _sparse(100_000, 100_000, 0.001), "sparse binary"),
     "dense-10-class-100k-x-100": (lambda: _dense(100_000, 100, np.float64, 10), "multiclass"),
     "digits": (_digits, "multiclass"),
 }
 QUICK = {
     "dense-2k-x-20-f64": (lambda: _dense(2_000, 20, np.float64), "binary"),
     "dense-2k-x-20-f32": (lambda: _dense(2_000, 20, np.float32), "binary"),
-    "sparse-2k-x-2k-1%": (lambda: _sparse(2_000, 2_000, 0.01), "binary"),
+    "sparse-2k-x-2k-1%": (lambda: _sparse(2_000, 2_000, 0.01), "sparse binary"),
     "digits": (_digits, "multiclass"),
 }
 
@@ -65,8 +65,17 @@ QUICK = {
 def solvers(family, n_samples):
     """(name, loss, factory) of every configuration compared on a family of data."""
     alpha = 1.0 / (C * n_samples)  # SGDClassifier's alpha for the same objective (MATH.md 1)
-    if family == "binary":
-        return [
+    if family in ("binary", "sparse binary"):
+        # dual coordinate descent only on sparse data: on dense data with n >> d it does not
+        # converge within max_iter (python -m benchmarks.auto_rule), and auto does not use it
+        dual = [("hingeclf SquaredHingeSVM dual_cd", "squared_hinge",
+                 lambda: SquaredHingeSVM(C, solver="dual_cd", fit_intercept=False)),
+                ("hingeclf HingeSVM dual_cd", "hinge",
+                 lambda: HingeSVM(C, solver="dual_cd", fit_intercept=False))]
+        dual = dual if family == "sparse binary" else []
+        return dual + [
+            ("hingeclf SquaredHingeSVM auto", "squared_hinge",
+             lambda: SquaredHingeSVM(C, fit_intercept=False)),
             ("hingeclf SquaredHingeSVM lbfgs", "squared_hinge",
              lambda: SquaredHingeSVM(C, solver="lbfgs", fit_intercept=False)),
             ("hingeclf SquaredHingeSVM newton", "squared_hinge",
@@ -78,12 +87,10 @@ def solvers(family, n_samples):
             ("SGDClassifier squared_hinge", "squared_hinge",
              lambda: SGDClassifier(loss="squared_hinge", alpha=alpha, fit_intercept=False,
                                    random_state=0)),
-            ("hingeclf SquaredHingeSVM dual_cd", "squared_hinge",
-             lambda: SquaredHingeSVM(C, solver="dual_cd", fit_intercept=False)),
+            ("hingeclf HingeSVM auto", "hinge",
+             lambda: HingeSVM(C, fit_intercept=False)),
             ("hingeclf HingeSVM newton", "hinge",
              lambda: HingeSVM(C, solver="newton", fit_intercept=False)),
-            ("hingeclf HingeSVM dual_cd", "hinge",
-             lambda: HingeSVM(C, solver="dual_cd", fit_intercept=False)),
             ("LinearSVC hinge dual", "hinge",
              lambda: LinearSVC(C=C, loss="hinge", dual=True, fit_intercept=False)),
             ("SGDClassifier hinge", "hinge",
@@ -91,12 +98,16 @@ def solvers(family, n_samples):
                                    random_state=0)),
         ]
     return [
+        ("hingeclf SquaredHingeSVM (ovr) auto", "ovr_squared_hinge",
+         lambda: SquaredHingeSVM(C, fit_intercept=False)),
         ("hingeclf SquaredHingeSVM (ovr) lbfgs", "ovr_squared_hinge",
          lambda: SquaredHingeSVM(C, solver="lbfgs", fit_intercept=False)),
         ("LinearSVC ovr squared_hinge primal", "ovr_squared_hinge",
          lambda: LinearSVC(C=C, loss="squared_hinge", dual=False, fit_intercept=False)),
         ("hingeclf SquaredHingeSVM (ovr) dual_cd", "ovr_squared_hinge",
          lambda: SquaredHingeSVM(C, solver="dual_cd", fit_intercept=False)),
+        ("hingeclf MulticlassHingeSVM crammer_singer auto", "crammer_singer",
+         lambda: MulticlassHingeSVM(C, fit_intercept=False)),
         ("hingeclf MulticlassHingeSVM crammer_singer newton", "crammer_singer",
          lambda: MulticlassHingeSVM(C, solver="newton", fit_intercept=False)),
         ("hingeclf MulticlassHingeSVM crammer_singer dual_cd", "crammer_singer",

@@ -14,6 +14,8 @@ import hingeclf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "_ext"))
+# the benchmark table reuses the runner's formatting (benchmarks/ is not an installed package)
+sys.path.insert(0, os.path.dirname(HERE))
 
 project = "hingeclf"
 author = "the hingeclf developers"

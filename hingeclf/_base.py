@@ -11,6 +11,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
@@ -20,8 +21,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._objective import PENALTIES, LinearObjective, make_penalty
+from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
+from ._solvers.dual_cd import DualState
 from ._solvers.sgd import SGDState, warm_state
 
 try:  # scikit-learn >= 1.3
@@ -56,10 +58,7 @@ def _check_data_scale(X, cost_sum):
     NaN: the error says so and names the scale instead. The check is in powers of two (no
     overflow in the check itself).
     """
-    values = X.data if hasattr(X, "data") and not isinstance(X, np.ndarray) else X
-    if values.size == 0:
-        return
-    x_max = float(np.max(np.abs(values)))
+    x_max = max_abs(X)
     if x_max == 0.0 or cost_sum <= 0.0:
         return
     exponent = np.log2(cost_sum) + 2.0 * np.log2(x_max)
@@ -94,6 +93,11 @@ def _check_class_weight_keys(class_weight, classes):
                          f"(the classes are {np.asarray(classes).tolist()!r})")
 
 
+# ``auto`` picks the primal Newton for the binary hinge on dense data with at least this many
+# samples per parameter (see ``_resolve_solver``)
+PRIMAL_MIN_RATIO = 10
+
+
 class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
     """Linear classifier minimising ``1/2 ||W||^2 + C sum_i s_i cw[y_i] loss_i`` (shared code).
 
@@ -119,25 +123,31 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def _resolve_solver(self, loss, X):
-        """``solver="auto"``: ``dual_cd`` for the hinge losses it handles (binary, one-vs-rest,
-        Crammer-Singer), ``lbfgs`` for the smooth losses, ``newton`` for the other non-smooth
-        ones (Weston-Watkins hinge, squared Crammer-Singer).
+        """``solver="auto"`` with the L2 penalty: ``newton`` for the squared hinges and for the
+        binary hinge on dense data with many more samples than features (at least
+        ``PRIMAL_MIN_RATIO`` = 10 per parameter); ``dual_cd`` for the other hinge losses it
+        handles (binary on sparse or wide data, one-vs-rest, Crammer-Singer); ``newton`` for
+        the remaining non-smooth ones (Weston-Watkins hinge, squared Crammer-Singer), and
+        ``lbfgs`` for the smoothed hinges (``smooth_hinge``, ``psi_hinge``: not measured
+        against Newton, so they keep the earlier default).
 
-        Measured with ``python -m benchmarks --quick --repeats 3`` (2000 x 20 dense, 2000 x 2000
-        sparse at 1%, digits; ``benchmarks/results/quick.md``): for the hinge, dual coordinate
-        descent took 0.017-0.020 s where Newton's smoothing continuation took 0.04-0.05 s dense
-        and 4.7 s sparse, and 0.53 s against 36 s on digits Crammer-Singer. For the squared
-        hinge L-BFGS took 0.017-0.026 s, Newton 0.008-0.015 s and dual coordinate descent
-        0.013-0.057 s (0.82 s against L-BFGS's 0.11 s on digits one-vs-rest, whose
-        squared-hinge duals are unbounded and ill-conditioned). L-BFGS stays the default for
-        the smooth losses: it was the fastest in the earlier runs on digits and breast_cancer;
-        Newton was faster on these tiny cases, and a switch waits for the full-size runs
-        (not yet made). Newton's continuation stays
-        the route for the non-smooth losses without a coordinate-descent dual; on digits it
-        was the only full-batch solver to converge within the default ``max_iter``.
+        Measured by ``python -m benchmarks.auto_rule`` (``benchmarks/results/auto_rule.md``:
+        one fit per cell, default ``tol`` and ``max_iter``, with and without intercept):
 
-        When ``dual_cd`` stops unconverged (it slows down on badly scaled features), ``auto``
-        continues with ``newton`` (``solver_`` is then ``"newton"``).
+        - squared hinge: Newton (whose direction comes from the explicit Hessian blocks when
+          there are at most 512 parameters per output) was faster than L-BFGS on most sets,
+          up to 12x (iris without intercept), and within 5% of it on the others (single fits
+          on a loaded machine: an earlier run had Newton slower on 20000 x 50, by up to 1.8x);
+          dual coordinate descent did not converge within ``max_iter`` on dense n >> d data;
+        - binary hinge, dense n >> d: dual coordinate descent did not converge within
+          ``max_iter`` (make_classification 2000 x 20 and 20000 x 50, unscaled breast_cancer)
+          where Newton's smoothing continuation converged in under a second;
+        - hinge on sparse data (2000 x 2000 at 1%), one-vs-rest digits and iris: dual
+          coordinate descent was 1.7-150x faster than Newton.
+
+        The full suite (``python -m benchmarks``, ``benchmarks/results/full.md``) shows the
+        same at 100k rows. When ``dual_cd`` stops unconverged (it slows down on badly scaled
+        features), ``auto`` continues with ``newton`` (``solver_`` is then ``"newton"``).
 
         With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` for the separable losses (binary,
         one-vs-rest), as a proximal Newton method up to ``NEWTON_MAX_FEATURES`` (256) features
@@ -152,7 +162,12 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if getattr(self, "penalty", "l2") != "l2":
             return "cd" if loss.structure in ("binary", "ovr") else "fgd"
         if loss.is_smooth:
-            return "lbfgs"
+            squared = (getattr(loss, "power", None) == 2 and getattr(loss, "gamma", None) == 0
+                       and getattr(loss, "smoother", "huber") == "huber")
+            return "newton" if squared else "lbfgs"
+        if (loss.structure == "binary" and not sp.issparse(X)
+                and X.shape[0] >= PRIMAL_MIN_RATIO * (X.shape[1] + 1)):
+            return "newton"
         return "dual_cd" if solver_supports("dual_cd", loss) else "newton"
 
     # ------------------------------------------------------------------ validation
@@ -212,11 +227,18 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         return problem.zeros()
 
     def _warm_solver_state(self, problem, solver):
-        """Extra solver arguments of a warm start beyond ``coef0`` (sgd: its step counter)."""
+        """Extra solver arguments of a warm start beyond ``coef0``: sgd's step counter, and
+        the dual variables a ``dual_cd`` fit ended at (``dual_cd`` checks that they belong to
+        this data and loss, and starts from ``coef0`` otherwise)."""
+        if not self.warm_start:
+            return {}
         prev = getattr(self, "_sgd_state", None)
-        if (self.warm_start and SOLVERS[solver].stochastic and isinstance(prev, SGDState)
+        if (SOLVERS[solver].stochastic and isinstance(prev, SGDState)
                 and prev.coef.shape == problem.shape):
             return {"state": warm_state(problem, prev)}
+        prev = getattr(self, "_dual_state", None)
+        if SOLVERS[solver].dual and isinstance(prev, DualState):
+            return {"dual_state": prev}
         return {}
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -267,7 +289,10 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
                               max_iter=self.max_iter, verbose=self.verbose,
                               random_state=self.random_state)
-        self._sgd_state = result.state
+        self._sgd_state = result.state if isinstance(result.state, SGDState) else None
+        # the dual variables, kept only for a warm start (they are as large as the data's rows)
+        self._dual_state = (result.state if self.warm_start
+                            and isinstance(result.state, DualState) else None)
         self._store(problem, result, solver)
         return self
 

@@ -24,6 +24,51 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+# rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
+# ``X``, never a copy of ``X``
+GRAM_CHUNK = 1024
+
+
+def max_abs(X):
+    """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty; two
+    reductions, so no temporary the size of ``X``."""
+    values = X.data if sp.issparse(X) else np.asarray(X)
+    if values.size == 0:
+        return 0.0
+    return max(float(np.max(values)), -float(np.min(values)))
+
+
+def weighted_gram(X, D, fit_intercept):
+    """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over the rows with
+    ``D != 0``.
+
+    Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows, so the temporaries are one block.
+    Sparse: the product of the rows with ``D > 0``.
+    """
+    d = X.shape[1]
+    n1 = d + int(fit_intercept)
+    H = np.zeros((n1, n1))
+    D = np.asarray(D, dtype=np.float64)
+    active = np.flatnonzero(D)
+    if sp.issparse(X):
+        XA = X[active] if active.size < X.shape[0] else X
+        DA = D[active] if active.size < X.shape[0] else D
+        H[:d, :d] = np.asarray((XA.T @ XA.multiply(DA[:, None]).tocsr()).toarray())
+    else:
+        for start in range(0, active.size, GRAM_CHUNK):
+            rows = active[start:start + GRAM_CHUNK]
+            block = np.asarray(X[rows], dtype=np.float64)
+            # numpy's matrix product (measured: 10x faster here than scipy's dsyrk, which
+            # copies a C-ordered block)
+            H[:d, :d] += block.T @ (block * D[rows][:, None])
+        H[:d, :d] = 0.5 * (H[:d, :d] + H[:d, :d].T)
+    if fit_intercept:
+        col = np.asarray(X.T @ D.astype(X.dtype, copy=False), dtype=np.float64).ravel()
+        H[:d, d] = col
+        H[d, :d] = col
+        H[d, d] = D.sum()
+    return H
+
 
 class L2Penalty:
     """``1/2 ||W||_F^2`` on the coefficients, never on the intercept."""
@@ -278,7 +323,46 @@ class LinearObjective:
             if self.fit_intercept:
                 return np.hstack([dw, ch.sum(axis=0)[:, None]])
             return dw
+
+        def blocks():
+            """The Hessian as ``n_out`` dense blocks (float64, ``shape[1]`` square), one per
+            output, or None where the outputs couple (Weston-Watkins, Crammer-Singer): the
+            separable losses' curvature is diagonal in the decision values, so the Hessian is
+            block diagonal with blocks ``[X, 1]^T diag(c h_k) [X, 1] + penalty''``."""
+            if getattr(self.loss, "structure", None) not in ("binary", "ovr"):
+                return None
+            ch = self._weighted(loss_h.diagonal())
+            out = []
+            for k in range(self.n_out):
+                H = weighted_gram(self.X, ch[:, k], self.fit_intercept)
+                idx = np.arange(self.n_features)
+                H[idx, idx] += self.penalty.l2
+                out.append(H)
+            return out
+
+        def matrix():
+            """The whole Hessian (float64, ``size x size`` in the order of ``coef.ravel()``),
+            for any loss: the curvature of each sample in its decision values is the ``K x K``
+            matrix ``M_i`` (column ``l`` is the raw-space Hessian applied to ``e_l``, one
+            product for all samples), and block ``(k, l)`` is
+            ``[X, 1]^T diag(c M_kl) [X, 1]`` over the rows where ``M_kl != 0``."""
+            K, p = self.n_out, self.shape[1]
+            H = np.zeros((K * p, K * p))
+            c = self.weights.astype(np.float64, copy=False)
+            for col in range(K):
+                probe = np.zeros((self.n_samples, K), dtype=self.dtype)
+                probe[:, col] = 1.0
+                curvature = np.asarray(loss_h(probe), dtype=np.float64)
+                for row in range(col, K):
+                    block = weighted_gram(self.X, c * curvature[:, row], self.fit_intercept)
+                    H[row * p:(row + 1) * p, col * p:(col + 1) * p] = block
+                    H[col * p:(col + 1) * p, row * p:(row + 1) * p] = block.T
+            idx = np.concatenate([k * p + np.arange(self.n_features) for k in range(K)])
+            H[idx, idx] += self.penalty.l2
+            return H
         apply.diagonal = diagonal
+        apply.blocks = blocks
+        apply.matrix = matrix
         return apply
 
     def raw_direction(self, direction):
@@ -468,6 +552,38 @@ class CenteredObjective:
         # a preconditioner only needs to be close: the base diagonal (exact for the intercepts;
         # for the weights, the curvature of x - m is at most that of x plus a rank-one term)
         apply.diagonal = base_h.diagonal
+
+        def blocks():
+            """The base blocks ``[[A, a], [a^T, s]]`` in the centred coordinates: ``T^T H T``
+            with ``T = [[I, 0], [-m^T, 1]]``, i.e. ``A - a m^T - m a^T + s m m^T`` and
+            ``a - s m``."""
+            base_blocks = base_h.blocks()
+            if base_blocks is None or not self.fit_intercept:
+                return base_blocks
+            m = np.asarray(self.center, dtype=np.float64)
+            out = []
+            for H in base_blocks:
+                A, a, s = H[:-1, :-1], H[:-1, -1], H[-1, -1]
+                Hc = np.empty_like(H)
+                Hc[:-1, :-1] = A - np.outer(a, m) - np.outer(m, a) + s * np.outer(m, m)
+                Hc[:-1, -1] = Hc[-1, :-1] = a - s * m
+                Hc[-1, -1] = s
+                out.append(Hc)
+            return out
+
+        def matrix():
+            """The base matrix in the centred coordinates: ``T_K^T H T_K``, block by block
+            (``T_K`` repeats ``T`` for each output)."""
+            H = base_h.matrix()
+            if not self.fit_intercept:
+                return H
+            K, p = self.n_out, self.shape[1]
+            T = np.eye(p)
+            T[-1, :-1] = -np.asarray(self.center, dtype=np.float64)
+            blocks4 = H.reshape(K, p, K, p)
+            return np.einsum("ai,kalb,bj->kilj", T, blocks4, T).reshape(K * p, K * p)
+        apply.blocks = blocks
+        apply.matrix = matrix
         return apply
 
     def hessp(self, coef, direction, raw=None):

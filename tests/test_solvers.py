@@ -42,10 +42,10 @@ CONFIGS = [(HingeSVM, {}), (SquaredHingeSVM, {})] + [
 
 
 def _exact(solver):
-    """Where a test asserts the exact optimum: a dual solver stops on a relative duality gap of
-    ``tol`` (and is exact only when its face solve succeeds), so it is given a tight ``tol``;
-    the primal solvers end with an exact face solve at any ``tol``."""
-    return {"tol": 1e-10} if SOLVERS[solver].dual else {}
+    """Where a test asserts the exact optimum: every full-batch solver stops once its duality
+    gap is below ``tol`` relative (and is exact where its face solve succeeds first), so it
+    is given a tight ``tol``."""
+    return {"tol": 1e-10}
 
 
 def _config_id(config):
@@ -539,3 +539,30 @@ def test_default_tol_gives_objective_accuracy_near_tol(solver):
     ref = _epigraph_reference(est, X, y)
     value = check_objective_attribute(est, X, y)
     assert rel_diff(value, ref) <= 10 * tol, (value, ref, est.duality_gap_)
+
+
+# ----------------------------------------------------------------------------- newton's two direction solvers
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("make", [
+    lambda: (SquaredHingeSVM, breast_cancer()), lambda: (HingeSVM, breast_cancer()),
+    lambda: (SquaredHingeSVM, iris_standardised()), lambda: (HingeSVM, sparse_synthetic()),
+    lambda: (MulticlassHingeSVM, iris_standardised())],
+    ids=["squared-breast_cancer", "hinge-breast_cancer", "squared-ovr-iris", "hinge-sparse",
+         "crammer_singer-iris"])
+def test_newton_explicit_and_cg_directions_reach_the_same_optimum(make, fit_intercept,
+                                                                   monkeypatch):
+    """Newton solves its direction from the explicit Hessian blocks for few parameters (and
+    the separable losses) and by conjugate gradients otherwise: both routes, forced in turn,
+    end at the same certified optimum."""
+    import hingeclf._solvers.newton as newton_module
+
+    cls, (X, y) = make()
+    fits = {}
+    for route, limit in [("explicit", 10**6), ("cg", 0)]:
+        monkeypatch.setattr(newton_module, "EXPLICIT_MAX_PARAMS", limit)
+        fits[route] = cls(solver="newton", fit_intercept=fit_intercept, tol=1e-8,
+                          max_iter=10000).fit(X, y)
+        assert fits[route].converged_, route
+    ref = fits["cg"].objective_
+    assert rel_diff(fits["explicit"].objective_, ref) <= 1e-7
+    assert rel_diff(ref, fits["explicit"].objective_) <= 1e-7

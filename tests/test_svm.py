@@ -402,12 +402,30 @@ def test_warm_start_refit_starts_from_previous_solution(config, solver):
 PATH_CS = [0.25, 0.5, 1.0, 2.0, 4.0]
 
 
+class IterationsNotSaved(AssertionError):
+    """The warm path took at least as many iterations as the cold fits."""
+
+
+# (config id, solver) -> (warm, cold) iterations over PATH_CS, as measured: dual_cd's warm start
+# from the previous dual point (tests/test_dual_cd.py) does not shorten the hinge's tail on
+# iris (the squared hinge's cases pass)
+PATH_SLOWER = {
+    ("HingeSVM", "dual_cd"): (1998, 1320),
+    ("MulticlassHingeSVM-ovr-hinge", "dual_cd"): (1998, 1320),
+    ("MulticlassHingeSVM-crammer_singer-hinge", "dual_cd"): (1956, 1870),
+}
+
+
 @pytest.mark.parametrize("config, solver", config_solver_pairs(CONFIGS, FULL_BATCH, _config_id))
-def test_warm_start_along_a_path_of_C_saves_iterations(config, solver):
+def test_warm_start_along_a_path_of_C_saves_iterations(config, solver, request):
     """What RegularizationPathCV does per fold: each C warm started from the previous one reaches
     the optimum a cold fit reaches, in fewer iterations over the path. (Single steps can cost
     as much as a cold fit: fgd on the one-vs-rest hinge from C = 1 to 2 took 1068 iterations
     warm and 1043 cold.)"""
+    slower = PATH_SLOWER.get((_config_id(config), solver))
+    if slower is not None:
+        request.applymarker(pytest.mark.xfail(strict=True, raises=IterationsNotSaved, reason=(
+            f"dual_cd warm start along a C path: {slower[0]} epochs warm, {slower[1]} cold")))
     X, y = iris()
     warm = _make(config, C=PATH_CS[0], solver=solver, warm_start=True).fit(X, y)
     n_warm = n_cold = 0
@@ -424,11 +442,8 @@ def test_warm_start_along_a_path_of_C_saves_iterations(config, solver):
             assert_same_model(cold, warm, X, rtol=1e-3)
         n_warm += warm.n_iter_
         n_cold += cold.n_iter_
-    if getattr(SOLVERS[solver], "dual", False) and n_warm >= n_cold:
-        # known, left to the dual_cd work (its warm start of the dual variables): recorded here
-        # as an expected failure with the counts rather than dropped
-        pytest.xfail(f"dual_cd warm start along a C path: {n_warm} epochs warm, {n_cold} cold")
-    assert n_warm < n_cold
+    if n_warm >= n_cold:
+        raise IterationsNotSaved(f"{n_warm} iterations warm, {n_cold} cold")
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)

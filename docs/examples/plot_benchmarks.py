@@ -25,13 +25,15 @@ print(f"command: {meta['command']}")
 print(f"machine: {meta['machine']}, {meta['repeats']} repeat(s)")
 
 # %%
-# Median fit time of each configuration, one panel per case (log scale). The label gives the
-# objective reached relative to the best configuration on the same loss and data.
+# Median fit time of each configuration that finished, one panel per case (log scale). The
+# label gives the objective reached relative to the best configuration on the same loss and
+# data.
 cases = list(dict.fromkeys(r["case"] for r in records))
 fig, axes = plt.subplots(len(cases), 1, figsize=(9, 2.2 + 0.45 * len(records)),
                          layout="constrained", squeeze=False)
 for ax, case in zip(axes[:, 0], cases):
-    rows = [r for r in records if r["case"] == case]
+    # configurations that did not finish within the runner's timeout have no time
+    rows = [r for r in records if r["case"] == case and r.get("finished", True)]
     names = [r["solver"] for r in rows]
     times = np.array([r["time_s"] for r in rows])
     colors = ["C0" if n.startswith("hingeclf") else "C7" for n in names]

@@ -222,8 +222,8 @@ def _certify(objective, run, result, tol, max_iter):
     :mod:`hingeclf._solvers._certificate`), a result whose own rule was met counts as
     converged only when ``P - D <= tol * P``; otherwise the solver resumes from it with its
     rule tightened by :data:`REFINE_FACTOR`, within the remaining ``max_iter``. Results already
-    certified (an exact face solve) and the exact hinge losses (certified only by the face
-    solve) are returned as they are.
+    certified (an exact face solve, or the continuation of the non-smooth losses, which stops
+    on its own certified gap) are returned as they are.
     """
     if objective.penalty.name != "l2":
         return result  # the certificate is the L2 dual's (L1 results carry their own gap)

@@ -37,12 +37,25 @@ def certifiable(loss):
     return (loss.power == 2 or loss.gamma > 0) and loss.structure != "crammer_singer"
 
 
-def dual_weights(objective, coef, gamma=0.0):
-    """``mu`` from the primal point ``coef``: the derivative of each term in its violations."""
+def certifiable_by_smoothing(loss):
+    """True for the non-smooth losses of the family whose dual point follows from a smoothed
+    primal point: the exact hinges (binary, one-vs-rest, Weston-Watkins, Crammer-Singer), whose
+    Huber-smoothed weights lie in the hinge's dual set, and the squared Crammer-Singer hinge
+    (kinked where two violations tie), whose weights ``2 xi lambda`` are >= 0 for any
+    smoothed ``lambda``."""
+    return (hasattr(loss, "structure") and getattr(loss, "smoother", "huber") == "huber"
+            and loss.gamma == 0 and (loss.power == 1 or loss.structure == "crammer_singer"))
+
+
+def dual_weights(objective, coef, gamma=0.0, raw=None):
+    """``mu`` from the primal point ``coef`` (whose decision values ``raw`` may be given): the
+    derivative of each term in its violations."""
     loss = objective.loss
-    if loss.power == 1:
+    if loss.power == 1 or loss.structure == "crammer_singer":
         loss = loss.smoothed(max(gamma, loss.gamma)) if gamma > 0 or loss.gamma > 0 else loss
-    v = loss.violations(objective.y, objective.raw(coef)).astype(np.float64)
+    if raw is None:
+        raw = objective.raw(coef)
+    v = loss.violations(objective.y, raw).astype(np.float64)
     lam = loss.term_weights(v)
     if loss.power == 2:  # d xi^2 / dv = 2 xi lambda
         xi = loss.term_values(v, lam)
@@ -102,30 +115,49 @@ def circulation_scale(flows):
 
 
 def dual_value(objective, mu):
-    """``D(mu)`` for a feasible ``mu`` (see the module docstring)."""
+    """``max_t D(t mu)`` over the scalings ``0 <= t <= t_max`` that keep a feasible ``mu``
+    feasible (``t mu`` stays in its set: ``t_max = 1 / max`` of the hinge's capped sums, no
+    bound for the squared losses; the intercept constraint is linear). ``D(t mu)`` is
+    ``t L - t^2 Q``, so the best ``t`` is ``L / 2Q`` clipped; ``t = 1`` is among the
+    candidates, so this is never below ``D(mu)``."""
     loss = objective.loss
     X = objective.X
     c = np.asarray(objective.weights, dtype=np.float64)
     cg = c[:, None] * loss.apply_AT(objective.y, mu)
     W = -np.asarray(X.T @ cg.astype(X.dtype), dtype=np.float64).T
-    value = float(np.sum(c * mu.sum(axis=1))) - 0.5 * float(np.sum(W * W))
+    linear = float(np.sum(c * mu.sum(axis=1)))
+    quadratic = 0.5 * float(np.sum(W * W))
     if loss.power == 2:
         per_term = mu.sum(axis=1) ** 2 if loss.grouped else (mu * mu).sum(axis=1)
-        value -= float(np.sum(c * per_term)) / 4.0
-    elif loss.gamma > 0:
-        value -= 0.5 * loss.gamma * float(np.sum(c * (mu * mu).sum(axis=1)))
-    return value
+        quadratic += float(np.sum(c * per_term)) / 4.0
+        t_max = np.inf
+    else:
+        if loss.gamma > 0:
+            quadratic += 0.5 * loss.gamma * float(np.sum(c * (mu * mu).sum(axis=1)))
+        capped = mu.sum(axis=1) if loss.grouped else mu
+        largest = float(np.max(capped, initial=0.0))
+        t_max = 1.0 / largest if largest > 0 else np.inf
+    t = 1.0
+    if quadratic > 0:
+        t = min(max(linear / (2.0 * quadratic), 0.0), t_max)
+    return max(t * linear - t * t * quadratic, linear - quadratic)
 
 
-def certified_gap(objective, coef, primal=None):
+def certified_gap(objective, coef, primal=None, gammas=None):
     """``P(coef) - max D(mu)`` over the dual points derived from ``coef`` (a valid bound on
-    ``P(coef) - P*``), and ``P(coef)``."""
+    ``P(coef) - P*``), and ``P(coef)``. For the losses of :func:`certifiable_by_smoothing`,
+    ``mu`` is the weight of the loss smoothed by each of ``gammas`` (default
+    :data:`HINGE_GAMMAS`)."""
+    raw = objective.raw(coef)
     if primal is None:
-        primal = objective.value(coef)
+        primal = objective.value(coef, raw)
     loss = objective.loss
-    gammas = HINGE_GAMMAS if (loss.power == 1 and loss.gamma == 0) else (0.0,)
+    if certifiable_by_smoothing(loss):
+        gammas = HINGE_GAMMAS if gammas is None else tuple(gammas)
+    else:
+        gammas = (0.0,)
     best = -np.inf
     for gamma in gammas:
-        mu = _feasible(objective, dual_weights(objective, coef, gamma))
+        mu = _feasible(objective, dual_weights(objective, coef, gamma, raw))
         best = max(best, dual_value(objective, mu))
     return primal - best, primal

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from .._objective import max_abs
 from ._result import SolverResult
 
 _MAX_RESTARTS = 3
@@ -24,10 +25,8 @@ def _coefficient_unit(objective):
     intercepts) are therefore passed to scipy in units of ``2**-k``, ``k = round(log2 x_max)``.
     A power of two: the change of variables is exact in floating point. Otherwise the unit is 1.
     """
-    X = objective.X
-    values = X.data if hasattr(X, "nnz") else X
     unit = np.ones(objective.shape)
-    x_max = float(np.max(np.abs(values), initial=0.0))
+    x_max = max_abs(objective.X)
     if x_max > 2.0 ** UNIT_FREE_BITS:
         unit[:, : objective.n_features] = 2.0 ** -int(round(np.log2(x_max)))
     return unit.ravel()
