@@ -37,15 +37,15 @@ _COMMON_PARAMETERS = """
         - ``"cd"``: coordinate descent for ``penalty="l1"``/``"elasticnet"`` and the binary or
           one-vs-rest losses only: up to 256 features a proximal Newton method with an inner
           coordinate descent (as LIBLINEAR's newGLMNET), above that Newton coordinate descent
-          on the columns with shrinking (as LIBLINEAR's L1-regularised SVC; CSR input is then
-          converted to CSC once per fit, a copy). Stops when the largest minimum-norm
-          subgradient entry is at most ``tol`` times its value at 0.
+          on the columns with shrinking (as LIBLINEAR's L1-regularised SVC, in a cyclic order;
+          CSR input is then converted to CSC once per fit, a copy). Stops when the largest
+          minimum-norm subgradient entry is at most ``tol`` times its value at 0.
         - ``"auto"``: ``"dual_cd"`` for the binary, one-vs-rest and Crammer-Singer hinge,
           ``"lbfgs"`` for the smooth losses (squared hinge, except squared Crammer-Singer; the
           smoothed hinges), ``"newton"`` for the others (Weston-Watkins hinge, squared
           Crammer-Singer); measured, see ``hingeclf._base.BaseHingeClassifier._resolve_solver``. With
-          ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the binary and one-vs-rest losses with
-          at most 256 features, ``"fgd"`` otherwise.
+          ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the binary and one-vs-rest losses,
+          ``"fgd"`` otherwise.
 
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then
         takes proximal (soft-thresholding) steps and stops on the gradient mapping,

@@ -193,6 +193,95 @@ def test_hinge_l1_reaches_the_linear_programme_optimum():
         assert est.objective_ == pytest.approx(value, rel=1e-10)
 
 
+# ---------------------------------------------------------------------- cd's mechanisms
+def _fit_cd_columns(X, y, C, **solver_kwargs):
+    """The column kernel of cd on ``X`` (no intercept), with solver options; (coef, result)."""
+    est = SquaredHingeSVM(C=C, penalty="l1", fit_intercept=False)
+    classes, y_index = np.unique(y, return_inverse=True)
+    est.classes_ = classes
+    obj = est._problem(X, y_index, est._costs(X, y_index, None, None))
+    result = cd_module.solve_cd(obj, obj.zeros(), tol=1e-10, max_iter=100_000,
+                                **solver_kwargs)
+    return np.asarray(result.coef).ravel(), result
+
+
+@pytest.mark.parametrize("unshrink", [0.0, 0.3, 1.0])
+def test_shrinking_and_its_restoring_rule_do_not_change_the_optimum(unshrink, monkeypatch):
+    # more features than samples: most coordinates are shrunk at zero, and some of them must
+    # come back (restored when the active set reaches `unshrink` x the last full violation)
+    monkeypatch.setattr(cd_module, "NEWTON_MAX_FEATURES", 0)
+    monkeypatch.setattr(cd_module, "UNSHRINK", unshrink)
+    X, y = _sparse_synthetic(n=150, d=400, density=0.05, seed=2)
+    C = 2.0
+    ref = LinearSVC(penalty="l1", loss="squared_hinge", dual=False, fit_intercept=False,
+                    tol=1e-10, C=C, max_iter=100_000).fit(X, y)
+    shrunk, res = _fit_cd_columns(X, y, C, shrinking=True)
+    full, res_full = _fit_cd_columns(X, y, C, shrinking=False)
+    assert res.converged and res_full.converged
+    p_ref = _l1_objective(X, y, ref.coef_, C)
+    for coef in (shrunk, full):
+        assert abs(_l1_objective(X, y, coef, C) - p_ref) <= 1e-6 * p_ref
+        np.testing.assert_array_equal(coef != 0, ref.coef_.ravel() != 0)
+    assert 0 < np.count_nonzero(shrunk) < X.shape[1] // 2
+
+
+@pytest.mark.parametrize("power, gamma", [(2, 0.0), (1, 0.5), (1, 2.0)])
+def test_line_search_bound_majorises_the_loss_change(power, gamma):
+    # the column kernel accepts a step without a pass over the column when
+    #   phi'(v) e + kappa/2 e^2 (kappa = sup phi'': 2, or 1/gamma) passes the Armijo test:
+    # valid only if it bounds phi(v + e) - phi(v) from above, which is checked here
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(scale=2.0, size=2000), [0.0, gamma, -gamma]])
+    e = np.concatenate([rng.normal(scale=2.0, size=2000), [1.0, -gamma, 2 * gamma]])
+    kappa = 2.0 if power == 2 else 1.0 / gamma
+    for vi, ei in zip(v, e):
+        change = cd_module._phi(vi + ei, power, gamma) - cd_module._phi(vi, power, gamma)
+        bound = cd_module._dphi(vi, power, gamma) * ei + 0.5 * kappa * ei * ei
+        assert change <= bound + 1e-12 * max(1.0, abs(bound))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_hessian_update_by_the_changed_rows_matches_a_rebuild(sparse, fit_intercept):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 7))
+    if sparse:
+        X[rng.random(X.shape) < 0.6] = 0.0
+        X = sp.csr_matrix(X)
+    old = np.where(rng.random(300) < 0.5, 2.0, 0.0) * rng.uniform(0.5, 2.0, size=300)
+    new = old.copy()
+    flip = rng.choice(300, size=40, replace=False)
+    new[flip] = np.where(old[flip] > 0, 0.0, 1.5)
+    changed = np.flatnonzero(new != old)
+    monkeypatch_chunk = cd_module._HESSIAN_CHUNK
+    try:
+        cd_module._HESSIAN_CHUNK = 16  # several chunks, each with both signs of change
+        updated = (cd_module._hessian(X, old, fit_intercept)
+                   + cd_module._hessian(X, new - old, fit_intercept, rows=changed))
+        rebuilt = cd_module._hessian(X, new, fit_intercept)
+    finally:
+        cd_module._HESSIAN_CHUNK = monkeypatch_chunk
+    Xd = X.toarray() if sparse else X
+    Xa = np.hstack([Xd, np.ones((300, 1))]) if fit_intercept else Xd
+    np.testing.assert_allclose(rebuilt, Xa.T @ (new[:, None] * Xa), rtol=1e-12, atol=1e-10)
+    np.testing.assert_allclose(updated, rebuilt, rtol=1e-12, atol=1e-10)
+
+
+@pytest.mark.parametrize("variant_solver", ["cd-columns", "cd-newton"], indirect=True)
+def test_zero_sample_weights_equal_dropping_the_samples(variant_solver):
+    # the column kernel keeps c_i y_i per sample (c_i = 0 leaves a signed zero): a sample
+    # without weight must not move the solution, with or without the intercept's steps
+    X, y = _sparse_synthetic(n=240, d=60, density=0.2, seed=4)
+    sw = np.ones(len(y))
+    sw[::3] = 0.0
+    kw = dict(C=0.5, penalty="l1", solver=variant_solver, tol=1e-10, max_iter=100_000)
+    weighted = SquaredHingeSVM(**kw).fit(X, y, sample_weight=sw)
+    dropped = SquaredHingeSVM(**kw).fit(X[sw > 0], y[sw > 0])
+    np.testing.assert_allclose(weighted.coef_, dropped.coef_, atol=1e-7)
+    np.testing.assert_allclose(weighted.intercept_, dropped.intercept_, atol=1e-7)
+    np.testing.assert_array_equal(weighted.coef_ != 0, dropped.coef_ != 0)
+
+
 # ---------------------------------------------------------------------- optimality conditions
 CASES = [
     (SquaredHingeSVM, {}, "binary"),
@@ -366,7 +455,7 @@ def test_auto_solver_rule():
     assert MulticlassHingeSVM(penalty="l1", multi_class="weston_watkins",
                               loss="squared_hinge").fit(X, y).solver_ == "fgd"
     Xs, ys = _sparse_synthetic(n=100, d=cd_module.NEWTON_MAX_FEATURES + 1)
-    assert SquaredHingeSVM(penalty="l1").fit(Xs, ys).solver_ == "fgd"
+    assert SquaredHingeSVM(penalty="l1").fit(Xs, ys).solver_ == "cd"  # columns: d > 256
     assert SquaredHingeSVM().fit(Xs, ys).solver_ in ("lbfgs", "newton")  # l2 rule untouched
 
 
