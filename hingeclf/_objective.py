@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.linalg.blas import dsyrk
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
@@ -38,35 +39,52 @@ def max_abs(X):
     return max(float(np.max(values)), -float(np.min(values)))
 
 
-def weighted_gram(X, D, fit_intercept):
-    """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over the rows with
-    ``D != 0``.
+def weighted_gram(X, D, fit_intercept, rows=None):
+    """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over ``rows``
+    (default: the rows with ``D != 0``); ``D`` may have either sign.
 
-    Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows, so the temporaries are one block.
-    Sparse: the product of the rows with ``D > 0``.
+    Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows (slices, views of ``X``, when all rows
+    are used; gathered otherwise), each added by a symmetric rank-k update of its rows scaled
+    by ``sqrt(|D|)`` (one update per sign), so the temporaries are one block, never a copy of
+    ``X``. Sparse: the product of the selected rows. Used by Newton's explicit Hessian and by
+    the L1 solver's proximal Newton.
     """
     d = X.shape[1]
     n1 = d + int(fit_intercept)
     H = np.zeros((n1, n1))
     D = np.asarray(D, dtype=np.float64)
-    active = np.flatnonzero(D)
+    if rows is None:
+        rows = np.flatnonzero(D)
+    whole = rows.size == X.shape[0]
+    col = np.zeros(d)
     if sp.issparse(X):
-        XA = X[active] if active.size < X.shape[0] else X
-        DA = D[active] if active.size < X.shape[0] else D
+        XA = X if whole else X[rows]
+        DA = D if whole else D[rows]
         H[:d, :d] = np.asarray((XA.T @ XA.multiply(DA[:, None]).tocsr()).toarray())
+        if fit_intercept:
+            col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
     else:
-        for start in range(0, active.size, GRAM_CHUNK):
-            rows = active[start:start + GRAM_CHUNK]
-            block = np.asarray(X[rows], dtype=np.float64)
-            # numpy's matrix product (measured: 10x faster here than scipy's dsyrk, which
-            # copies a C-ordered block)
-            H[:d, :d] += block.T @ (block * D[rows][:, None])
-        H[:d, :d] = 0.5 * (H[:d, :d] + H[:d, :d].T)
+        G = np.zeros((d, d), order="F")
+        for start in range(0, rows.size, GRAM_CHUNK):
+            if whole:
+                Xr, Dc = X[start:start + GRAM_CHUNK], D[start:start + GRAM_CHUNK]
+            else:
+                chunk = rows[start:start + GRAM_CHUNK]
+                Xr, Dc = X[chunk], D[chunk]
+            if fit_intercept:
+                col += np.asarray(Xr.T @ Dc.astype(X.dtype, copy=False), dtype=np.float64)
+            Xc = np.asarray(Xr, dtype=np.float64) * np.sqrt(np.abs(Dc))[:, None]
+            negative = Dc < 0
+            if negative.any():
+                G = dsyrk(-1.0, Xc[negative], beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+                Xc = Xc[~negative]
+            if Xc.shape[0]:
+                G = dsyrk(1.0, Xc, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+        H[:d, :d] = np.triu(G) + np.triu(G, 1).T
     if fit_intercept:
-        col = np.asarray(X.T @ D.astype(X.dtype, copy=False), dtype=np.float64).ravel()
         H[:d, d] = col
         H[d, :d] = col
-        H[d, d] = D.sum()
+        H[d, d] = D[rows].sum()
     return H
 
 

@@ -253,14 +253,16 @@ def test_hessian_update_by_the_changed_rows_matches_a_rebuild(sparse, fit_interc
     flip = rng.choice(300, size=40, replace=False)
     new[flip] = np.where(old[flip] > 0, 0.0, 1.5)
     changed = np.flatnonzero(new != old)
-    monkeypatch_chunk = cd_module._HESSIAN_CHUNK
+    import hingeclf._objective as objective_module
+
+    monkeypatch_chunk = objective_module.GRAM_CHUNK
     try:
-        cd_module._HESSIAN_CHUNK = 16  # several chunks, each with both signs of change
-        updated = (cd_module._hessian(X, old, fit_intercept)
-                   + cd_module._hessian(X, new - old, fit_intercept, rows=changed))
-        rebuilt = cd_module._hessian(X, new, fit_intercept)
+        objective_module.GRAM_CHUNK = 16  # several chunks, each with both signs of change
+        updated = (objective_module.weighted_gram(X, old, fit_intercept)
+                   + objective_module.weighted_gram(X, new - old, fit_intercept, rows=changed))
+        rebuilt = objective_module.weighted_gram(X, new, fit_intercept)
     finally:
-        cd_module._HESSIAN_CHUNK = monkeypatch_chunk
+        objective_module.GRAM_CHUNK = monkeypatch_chunk
     Xd = X.toarray() if sparse else X
     Xa = np.hstack([Xd, np.ones((300, 1))]) if fit_intercept else Xd
     np.testing.assert_allclose(rebuilt, Xa.T @ (new[:, None] * Xa), rtol=1e-12, atol=1e-10)

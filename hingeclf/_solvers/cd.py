@@ -80,8 +80,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from numba import njit
-from scipy.linalg.blas import dsyrk
 
+from .._objective import weighted_gram
 from ._continuation import solve_by_continuation
 from ._result import SolverResult
 
@@ -442,57 +442,6 @@ def _rmatvec(X, r):
     return np.asarray(X.T @ r.astype(X.dtype, copy=False), dtype=np.float64).ravel()
 
 
-_HESSIAN_CHUNK = 4096
-
-
-def _hessian(X, D, fit_intercept, rows=None):
-    """``[X, 1]^T diag(D) [X, 1]`` (d + fit_intercept square, float64), over ``rows`` (default:
-    the rows with D != 0). ``D`` may have either sign (the changes of an update).
-
-    Dense: in chunks of rows (BLAS symmetric rank-k updates, one with ``+sqrt(D)`` rows and one
-    with ``-`` for negative weights), so the temporary is a chunk, never a copy of ``X``.
-    """
-    d = X.shape[1]
-    n1 = d + int(fit_intercept)
-    H = np.zeros((n1, n1))
-    if rows is None:
-        rows = np.flatnonzero(D != 0)
-    whole = rows.size == X.shape[0]
-    if sp.issparse(X):
-        XA = X if whole else X[rows]
-        DA = D if whole else D[rows]
-        H[:d, :d] = np.asarray((XA.T @ XA.multiply(DA[:, None]).tocsr()).toarray())
-        if fit_intercept:
-            col = _rmatvec(XA, DA)
-    else:
-        G = np.zeros((d, d), order="F")
-        col = np.zeros(d)
-        for start in range(0, rows.size, _HESSIAN_CHUNK):
-            if whole:  # a slice: a view of X, no gather
-                Xr = X[start:start + _HESSIAN_CHUNK]
-                Dc = D[start:start + _HESSIAN_CHUNK]
-            else:
-                chunk = rows[start:start + _HESSIAN_CHUNK]
-                Xr = X[chunk]
-                Dc = D[chunk]
-            if fit_intercept:
-                col += _rmatvec(Xr, Dc)
-            # sqrt(|D|) X_c, then its Gram matrix by a symmetric rank-k update (half a GEMM)
-            Xc = np.asarray(Xr, dtype=np.float64) * np.sqrt(np.abs(Dc))[:, None]
-            neg = Dc < 0
-            if neg.any():
-                G = dsyrk(-1.0, Xc[neg], beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
-                Xc = Xc[~neg]
-            if Xc.shape[0]:
-                G = dsyrk(1.0, Xc, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
-        H[:d, :d] = np.triu(G) + np.triu(G, 1).T
-    if fit_intercept:
-        H[:d, d] = col
-        H[d, :d] = col
-        H[d, d] = D[rows].sum()
-    return H
-
-
 def _model_on_support(H, g, w, u, l1, n_penalised):
     """The exact minimiser of the quadratic model on the sign pattern of ``u``, if it is one.
 
@@ -568,9 +517,9 @@ def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, m
         # changed (few, once the margins settle), unless they are many
         changed = None if H_loss is None else np.flatnonzero(D != D_prev)
         if changed is None or changed.size > REBUILD_FRACTION * D.size:
-            H_loss = _hessian(X, D, fit_intercept)
+            H_loss = weighted_gram(X, D, fit_intercept)
         elif changed.size:
-            H_loss += _hessian(X, D - D_prev, fit_intercept, rows=changed)
+            H_loss += weighted_gram(X, D - D_prev, fit_intercept, rows=changed)
         D_prev = D
         H = H_loss.copy()
         H[np.arange(d), np.arange(d)] += l2
