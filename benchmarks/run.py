@@ -240,11 +240,27 @@ def write_results(out, name, meta, records, table, echo=True):
         print(text)
 
 
+def combine(argv):
+    """``python -m benchmarks --combine OUT_DIR RUN.json ...``: the records of several runs
+    of the full suite (e.g. cases run in parallel processes) as one ``full.json`` and
+    ``full.md`` in ``OUT_DIR``, whose header names every run's command."""
+    out, paths = argv[0], argv[1:]
+    runs = [json.load(open(path)) for path in paths]
+    meta = dict(runs[0]["meta"])
+    meta["command"] = "; ".join(run["meta"]["command"] for run in runs)
+    meta["runs"] = [run["meta"] for run in runs]
+    records = [r for run in runs for r in run["records"]]
+    write_results(out, "full", meta, records, markdown(records, meta), echo=False)
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--memory-child":
         print(measure_memory(argv[1], argv[2], argv[3], int(argv[4])))
         return 0
+    if argv and argv[0] == "--combine":
+        return combine(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (what CI runs)")
     parser.add_argument("--repeats", type=int, default=None, help="fits per configuration")
