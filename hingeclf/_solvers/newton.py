@@ -1,4 +1,6 @@
-"""``newton``: truncated Newton-CG on the primal with the generalised Hessian."""
+"""``newton``: Newton's method on the primal with the generalised Hessian, the direction
+solved exactly from the explicit Hessian for few parameters and by conjugate gradients (truncated
+Newton) otherwise."""
 
 from __future__ import annotations
 
@@ -90,14 +92,18 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
     Steps, each iteration:
 
     1. *convergence check*: stop when ``||grad P||_inf <= tol * ||grad P(0)||_inf``;
-    2. *direction*: conjugate gradients on ``H d = -grad P`` with the (generalised) Hessian
-       ``H v = v + X^T diag(c l'') X v`` (intercept row and column included), given only as
-       products, two passes over ``X`` each, never formed; the unpenalised intercepts get a
-       Levenberg-Marquardt term ``||grad P|| I`` (their block is zero where no sample has
-       curvature); CG is preconditioned by ``diag(H)`` (computed from the squares of the stored
-       values of ``X``, no squared copy of a dense ``X``) and stops at the relative residual
-       ``min(0.5, sqrt(||g|| / ||g0||))`` (Eisenstat-Walker forcing, superlinear near the
-       optimum) or after ``n_params`` products;
+    2. *direction*: ``H d = -grad P`` with the (generalised) Hessian
+       ``H v = v + X^T diag(c l'') X v`` (intercept row and column included); the unpenalised
+       intercepts get a Levenberg-Marquardt term ``||grad P|| I`` (their block is zero where no
+       sample has curvature). With few parameters (at most ``EXPLICIT_MAX_PARAMS`` per output
+       for the separable losses, whose Hessian is block diagonal, or ``EXPLICIT_MAX_MATRIX`` in
+       all where the outputs couple) ``H`` is formed explicitly, one Gram product over the rows
+       with curvature (:func:`hingeclf._objective.weighted_gram`, in blocks of rows, no copy of
+       ``X``), and the direction is exact (Cholesky); otherwise by conjugate gradients with
+       ``H`` given only as products, two passes over ``X`` each, preconditioned by ``diag(H)``
+       (from the squares of the stored values of ``X``, no squared copy of a dense ``X``),
+       stopped at the relative residual ``min(0.5, sqrt(||g|| / ||g0||))`` (Eisenstat-Walker
+       forcing) or after ``n_params`` products;
     3. *line search*: Armijo backtracking (halving) from the full step, or from the step that
        moves no decision value by more than ``STEP_REACH * max(1, ||raw||_inf)`` if shorter
        (where the generalised Hessian misses curvature, e.g. all margins at a kink of the first
