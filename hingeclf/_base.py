@@ -124,10 +124,11 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
 
     def _resolve_solver(self, loss, X):
         """``solver="auto"`` with the L2 penalty: ``newton`` for the squared hinges and for the
-        binary hinge on dense data with many more samples than features (at least
-        ``PRIMAL_MIN_RATIO`` = 10 per parameter); ``dual_cd`` for the other hinge losses it
-        handles (binary on sparse or wide data, one-vs-rest, Crammer-Singer); ``newton`` for
-        the remaining non-smooth ones (Weston-Watkins hinge, squared Crammer-Singer), and
+        hinges on dense data with many more samples than parameters (at least
+        ``PRIMAL_MIN_RATIO`` = 10 samples per parameter, ``n_out * (n_features + 1)`` of them);
+        ``dual_cd`` for the other hinge losses it handles (sparse or wide data: binary,
+        one-vs-rest, Crammer-Singer); ``newton`` for the remaining non-smooth ones
+        (Weston-Watkins hinge, squared Crammer-Singer), and
         ``lbfgs`` for the smoothed hinges (``smooth_hinge``, ``psi_hinge``: not measured
         against Newton, so they keep the earlier default).
 
@@ -142,8 +143,11 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         - binary hinge, dense n >> d: dual coordinate descent did not converge within
           ``max_iter`` (make_classification 2000 x 20 and 20000 x 50, unscaled breast_cancer)
           where Newton's smoothing continuation converged in under a second;
-        - hinge on sparse data (2000 x 2000 at 1%), one-vs-rest digits and iris: dual
-          coordinate descent was 1.7-150x faster than Newton.
+        - hinge on sparse data (2000 x 2000 at 1%), one-vs-rest digits (2.8 samples per
+          parameter) and iris: dual coordinate descent was 1.7-150x faster than Newton;
+        - Crammer-Singer on dense 10-class 100000 x 100 (99 samples per parameter; the full
+          suite, ``python -m benchmarks``): Newton 24 s, dual coordinate descent (and
+          LinearSVC) did not finish within 180 s.
 
         The full suite (``python -m benchmarks``, ``benchmarks/results/full.md``) shows the
         same at 100k rows. When ``dual_cd`` stops unconverged (it slows down on badly scaled
@@ -165,8 +169,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             squared = (getattr(loss, "power", None) == 2 and getattr(loss, "gamma", None) == 0
                        and getattr(loss, "smoother", "huber") == "huber")
             return "newton" if squared else "lbfgs"
-        if (loss.structure == "binary" and not sp.issparse(X)
-                and X.shape[0] >= PRIMAL_MIN_RATIO * (X.shape[1] + 1)):
+        n_out = 1 if loss.structure == "binary" else len(self.classes_)
+        if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_out * (X.shape[1] + 1):
             return "newton"
         return "dual_cd" if solver_supports("dual_cd", loss) else "newton"
 
