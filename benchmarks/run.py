@@ -243,13 +243,15 @@ def write_results(out, name, meta, records, table, echo=True):
 def combine(argv):
     """``python -m benchmarks --combine OUT_DIR RUN.json ...``: the records of several runs
     of the full suite (e.g. cases run in parallel processes) as one ``full.json`` and
-    ``full.md`` in ``OUT_DIR``, whose header names every run's command."""
+    ``full.md`` in ``OUT_DIR``, whose header names every run's command. A case measured by
+    several runs comes whole from the last of them (its ratios are within one run)."""
     out, paths = argv[0], argv[1:]
     runs = [json.load(open(path)) for path in paths]
     meta = dict(runs[0]["meta"])
     meta["command"] = "; ".join(run["meta"]["command"] for run in runs)
     meta["runs"] = [run["meta"] for run in runs]
-    records = [r for run in runs for r in run["records"]]
+    source = {r["case"]: i for i, run in enumerate(runs) for r in run["records"]}
+    records = [r for i, run in enumerate(runs) for r in run["records"] if source[r["case"]] == i]
     write_results(out, "full", meta, records, markdown(records, meta), echo=False)
     return 0
 
