@@ -169,7 +169,9 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             squared = (getattr(loss, "power", None) == 2 and getattr(loss, "gamma", None) == 0
                        and getattr(loss, "smoother", "huber") == "huber")
             return "newton" if squared else "lbfgs"
-        n_out = 1 if loss.structure == "binary" else len(self.classes_)
+        # outputs of the fitted problem (an unfitted estimator, as in the docs' table: one)
+        classes = getattr(self, "classes_", None)
+        n_out = 1 if loss.structure == "binary" or classes is None else len(classes)
         if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_out * (X.shape[1] + 1):
             return "newton"
         return "dual_cd" if solver_supports("dual_cd", loss) else "newton"
