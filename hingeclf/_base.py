@@ -146,8 +146,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         - hinge on sparse data (2000 x 2000 at 1%), one-vs-rest digits (2.8 samples per
           parameter) and iris: dual coordinate descent was 1.7-150x faster than Newton;
         - Crammer-Singer on dense 10-class 100000 x 100 (99 samples per parameter; the full
-          suite, ``python -m benchmarks``): Newton 24 s, dual coordinate descent (and
-          LinearSVC) did not finish within 180 s.
+          suite, ``python -m benchmarks``, ``benchmarks/results/full.md``): Newton 21 s, dual
+          coordinate descent 142 s (unconverged), LinearSVC did not finish within 180 s.
 
         The full suite (``python -m benchmarks``, ``benchmarks/results/full.md``) shows the
         same at 100k rows. When ``dual_cd`` stops unconverged (it slows down on badly scaled

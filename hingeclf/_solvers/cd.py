@@ -138,15 +138,19 @@ def _ddphi(v, power, gamma):
 
 
 @njit(cache=True)
+def _column(data, indices, indptr, XT, dense, j):
+    """Column ``j``'s stored values and their rows: a row of ``XT`` (dense; ``indices`` then
+    holds ``0 .. n-1``) or the CSC slices."""
+    if dense:
+        return XT[j], indices
+    return data[indptr[j]:indptr[j + 1]], indices[indptr[j]:indptr[j + 1]]
+
+
+@njit(cache=True)
 def _column_curvature(data, indices, indptr, XT, dense, c, out):
     """``out[j] = sum_i c_i x_ij^2``: the curvature bound of column ``j`` (one pass over ``X``)."""
     for j in range(out.shape[0]):
-        if dense:
-            vals = XT[j]
-            rows = indices
-        else:
-            vals = data[indptr[j]:indptr[j + 1]]
-            rows = indices[indptr[j]:indptr[j + 1]]
+        vals, rows = _column(data, indices, indptr, XT, dense, j)
         acc = 0.0
         for k in range(vals.shape[0]):
             x = vals[k]
@@ -230,12 +234,7 @@ def _cd_kernel(data, indices, indptr, XT, dense, state, lc, w, bias, fit_interce
         s = 0
         while s < active:
             j = index[s]
-            if dense:
-                vals = XT[j]
-                rows = indices
-            else:
-                vals = data[indptr[j]:indptr[j + 1]]
-                rows = indices[indptr[j]:indptr[j + 1]]
+            vals, rows = _column(data, indices, indptr, XT, dense, j)
             # G_loss = -sum_i c_i y_i phi'(v_i) x_ij ;  H = sum_i c_i phi''(v_i) x_ij^2 + l2
             g = 0.0
             h = 0.0

@@ -11,6 +11,22 @@ from ._result import SolverResult
 _REFRESH_EVERY = 25
 
 
+def _momentum(t, uphill):
+    """``(t, beta)`` of the next accelerated step (Nesterov's sequence); a restart, ``(1, 0)``,
+    when the step just taken went uphill."""
+    if uphill:
+        return 1.0, 0.0
+    t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
+    return t_new, (t - 1.0) / t_new
+
+
+def _extrapolate(x_new, x, raw_new, raw_x, beta):
+    """The extrapolated point and its decision values (linear in the point)."""
+    if not beta:
+        return x_new, raw_new
+    return x_new + beta * (x_new - x), raw_new + beta * (raw_new - raw_x)
+
+
 def solve_fgd(objective, coef0, *, tol, max_iter, verbose=0, **_):
     """Minimise a smooth objective by accelerated gradient descent (FISTA without prox).
 
@@ -73,15 +89,8 @@ def solve_fgd(objective, coef0, *, tol, max_iter, verbose=0, **_):
             step_l *= 2.0
         # adaptive restart, gradient scheme: drop the momentum when the step just taken goes
         # uphill for the gradient at y, <grad P(y), x+ - x> > 0 (robust to rounding in P)
-        if float(np.dot(g_y.ravel(), (x_new - x).ravel())) > 0.0:
-            t = 1.0
-            beta = 0.0
-        else:
-            t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-            beta = (t - 1.0) / t_new
-            t = t_new
-        y = x_new + beta * (x_new - x) if beta else x_new
-        raw_y = raw_new + beta * (raw_new - raw_x) if beta else raw_new
+        t, beta = _momentum(t, float(np.dot(g_y.ravel(), (x_new - x).ravel())) > 0.0)
+        y, raw_y = _extrapolate(x_new, x, raw_new, raw_x, beta)
         x, raw_x, f_x = x_new, raw_new, f_new
         if k % _REFRESH_EVERY == 0:
             raw_x = objective.raw(x)
@@ -149,14 +158,8 @@ def solve_prox_fgd(objective, coef0, *, tol, max_iter, verbose=0):
             x, raw_x = x_new, raw_new
             converged = True
             break
-        if float(np.dot(-d, (x_new - x).ravel())) > 0.0:
-            t, beta = 1.0, 0.0
-        else:
-            t_new = 0.5 * (1.0 + np.sqrt(1.0 + 4.0 * t * t))
-            beta = (t - 1.0) / t_new
-            t = t_new
-        y = x_new + beta * (x_new - x) if beta else x_new
-        raw_y = raw_new + beta * (raw_new - raw_x) if beta else raw_new
+        t, beta = _momentum(t, float(np.dot(-d, (x_new - x).ravel())) > 0.0)
+        y, raw_y = _extrapolate(x_new, x, raw_new, raw_x, beta)
         x, raw_x = x_new, raw_new
         if k % _REFRESH_EVERY == 0:
             raw_y = objective.raw(y)
