@@ -206,15 +206,12 @@ def _warm_data(config):
     return StandardScaler().fit_transform(X), y
 
 
-# (config id, fit_intercept) -> (warm, cold) epochs over WARM_PATH at tol 1e-8, as measured:
-# on these hinge paths the warm start from the previous dual point does not save epochs (the
-# tail of the hinge's dual coordinate descent, where the face is identified, dominates, and it
-# is not shorter from the previous C's point); recorded as strict expected failures
+# (config id, fit_intercept) -> (warm, cold) epochs over WARM_PATH at tol 1e-8, as measured.
+# The one-vs-rest hinge with an intercept on iris: one of its problems (versicolor against the
+# rest, far from separable) spends thousands of epochs in the tail at C = 1.58 whether started
+# warm or cold (10528 warm, 7225 cold), and that step decides the sum; a strict expected failure
 WARM_PATH_SLOWER = {
-    ("HingeSVM", False): (2309, 1362),
-    ("MulticlassHingeSVM-ovr", True): (11244, 8880),
-    ("MulticlassHingeSVM-crammer_singer", True): (2013, 1185),
-    ("MulticlassHingeSVM-crammer_singer", False): (6771, 4463),
+    ("MulticlassHingeSVM-ovr", True): (12226, 8880),
 }
 
 
