@@ -209,9 +209,9 @@ def _warm_data(config):
 # (config id, fit_intercept) -> (warm, cold) epochs over WARM_PATH at tol 1e-8, as measured.
 # With an intercept, the hinge's epochs are decided by the check at which a face solve first
 # verifies (checks come after 10, 30, 70, 150, ... epochs), and on these two iris paths the cold
-# fits get there sooner: strict expected failures. (Along C in 1e-3..10 on make_classification
-# 5000 x 50 and iris, warm paths of every solver took fewer iterations than cold fits; see the
-# note of the commit that recorded these)
+# fits get there sooner: strict expected failures. (Along C in 1e-3..10, python -m
+# benchmarks.warm_path, dual_cd's warm paths took fewer epochs than cold fits except on the
+# iris one-vs-rest hinge: benchmarks/results/warm_path.md)
 WARM_PATH_SLOWER = {
     ("MulticlassHingeSVM-ovr", True): (1717, 1387),
     ("MulticlassHingeSVM-crammer_singer", True): (408, 387),
