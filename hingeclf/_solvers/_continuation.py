@@ -284,12 +284,13 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
             dual = _dual_value(objective, mu, new)
             gap = value - dual
             # what the computed gap may miss: rounding (GAP_ROUNDING epsilons of the data's
-            # dtype times |P| + |D|); and, in D(mu), weights outside their bounds by up to the
+            # dtype times |P| + |D| + the magnitude of the terms, _term_magnitude); and, in D(mu), weights outside their bounds by up to the
             # slack, and with an intercept the residual r of its constraint
             # sum_i c_i (A^T mu)_i = 0 (D(mu) is a lower bound only where r = 0; at the
             # intercepts b it is off by about |b . r|)
-            rounding = GAP_ROUNDING * np.finfo(objective.dtype).eps * (abs(value) + abs(dual))
             c = objective.weights.astype(np.float64)
+            rounding = GAP_ROUNDING * np.finfo(objective.dtype).eps * (
+                abs(value) + abs(dual) + _term_magnitude(objective, new, c))
             slack_error = float(np.sum(c[:, None] * np.clip(-mu, 0.0, None)))
             if loss.power == 1:  # and above their upper bound (sum 1 per term)
                 above = (np.clip(mu.sum(axis=1) - 1.0, 0.0, None) if loss.grouped
@@ -349,6 +350,20 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
             if _n_tied(loss, chosen, zero) > FACE_RANK_FACTOR * n_params:
                 return None
     return None
+
+
+def _term_magnitude(objective, coef, c):
+    """``sum_i c_i (max|x| ||w_k||_1 + |b_k|)`` over the outputs: a bound on what the loss
+    terms are computed from. A decision value ``w . x_i + b`` of order 1 from terms of order
+    100 (data far from the origin) carries their rounding error, not its own."""
+    from .._objective import max_abs
+
+    coef = np.asarray(coef, dtype=np.float64).reshape(objective.shape)
+    w = coef[:, : objective.n_features]
+    size = max_abs(objective.X) * float(np.abs(w).sum(axis=1).max(initial=0.0))
+    if objective.fit_intercept:
+        size += float(np.abs(coef[:, -1]).max(initial=0.0))
+    return float(np.sum(c)) * size
 
 
 def _untie_worst(loss, chosen, zero, v, eps):
