@@ -386,10 +386,10 @@ def _warm_alpha(state, c, loss, y=None):
     margins ``a = 2 c u`` and ``a = c u / gamma``): then ``w`` grows with ``C``, as their
     solutions do. The hinge keeps them, ``a = mu c_old``, scaled into a smaller new box where
     needed (by rows for Crammer-Singer, whose entries sum to 0): its free terms are fixed by
-    their margins, not by the cost. Measured along paths of ``C`` at tol 1e-8
-    (``tests/test_dual_cd.py``): scaling every hinge term took more epochs than cold starts
-    (breast_cancer without intercept 2309 against 1362; iris Crammer-Singer 2013 against 1185),
-    keeping them fewer (1216 and 930).
+    their margins, not by the cost. Measured along the six hinge paths of
+    ``tests/test_dual_cd.py`` (breast_cancer, iris one-vs-rest and Crammer-Singer, with and
+    without intercept; tol 1e-8): 8702 epochs in all keeping them, 11295 scaling them, 11404
+    from cold starts; scaling won on breast_cancer, keeping on the four iris paths.
     """
     mu = state.mu
     if loss.power != 1 or loss.gamma != 0:
