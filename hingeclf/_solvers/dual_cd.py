@@ -31,10 +31,10 @@ row norms), the next fit starts from it as :func:`_warm_alpha` maps it to the ne
 squared and smoothed hinges' variables scale with the cost, the hinge's are kept), with the
 intercepts of ``coef0``; otherwise a warm ``coef0`` is turned into dual variables by the loss's
 derivative. A warm point is checked (gap and face finish) before the first epoch. The stopping
-rule is the same as for a cold start. Measured along ``C`` paths at ``tol=1e-8``
-(``tests/test_dual_cd.py``): warm paths take fewer epochs than cold fits except for the
-one-vs-rest hinge with an intercept on iris, where one far-from-separable problem spends
-thousands of epochs in the tail either way.
+rule is the same as for a cold start. Measured along ``C`` paths (``tests/test_dual_cd.py`` at
+``tol=1e-8``, ``python -m benchmarks.warm_path`` at the default): warm paths take fewer epochs
+than cold fits except for the iris hinges with an intercept (one-vs-rest, and Crammer-Singer
+in the test), whose epochs are decided by the check at which a face solve first verifies.
 """
 
 from __future__ import annotations
