@@ -156,9 +156,11 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` for the separable losses (binary,
         one-vs-rest), as a proximal Newton method up to ``NEWTON_MAX_FEATURES`` (256) features
         and by columns above. Measured with ``python -m benchmarks.l1`` (squared hinge, C = 1,
-        no intercept, default tol; ``benchmarks/results/l1.md``): sparse 100k x 100k at 0.1%,
-        ``cd`` 27.3 s against ``fgd`` 79.4 s; dense 100k x 100, ``cd`` 0.61 s against ``fgd``
-        5.0 s. ``fgd`` (proximal accelerated gradient) for Crammer-Singer and Weston-Watkins,
+        no intercept, default tol; ``benchmarks/results/l1.md``): dense 100k x 100, ``cd``
+        0.22 s against ``fgd`` 0.74 s; sparse 100k x 100k at 0.1%, ``cd`` 16.4 s against
+        ``fgd`` 15.6 s (an earlier run on a busier machine: 27 s and 79 s), ``fgd`` ending
+        closer to the optimum there. ``fgd`` (proximal accelerated gradient) for Crammer-Singer
+        and Weston-Watkins,
         which ``cd`` cannot split into binary problems.
         """
         if self.solver != "auto":
