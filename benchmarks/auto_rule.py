@@ -73,8 +73,10 @@ def main(argv=None):
         for loss, solvers in SOLVERS.items():
             cls = HingeSVM if loss == "hinge" else SquaredHingeSVM
             for fit_intercept in (True, False):
-                chosen = cls(fit_intercept=fit_intercept)._resolve_solver(
-                    cls()._make_loss(len(np.unique(y))), X)
+                # what a fit would choose: the rule counts the outputs of the fitted problem
+                probe = cls(fit_intercept=fit_intercept)
+                probe.classes_ = np.unique(y)
+                chosen = probe._resolve_solver(probe._make_loss(len(probe.classes_)), X)
                 for solver in solvers:
                     est = cls(solver=solver, fit_intercept=fit_intercept)
                     with warnings.catch_warnings():
