@@ -282,3 +282,22 @@ def test_refit_from_the_dual_state_stops_at_once(config):
     est.fit(X, y)
     assert est.n_iter_ == 1
     assert est.objective_ == pytest.approx(first, rel=1e-6)
+
+
+def test_auto_rule_for_the_squared_hinge_dual_cd_on_sparse_data_newton_on_dense():
+    """``auto`` takes dual_cd for the binary and one-vs-rest squared hinge on sparse input and
+    Newton on dense input; both stop within tol of the optimum (certified by the gap)."""
+    X, y = make_classification(n_samples=300, n_features=40, n_informative=10, random_state=0)
+    X[np.abs(X) < 1.0] = 0.0  # about two thirds of the entries
+    ref = SquaredHingeSVM(solver="newton", tol=1e-10).fit(X, y)
+    sparse = SquaredHingeSVM().fit(sp.csr_matrix(X), y)
+    dense = SquaredHingeSVM().fit(X, y)
+    assert sparse.solver_ == "dual_cd" and dense.solver_ == "newton"
+    for est in (sparse, dense):
+        assert est.converged_
+        assert 0.0 <= est.objective_ - ref.objective_ <= est.tol * ref.objective_
+    X3, y3 = make_classification(n_samples=300, n_features=40, n_informative=10, n_classes=3,
+                                 random_state=1)
+    X3[np.abs(X3) < 1.0] = 0.0
+    ovr = MulticlassHingeSVM(loss="squared_hinge", multi_class="ovr").fit(sp.csr_matrix(X3), y3)
+    assert ovr.solver_ == "dual_cd" and ovr.converged_
