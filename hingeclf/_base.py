@@ -137,18 +137,18 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         one fit per cell, default ``tol`` and ``max_iter``, with and without intercept):
 
         - squared hinge: Newton (whose direction comes from the explicit Hessian blocks when
-          there are at most 512 parameters per output) was the fastest or within 10% of it on
-          every dense set, up to 3.9x faster than L-BFGS (digits without intercept); dual
+          there are at most 512 parameters per output) was the fastest or within 15% of it on
+          every dense set, up to 3.6x faster than L-BFGS (digits without intercept); dual
           coordinate descent did not converge within ``max_iter`` on dense n >> d data
-          (make_classification 2000 x 20 and 20000 x 50); on sparse 2000 x 2000 it was 1.5x
+          (make_classification 2000 x 20 and 20000 x 50); on sparse 2000 x 2000 it was 1.6x
           faster than Newton, stopping 2e-6 (relative) above its objective, within its
-          certified gap; on sparse 100k x 100k at 0.1% (``benchmarks/results/full.md``) 2.0 s
+          certified gap; on sparse 100k x 100k at 0.1% (``benchmarks/results/full.md``) 1.9 s
           against Newton's 5.6 s, 6.4e-6 above the best objective;
         - binary hinge, dense n >> d: dual coordinate descent did not converge within
           ``max_iter`` (make_classification 2000 x 20 and 20000 x 50, unscaled breast_cancer)
           where Newton's smoothing continuation converged in under 0.25 s;
         - hinge on sparse data (2000 x 2000 at 1%): dual coordinate descent 0.01 s, Newton
-          4.6-5.2 s; one-vs-rest digits (2.8 samples per parameter): 2-3x faster than Newton;
+          4.5-5.1 s; one-vs-rest digits (2.8 samples per parameter): 2-3x faster than Newton;
           iris one-vs-rest (10 samples per parameter, the threshold) 2x faster with an
           intercept but unconverged at ``max_iter`` without;
         - Crammer-Singer on dense 10-class 100000 x 100 (99 samples per parameter; the full
