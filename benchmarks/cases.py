@@ -67,9 +67,9 @@ def solvers(family, n_samples):
     alpha = 1.0 / (C * n_samples)  # SGDClassifier's alpha for the same objective (MATH.md 1)
     if family in ("binary", "sparse binary"):
         # dual coordinate descent only on sparse data: on dense data with n >> d it does not
-        # converge within max_iter (python -m benchmarks.auto_rule), and auto does not use it
-        # and at tol=1e-6: the default tol (a relative duality gap of 1e-4) stops it 6e-6 above
-        # the best objective, outside the squared hinge's 1e-6 bound for the time ratio
+        # converge within max_iter (python -m benchmarks.auto_rule), and auto does not use it.
+        # The squared hinge also at tol=1e-6: the default tol (a relative duality gap of 1e-4)
+        # stops it 6e-6 above the best objective, outside that loss's 1e-6 bound for the ratio
         dual = [("hingeclf SquaredHingeSVM dual_cd", "squared_hinge",
                  lambda: SquaredHingeSVM(C, solver="dual_cd", fit_intercept=False)),
                 ("hingeclf SquaredHingeSVM dual_cd tol=1e-6", "squared_hinge",

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from .._objective import max_abs
 from ._certificate import certifiable_by_smoothing, certified_gap
 from ._result import SolverResult
 
@@ -284,8 +285,9 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
             dual = _dual_value(objective, mu, new)
             gap = value - dual
             # what the computed gap may miss: rounding (GAP_ROUNDING epsilons of the data's
-            # dtype times |P| + |D| + the magnitude of the terms, _term_magnitude); and, in D(mu), weights outside their bounds by up to the
-            # slack, and with an intercept the residual r of its constraint
+            # dtype times |P| + |D| + the magnitude of the terms, _term_magnitude); and, in
+            # D(mu), weights outside their bounds by up to the slack, and with an intercept
+            # the residual r of its constraint
             # sum_i c_i (A^T mu)_i = 0 (D(mu) is a lower bound only where r = 0; at the
             # intercepts b it is off by about |b . r|)
             c = objective.weights.astype(np.float64)
@@ -356,8 +358,6 @@ def _term_magnitude(objective, coef, c):
     """``sum_i c_i (max|x| ||w_k||_1 + |b_k|)`` over the outputs: a bound on what the loss
     terms are computed from. A decision value ``w . x_i + b`` of order 1 from terms of order
     100 (data far from the origin) carries their rounding error, not its own."""
-    from .._objective import max_abs
-
     coef = np.asarray(coef, dtype=np.float64).reshape(objective.shape)
     w = coef[:, : objective.n_features]
     size = max_abs(objective.X) * float(np.abs(w).sum(axis=1).max(initial=0.0))
@@ -381,15 +381,9 @@ def _untie_worst(loss, chosen, zero, v, eps):
         return False
     i, j = np.unravel_index(flat, off.shape)
     if v[i, j] < 0:
-        chosen[i, j] = False
-        if loss.grouped and not chosen[i].any():
-            zero[i] = True
-        elif not loss.grouped:
-            zero[i, j] = True
-    elif loss.grouped:
-        zero[i] = False
+        chosen[i, j] = False  # the zero piece, chosen already, stays
     else:
-        zero[i, j] = False
+        zero[(i,) if loss.grouped else (i, j)] = False
     return True
 
 

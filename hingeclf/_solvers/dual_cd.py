@@ -286,6 +286,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     coef0 = np.asarray(coef0).reshape(objective.shape)
     warm = bool(np.any(coef0))
     from_state = _usable(dual_state, objective, norms)
+    alpha_state = _warm_alpha(dual_state, c, loss) if from_state else None
     raw0 = objective.raw(coef0) if warm and not from_state else None
     seed = ORDER_SEED
     tie = _tie_band(objective.dtype)
@@ -301,8 +302,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     for k in range(objective.n_out):
         y = np.ascontiguousarray(targets[:, k])
         if from_state:
-            alpha = _warm_alpha(dual_state, c, loss)[:, k]
-            alpha = np.minimum(np.maximum(alpha, 0.0), upper)
+            alpha = np.minimum(np.maximum(alpha_state[:, k], 0.0), upper)
         elif warm:
             alpha = _initial_alpha(y, c, raw0[:, k].astype(np.float64), upper, loss.power,
                                    loss.gamma)
