@@ -151,6 +151,23 @@ def test_float32_full_batch_fit_converges_to_the_float64_optimum(data, config, s
     assert est32.objective_ == pytest.approx(est64.objective_, rel=rel)
 
 
+@pytest.mark.parametrize("shape", [(5000, 20), (20000, 50)], ids=str)
+@pytest.mark.parametrize("cls", [HingeSVM, SquaredHingeSVM])
+def test_float32_newton_converges_on_thousands_of_samples(cls, shape):
+    """The float32 objective is summed in float64, so its rounding shrinks with n: a line
+    search that allowed 10 float32 epsilons of it (before) accepted rises larger than a step's
+    gain, and the hinge's stage at smoothing 1e-3 hovered short of its criterion on these
+    data until max_iter (5000 x 20 and 20000 x 50: ConvergenceWarning)."""
+    X, y = make_classification(n_samples=shape[0], n_features=shape[1], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est32 = cls(solver="newton").fit(X.astype(np.float32), y)
+        est64 = cls(solver="newton").fit(X, y)
+    assert est32.converged_ and est32.coef_.dtype == np.float32
+    assert est32.duality_gap_ <= est32.tol * est32.objective_
+    assert est32.objective_ == pytest.approx(est64.objective_, rel=est64.tol)
+
+
 @pytest.mark.parametrize("config, solver", config_solver_pairs(CONFIGS, FULL_BATCH, _config_id))
 @pytest.mark.parametrize("data", DATA)
 def test_sparse_and_dense_give_the_same_model(data, config, solver):

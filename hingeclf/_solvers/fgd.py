@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._objective import value_rounding
 from ._result import SolverResult
 
 # Recompute the decision values from scratch this often, so that the cheap linear updates
@@ -61,8 +62,8 @@ def solve_fgd(objective, coef0, *, tol, max_iter, verbose=0, **_):
     step_l = 1.0 if lip is None else max(1.0, lip / max(objective.n_samples, 1))
 
     # objective values carry the rounding of the data's dtype: the sufficient-decrease test
-    # must not ask for more (float32 sums of n terms are good to about n_eps * sqrt(n))
-    rounding = max(1e-12, 10 * np.finfo(objective.dtype).eps)
+    # must not ask for more
+    rounding = value_rounding(objective.dtype, objective.n_samples)
     y, raw_y = x, raw_x
     f_y, g_y = objective.value_gradient(y, raw_y)
     t = 1.0
@@ -130,7 +131,7 @@ def solve_prox_fgd(objective, coef0, *, tol, max_iter, verbose=0):
     threshold = tol * objective.gradient_scale()
     lip = objective.lipschitz_bound()
     step_l = 1.0 if lip is None else max(1.0, lip / max(objective.n_samples, 1))
-    rounding = max(1e-12, 10 * np.finfo(objective.dtype).eps)
+    rounding = value_rounding(objective.dtype, objective.n_samples)
     y, raw_y = x, raw_x
     f_y, g_y = objective.smooth_value_gradient(y, raw_y)
     value = f_y + objective.nonsmooth_value(x)
