@@ -71,6 +71,40 @@ def _check_data_scale(X, cost_sum):
             f"features (e.g. with StandardScaler) or use a smaller C.")
 
 
+# labels are encoded this many at a time (the temporaries of a search are a block, not all of y)
+ENCODE_BLOCK = 65536
+
+
+def encode_labels(y, classes=None):
+    """``(classes, y_index)``: the sorted distinct labels (or ``classes`` as given, sorted, which
+    must hold every label of ``y``) and each sample's position among them, in the smallest
+    unsigned integer type that holds it (uint8 up to 256 classes).
+
+    The same as ``np.unique(y, return_inverse=True)`` with the index narrowed, at a fraction of
+    its memory: the distinct labels come from one sorted copy of ``y``, and the positions are
+    searched a block of :data:`ENCODE_BLOCK` labels at a time.
+    """
+    y = np.asarray(y)
+    if classes is None:
+        classes = np.unique(y)
+    index = np.empty(y.shape[0], dtype=np.min_scalar_type(max(len(classes) - 1, 0)))
+    for start in range(0, y.shape[0], ENCODE_BLOCK):
+        index[start:start + ENCODE_BLOCK] = np.searchsorted(classes, y[start:start + ENCODE_BLOCK])
+    return classes, index
+
+
+def _class_weights(class_weight, classes, y_index):
+    """The weight of each class (shape ``(K,)``, float64): ones for None, the dict's values, or
+    for ``"balanced"`` ``n / (K * count_k)`` (scikit-learn's ``compute_class_weight``), from
+    the class counts without forming the labels again."""
+    if isinstance(class_weight, str) and class_weight == "balanced":
+        counts = np.bincount(y_index, minlength=len(classes)).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            return y_index.shape[0] / (len(classes) * counts)
+    return np.asarray(compute_class_weight(class_weight, classes=classes, y=classes),
+                      dtype=np.float64)
+
+
 def _check_class_weight_keys(class_weight, classes):
     """Raise ``ValueError`` naming the keys of a ``class_weight`` dict that are not classes.
 
@@ -204,17 +238,20 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
 
         Raises ``ValueError`` when ``class_weight`` names a class that is not in ``classes_``,
         when the costs (or their sum) are not finite, and, with ``require_two_classes``, when
-        fewer than two classes keep a positive weight.
+        fewer than two classes keep a positive weight. One array of length ``n`` (two with
+        ``sample_weight``, three for float32 data) is formed: ``C * class_weight`` per class,
+        gathered by class, times the sample weights in place.
         """
         _check_class_weight_keys(class_weight, self.classes_)
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        cw = compute_class_weight(class_weight, classes=self.classes_,
-                                  y=self.classes_[y_index])
         with np.errstate(over="ignore", invalid="ignore"):
-            costs = self.C * sw * cw[y_index]
+            per_class = self.C * _class_weights(class_weight, self.classes_, y_index)
+            costs = per_class[y_index]
+            if sample_weight is not None:
+                costs *= _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                              ensure_non_negative=True)
             total = float(np.sum(costs))
-        if not (np.all(np.isfinite(costs)) and np.isfinite(total)
-                and total <= np.finfo(X.dtype).max):
+        if not (np.isfinite(total) and total <= np.finfo(X.dtype).max
+                and np.all(np.isfinite(costs))):
             raise ValueError("C * sample_weight * class_weight is not finite (or its sum "
                              f"overflows {np.dtype(X.dtype).name}); check the scale of "
                              "sample_weight and C")
@@ -225,7 +262,7 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes with positive "
                     f"sample_weight; got 1 class ({self.classes_[present].tolist()})")
-        return costs.astype(X.dtype)
+        return costs.astype(X.dtype, copy=False)
 
     # ------------------------------------------------------------------ fitting
     def _problem(self, X, y_index, costs):
@@ -281,12 +318,13 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         """
         self._check_finite_C()
         X, y = self._validate_X_y(X, y, reset=True)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        self.classes_, y_index = encode_labels(y)
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the "
                              f"data contain only one class: {self.classes_[0]!r}")
         costs = self._costs(X, y_index, sample_weight, self.class_weight)
         problem = self._problem(X, y_index, costs)
+        del costs, y_index  # the problem holds what the solvers need
         solver = self._resolve_solver(problem.loss, X)
         check_solver_supports(solver, problem.loss, problem.penalty)
         result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
@@ -383,7 +421,7 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         unknown = np.setdiff1d(np.unique(y), self.classes_)
         if unknown.size:
             raise ValueError(f"y contains labels not declared in `classes`: {unknown.tolist()}")
-        y_index = np.searchsorted(self.classes_, y)
+        y_index = encode_labels(y, self.classes_)[1]
         costs = self._costs(X, y_index, sample_weight, self.class_weight,
                             require_two_classes=False)
         problem = self._problem(X, y_index, costs)

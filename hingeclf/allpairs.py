@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight
 
 from ._allpairs import AllPairsObjective, AllPairsSquaredHinge, finish_exact
-from ._base import BaseHingeClassifier, _fit_context
+from ._base import BaseHingeClassifier, _fit_context, encode_labels
 from ._solvers import SOLVERS, check_solver_supports, minimize
 
 __all__ = ["AllPairsSquaredHingeSVM", "balanced_accuracy_threshold"]
@@ -244,7 +244,7 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
         if not np.isfinite(self.margin):
             raise ValueError(f"margin must be a finite positive number, got {self.margin!r}")
         X, y = self._validate_X_y(X, y, reset=True)
-        self.classes_, y_index = np.unique(y, return_inverse=True)
+        self.classes_, y_index = encode_labels(y)
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the "
                              f"data contain only one class: {self.classes_[0]!r}")
