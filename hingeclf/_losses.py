@@ -47,6 +47,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _loss_kernels as _kernels
+
 __all__ = [
     "HingeFamilyLoss",
     "BINARY_LOSSES",
@@ -192,6 +194,38 @@ class HingeFamilyLoss:
         """Number of decision values per sample for ``n_classes`` classes."""
         return 1 if self.structure == "binary" else int(n_classes)
 
+    # ------------------------------------------------------------------ fused weighted sums
+    @property
+    def fused(self):
+        """True when the compiled one-pass kernels of :mod:`hingeclf._loss_kernels` apply:
+        the Huber-smoothed (or exact) separable structures, binary and one-vs-rest."""
+        return self.structure in ("binary", "ovr") and not self._psi
+
+    def _kernel_args(self):
+        return float(self.gamma), int(self.power), self.structure == "ovr"
+
+    def weighted_value(self, y, raw, weights):
+        """``sum_i c_i loss_i(raw)`` in one pass (float64; :attr:`fused` losses only)."""
+        return _kernels.weighted_value(y, raw, weights, *self._kernel_args())
+
+    def weighted_value_on_line(self, y, raw, raw_d, step, weights):
+        """:meth:`weighted_value` at ``raw + step raw_d``, without forming it."""
+        return _kernels.weighted_value_on_line(y, raw, raw_d, float(step), weights,
+                                               *self._kernel_args())
+
+    def weighted_value_gradient(self, y, raw, weights):
+        """:meth:`weighted_value` and ``c_i dloss_i/draw`` (shape and dtype of ``raw``)."""
+        out = np.empty(raw.shape, dtype=raw.dtype)
+        value = _kernels.weighted_value_gradient(y, raw, weights, *self._kernel_args(), out)
+        return value, out
+
+    def weighted_curvature(self, y, raw, weights):
+        """``c_i d2loss_i/draw^2`` (the generalised second derivative, shape and dtype of
+        ``raw``): the loss part of the Hessian is ``[X, 1]^T diag(this) [X, 1]`` per output."""
+        out = np.empty(raw.shape, dtype=raw.dtype)
+        _kernels.weighted_curvature(y, raw, weights, *self._kernel_args(), out)
+        return out
+
     # ------------------------------------------------------------------ targets and violations
     def encode_target(self, y_index, dtype=np.float64):
         """Target in the form the kernels use, from class indices ``0 .. K-1``.
@@ -201,7 +235,8 @@ class HingeFamilyLoss:
         """
         y_index = np.asarray(y_index)
         if self.structure == "binary":
-            return np.where(y_index == 1, 1.0, -1.0).astype(dtype)
+            one = np.dtype(dtype).type(1.0)
+            return np.where(y_index == 1, one, -one)
         return y_index.astype(np.intp, copy=False)
 
     def _signs(self, y, n_out, dtype):
@@ -210,9 +245,18 @@ class HingeFamilyLoss:
         t[np.arange(y.shape[0]), y] = 1.0
         return t
 
-    def violations(self, y, raw):
-        """``v = 1 + A raw`` of shape ``(n, n_out)``; masked entries hold -1."""
+    def violations(self, y, raw, overwrite=False):
+        """``v = 1 + A raw`` of shape ``(n, n_out)``; masked entries hold -1. With
+        ``overwrite`` (binary and one-vs-rest) ``raw`` itself becomes ``v``: no temporary."""
         raw = np.asarray(raw)
+        if overwrite and self.structure in ("binary", "ovr"):
+            if self.structure == "binary":  # 1 - y raw
+                raw *= y[:, None]
+                np.negative(raw, out=raw)
+            else:  # 1 - raw in the sample's class, 1 + raw in the others
+                raw[np.arange(raw.shape[0]), y] *= -1
+            raw += 1
+            return raw
         if self.structure == "binary":
             return 1.0 - y[:, None] * raw
         if self.structure == "ovr":
@@ -241,8 +285,16 @@ class HingeFamilyLoss:
         dv[rows, y] = 0.0
         return dv
 
-    def apply_AT(self, y, lam):
-        """``A^T lam``: pull a gradient in the violations back to the decision values."""
+    def apply_AT(self, y, lam, overwrite=False):
+        """``A^T lam``: pull a gradient in the violations back to the decision values. With
+        ``overwrite`` (binary and one-vs-rest) ``lam`` itself becomes the result."""
+        if overwrite and self.structure in ("binary", "ovr"):
+            if self.structure == "binary":  # -y lam
+                lam *= y[:, None]
+                np.negative(lam, out=lam)
+            else:  # -lam in the sample's class, lam in the others
+                lam[np.arange(lam.shape[0]), y] *= -1
+            return lam
         if self.structure == "binary":
             return -y[:, None] * lam
         if self.structure == "ovr":

@@ -56,38 +56,37 @@ def max_abs(X):
 
 def weighted_gram(X, D, fit_intercept, rows=None):
     """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over ``rows``
-    (default: the rows with ``D != 0``); ``D`` may have either sign.
+    (default: the rows with ``D != 0``); ``D`` may have either sign and any float dtype.
 
-    Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows (slices, views of ``X``, when all rows
-    are used; gathered otherwise), each added by a symmetric rank-k update of its rows scaled
-    by ``sqrt(|D|)`` (one update per sign), so the temporaries are one block, never a copy of
-    ``X``. Sparse: the product of the selected rows. Used by Newton's explicit Hessian and by
-    the L1 solver's proximal Newton.
+    Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows (slices, views of ``X``, where every row
+    of a block is used; gathered otherwise), each added by a symmetric rank-k update of its rows
+    scaled by ``sqrt(|D|)`` (one update per sign), so the temporaries are one block, never a
+    copy of ``X`` or an index of all the rows. Sparse: the product of the selected rows. Used by
+    Newton's explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
     n1 = d + int(fit_intercept)
     H = np.zeros((n1, n1))
-    D = np.asarray(D, dtype=np.float64)
-    if rows is None:
-        rows = np.flatnonzero(D)
-    whole = rows.size == X.shape[0]
+    D = np.asarray(D)
     col = np.zeros(d)
+    total = 0.0
     if sp.issparse(X):
+        if rows is None:
+            rows = np.flatnonzero(D)
+        whole = rows.size == X.shape[0]
         XA = X if whole else X[rows]
-        DA = D if whole else D[rows]
+        DA = (D if whole else D[rows]).astype(np.float64, copy=False)
         H[:d, :d] = np.asarray((XA.T @ XA.multiply(DA[:, None]).tocsr()).toarray())
         if fit_intercept:
             col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
+            total = float(DA.sum())
     else:
         G = np.zeros((d, d), order="F")
-        for start in range(0, rows.size, GRAM_CHUNK):
-            if whole:
-                Xr, Dc = X[start:start + GRAM_CHUNK], D[start:start + GRAM_CHUNK]
-            else:
-                chunk = rows[start:start + GRAM_CHUNK]
-                Xr, Dc = X[chunk], D[chunk]
+        for Xr, Dc in _row_blocks(X, D, rows):
+            Dc = Dc.astype(np.float64, copy=False)
             if fit_intercept:
                 col += np.asarray(Xr.T @ Dc.astype(X.dtype, copy=False), dtype=np.float64)
+                total += float(Dc.sum())
             Xc = np.asarray(Xr, dtype=np.float64) * np.sqrt(np.abs(Dc))[:, None]
             negative = Dc < 0
             if negative.any():
@@ -99,8 +98,25 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     if fit_intercept:
         H[:d, d] = col
         H[d, :d] = col
-        H[d, d] = D[rows].sum()
+        H[d, d] = total
     return H
+
+
+def _row_blocks(X, D, rows):
+    """``(rows of X, their D)`` in blocks of at most :data:`GRAM_CHUNK` rows: of ``rows``, or
+    of the rows with ``D != 0`` found block by block (a block whose rows all count is a view)."""
+    if rows is not None:
+        for start in range(0, rows.size, GRAM_CHUNK):
+            chunk = rows[start:start + GRAM_CHUNK]
+            yield X[chunk], D[chunk]
+        return
+    for start in range(0, X.shape[0], GRAM_CHUNK):
+        Dc = D[start:start + GRAM_CHUNK]
+        local = np.flatnonzero(Dc)
+        if local.size == Dc.shape[0]:
+            yield X[start:start + GRAM_CHUNK], Dc
+        elif local.size:
+            yield X[start + local], Dc[local]
 
 
 class L2Penalty:
@@ -282,7 +298,7 @@ class LinearObjective:
             raw = raw.toarray()
         raw = np.asarray(raw)
         if b is not None:
-            raw = raw + b
+            raw += b  # a fresh product: no copy
         return raw
 
     def _pull_back(self, g_raw):
@@ -301,19 +317,46 @@ class LinearObjective:
         _, w, _ = self._split(coef)
         if raw is None:
             raw = self.raw(coef)
+        return self.penalty.value(w) + self._loss_value(raw)
+
+    def _fused(self):
+        return getattr(self.loss, "fused", False)
+
+    def _loss_value(self, raw):
+        """``sum_i c_i loss_i`` (float64)."""
+        if self._fused():
+            return self.loss.weighted_value(self.y, raw, self.weights)
         loss = self.loss.loss(self.y, raw)
-        return self.penalty.value(w) + float(np.dot(self.weights.astype(np.float64, copy=False),
-                                                    loss.astype(np.float64, copy=False)))
+        return float(np.dot(self.weights.astype(np.float64, copy=False),
+                            loss.astype(np.float64, copy=False)))
+
+    def _loss_value_gradient(self, raw):
+        """``sum_i c_i loss_i`` and its gradient in the decision values, ``c_i dloss_i/draw``."""
+        if self._fused():
+            return self.loss.weighted_value_gradient(self.y, raw, self.weights)
+        loss, g_raw = self.loss.loss_gradient(self.y, raw)
+        value = float(np.dot(self.weights.astype(np.float64, copy=False),
+                             loss.astype(np.float64, copy=False)))
+        return value, self._weighted(g_raw)
+
+    def value_on_line(self, coef, raw, raw_d, step):
+        """The objective at ``coef`` whose decision values are ``raw + step raw_d`` (a trial
+        point of a line search), without forming them where the loss is :attr:`fused`."""
+        _, w, _ = self._split(coef)
+        if self._fused():
+            return self.penalty.value(w) + self.loss.weighted_value_on_line(
+                self.y, raw, raw_d, step, self.weights)
+        return self.value(coef, raw + step * raw_d)
 
     def value_gradient(self, coef, raw=None):
         """Objective value and gradient in one pass over the data."""
         full, w, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        loss, g_raw = self.loss.loss_gradient(self.y, raw)
-        value = self.penalty.value(w) + float(np.dot(self.weights.astype(np.float64, copy=False),
-                                                     loss.astype(np.float64, copy=False)))
-        grad = self._pull_back(self._weighted(g_raw))
+        value, g_raw = self._loss_value_gradient(raw)
+        value += self.penalty.value(w)
+        grad = self._pull_back(g_raw)
+        del g_raw
         grad[:, : self.n_features] += self.penalty.gradient(w)
         return value, grad
 
@@ -333,18 +376,34 @@ class LinearObjective:
         full, _, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        loss_h = self.loss.hessian_operator(self.y, raw)
+        if self._fused() and self.loss.has_hessp:  # (the others raise below)
+            # separable: the curvature is diagonal in the decision values, computed once
+            curvature = self.loss.weighted_curvature(self.y, raw, self.weights)
+
+            def weighted_h(d_raw):
+                return curvature * d_raw
+
+            def weighted_diagonal():
+                return curvature
+        else:
+            loss_h = self.loss.hessian_operator(self.y, raw)
+
+            def weighted_h(d_raw):
+                return self._weighted(loss_h(d_raw))
+
+            def weighted_diagonal():
+                return self._weighted(loss_h.diagonal())
 
         def apply(direction):
             d_raw = self.raw_direction(direction)
-            out = self._pull_back(self._weighted(loss_h(d_raw)))
+            out = self._pull_back(weighted_h(d_raw))
             _, d_w, _ = self._split(direction)
             out[:, : self.n_features] += self.penalty.hessp(d_w)
             return out
 
         def diagonal():
             """``diag(H)``: ``1 + sum_i c_i h_i x_ij^2`` (``sum_i c_i h_i`` for intercepts)."""
-            ch = self._weighted(loss_h.diagonal())
+            ch = weighted_diagonal()
             X = self.X
             if sp.issparse(X):
                 # squares of the stored values only, sharing the index arrays
@@ -364,7 +423,7 @@ class LinearObjective:
             block diagonal with blocks ``[X, 1]^T diag(c h_k) [X, 1] + penalty''``."""
             if getattr(self.loss, "structure", None) not in ("binary", "ovr"):
                 return None
-            ch = self._weighted(loss_h.diagonal())
+            ch = weighted_diagonal()
             out = []
             for k in range(self.n_out):
                 H = weighted_gram(self.X, ch[:, k], self.fit_intercept)
@@ -381,13 +440,12 @@ class LinearObjective:
             ``[X, 1]^T diag(c M_kl) [X, 1]`` over the rows where ``M_kl != 0``."""
             K, p = self.n_out, self.shape[1]
             H = np.zeros((K * p, K * p))
-            c = self.weights.astype(np.float64, copy=False)
             for col in range(K):
                 probe = np.zeros((self.n_samples, K), dtype=self.dtype)
                 probe[:, col] = 1.0
-                curvature = np.asarray(loss_h(probe), dtype=np.float64)
+                weighted = np.asarray(weighted_h(probe), dtype=np.float64)
                 for row in range(col, K):
-                    block = weighted_gram(self.X, c * curvature[:, row], self.fit_intercept)
+                    block = weighted_gram(self.X, weighted[:, row], self.fit_intercept)
                     H[row * p:(row + 1) * p, col * p:(col + 1) * p] = block
                     H[col * p:(col + 1) * p, row * p:(row + 1) * p] = block.T
             idx = np.concatenate([k * p + np.arange(self.n_features) for k in range(K)])
@@ -433,19 +491,17 @@ class LinearObjective:
         _, w, _ = self._split(coef)
         if raw is None:
             raw = self.raw(coef)
-        loss = self.loss.loss(self.y, raw)
-        return self.penalty.smooth_value(w) + float(np.dot(
-            self.weights.astype(np.float64, copy=False), loss.astype(np.float64, copy=False)))
+        return self.penalty.smooth_value(w) + self._loss_value(raw)
 
     def smooth_value_gradient(self, coef, raw=None):
         """``F`` and its gradient in one pass over the data."""
         full, w, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        loss, g_raw = self.loss.loss_gradient(self.y, raw)
-        value = self.penalty.smooth_value(w) + float(np.dot(
-            self.weights.astype(np.float64, copy=False), loss.astype(np.float64, copy=False)))
-        grad = self._pull_back(self._weighted(g_raw))
+        value, g_raw = self._loss_value_gradient(raw)
+        value += self.penalty.smooth_value(w)
+        grad = self._pull_back(g_raw)
+        del g_raw
         grad[:, : self.n_features] += self.penalty.smooth_gradient(w)
         return value, grad
 
@@ -496,7 +552,7 @@ class LinearObjective:
         full, w, _ = self._split(coef)
         raw = self.raw(full)
         value = self.value(full, raw)
-        c = self.weights.astype(np.float64)
+        c = self.weights.astype(np.float64, copy=False)
         g_raw = loss.gradient(self.y, raw).astype(np.float64)  # dloss/draw, sign -y
         alpha_signed = -c[:, None] * g_raw                    # alpha_ik * t_ik
         t = (np.ones_like(g_raw) * self.y[:, None] if loss.structure == "binary"
@@ -569,6 +625,9 @@ class CenteredObjective:
 
     def value(self, coef, raw=None):
         return self.base.value(self.to_base(coef), raw)
+
+    def value_on_line(self, coef, raw, raw_d, step):
+        return self.base.value_on_line(self.to_base(coef), raw, raw_d, step)
 
     def value_gradient(self, coef, raw=None):
         value, grad = self.base.value_gradient(self.to_base(coef), raw)

@@ -301,3 +301,34 @@ def test_auto_rule_for_the_squared_hinge_dual_cd_on_sparse_data_newton_on_dense(
     X3[np.abs(X3) < 1.0] = 0.0
     ovr = MulticlassHingeSVM(loss="squared_hinge", multi_class="ovr").fit(sp.csr_matrix(X3), y3)
     assert ovr.solver_ == "dual_cd" and ovr.converged_
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("structure, power, gamma", [
+    ("binary", 2, 0.0), ("ovr", 2, 0.0), ("binary", 1, 0.0), ("ovr", 1, 0.0),
+    ("binary", 1, 0.05), ("ovr", 2, 0.2)])
+def test_separable_dual_value_is_the_array_formulas_one(structure, power, gamma,
+                                                        fit_intercept, dtype):
+    """The one-pass dual value of the binary and one-vs-rest losses (used by certified_gap)
+    is dual_value of the feasible dual point the array formulas build, for every smoothing of
+    the hinge's weights, with costs of zero and unbalanced sides (the intercept's scaling)."""
+    from hingeclf._solvers._certificate import (HINGE_GAMMAS, _feasible,
+                                                _separable_dual_value, dual_value,
+                                                dual_weights)
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X).astype(dtype)
+    if structure == "binary":
+        y = (y == 2).astype(int)
+    loss = HingeFamilyLoss(structure, power, gamma)
+    rng = np.random.RandomState(0)
+    c = rng.uniform(0.0, 3.0, len(y)).astype(dtype)
+    c[::9] = 0.0
+    n_out = 1 if structure == "binary" else 3
+    obj = LinearObjective(loss, X, loss.encode_target(y, dtype), c, n_out, fit_intercept)
+    coef = (rng.normal(size=obj.shape) * 0.7).astype(dtype)
+    raw = obj.raw(coef)
+    for g in (HINGE_GAMMAS if power == 1 else (0.0,)):
+        expected = dual_value(obj, _feasible(obj, dual_weights(obj, coef, g, raw)))
+        rtol = 1e-10 if dtype == np.float64 else 1e-4
+        assert _separable_dual_value(obj, g, raw) == pytest.approx(expected, rel=rtol, abs=1e-9)

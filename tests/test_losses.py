@@ -955,3 +955,60 @@ def test_psi_float32(structure):
     assert_allclose(value[1:], loss.loss(y64, raw64)[1:], **tol)
     assert_allclose(grad[1:], loss.gradient(y64, raw64)[1:], **tol)
     assert_allclose(hv[1:], loss.hessp(y64, raw64, d32.astype(np.float64))[1:], **tol)
+
+
+# ----------------------------------------------------------------------------- fused kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("gamma", [0.0, 0.3])
+@pytest.mark.parametrize("power", [1, 2])
+@pytest.mark.parametrize("structure", ["binary", "ovr"])
+def test_fused_kernels_agree_with_the_array_formulas(structure, power, gamma, dtype):
+    """The one-pass kernels (value, weighted gradient, curvature, value along a line) give what
+    the loss's array methods give, weighted by the costs, including costs of zero and margins
+    exactly at the kinks (0 and gamma)."""
+    rng = np.random.default_rng(0)
+    loss = HingeFamilyLoss(structure, power, gamma)
+    assert loss.fused
+    n, K = 300, (1 if structure == "binary" else 4)
+    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else K, n), dtype)
+    raw = rng.normal(0.0, 1.5, size=(n, K)).astype(dtype)
+    raw[:20] = 1.0  # v = 0 for the positive entries
+    raw[20:40] = np.asarray(1.0 - gamma, dtype=dtype)  # v = gamma
+    c = rng.uniform(0.0, 2.0, n).astype(dtype)
+    c[::7] = 0.0
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    expected = float(np.dot(c.astype(np.float64), loss.loss(y, raw).astype(np.float64)))
+    np.testing.assert_allclose(loss.weighted_value(y, raw, c), expected, rtol=rtol)
+    value, g = loss.weighted_value_gradient(y, raw, c)
+    assert g.dtype == dtype and g.shape == raw.shape
+    np.testing.assert_allclose(value, expected, rtol=rtol)
+    np.testing.assert_allclose(g, loss.gradient(y, raw) * c[:, None], rtol=rtol, atol=1e-30)
+    raw_d = rng.normal(size=raw.shape).astype(dtype)
+    on_line = float(np.dot(c.astype(np.float64),
+                           loss.loss(y, (raw + 0.37 * raw_d).astype(np.float64))))
+    np.testing.assert_allclose(loss.weighted_value_on_line(y, raw, raw_d, 0.37, c), on_line,
+                               rtol=rtol)
+    if loss.has_hessp:
+        curvature = loss.weighted_curvature(y, raw, c)
+        np.testing.assert_allclose(curvature, loss.hessian_operator(y, raw).diagonal()
+                                   * c[:, None], rtol=rtol)
+
+
+@pytest.mark.parametrize("structure", ["binary", "ovr", "weston_watkins"])
+def test_in_place_violations_and_pull_back_are_the_plain_ones(structure):
+    """``overwrite=True`` (binary, one-vs-rest: the input becomes the result) gives what the
+    plain ``violations`` and ``apply_AT`` give, and leaves other structures' inputs alone."""
+    rng = np.random.default_rng(1)
+    loss = HingeFamilyLoss(structure, 1)
+    K = 1 if structure == "binary" else 4
+    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else K, 50))
+    raw = rng.normal(size=(50, K))
+    expected_v, expected_g = loss.violations(y, raw), loss.apply_AT(y, raw)
+    for method, expected in ((loss.violations, expected_v), (loss.apply_AT, expected_g)):
+        work = raw.copy()
+        out = method(y, work, overwrite=True)
+        assert_allclose(out, expected, rtol=1e-15)
+        if structure == "weston_watkins":
+            assert_allclose(work, raw, rtol=0)
+        else:
+            assert out is work

@@ -96,8 +96,8 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         value = objective.value(coef)
         history.extend(res.history)
         if loss.gamma == 0 and exact_face:
-            hint = loss.smoothed(gamma).term_weights(loss.violations(objective.y,
-                                                                      objective.raw(coef)))
+            hint = loss.smoothed(gamma).term_weights(
+                loss.violations(objective.y, objective.raw(coef), overwrite=True))
             polished = polish_on_face(objective, coef, hint)
             if polished is not None:
                 coef, value, gap = polished
@@ -189,7 +189,7 @@ def finish_on_face(objective, result):
         return result  # not an exact squared loss of the family (smoothed, or all-pairs)
     if objective.penalty.name != "l2":
         return result
-    hint = loss.term_weights(loss.violations(objective.y, objective.raw(result.coef)))
+    hint = loss.violations(objective.y, objective.raw(result.coef), overwrite=True) > 0
     return polish_result(objective, result, hint, "active set identified")
 
 
@@ -248,7 +248,9 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
         new, value, gap = found
         return objective.from_base(new), value, gap
     loss = objective.loss
-    lam = np.asarray(lam_hint, dtype=np.float64)
+    lam = np.asarray(lam_hint)
+    if loss.power == 1:  # (the squared losses' faces need only lam > 0)
+        lam = lam.astype(np.float64, copy=False)
     active = objective.weights > 0
     valid = loss.valid_entries(objective.y, objective.n_out) & active[:, None]
     chosen = (lam > 0) & valid
@@ -265,6 +267,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
         # proposal far above that (large smoothing, most samples in the band) is not worth a solve
         return None
     for _ in range(MAX_FACE_UPDATES + 1):
+        # the last candidate's arrays (each as long as the data) go before the next is formed
+        cand = new = raw_new = mu = mu_zero = v = level = None
         cand = _solve_face(objective, chosen, zero, max_free)
         if cand is None:
             return None
@@ -280,7 +284,12 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
         else:
             level = np.where(zero, 0.0, v)
         leave = chosen & (mu < -slack)
-        join = ~chosen & valid & (v > level + eps * np.maximum(1.0, np.abs(level)))
+        above = np.abs(level)  # the level plus eps * max(1, |level|), formed in place
+        np.maximum(above, 1.0, out=above)
+        above *= eps
+        above += level
+        join = ~chosen & valid & (v > above)
+        del above
         zero_leave = zero_join = None
         if zero is not None:
             zero_leave = zero & (mu_zero < -slack)
@@ -299,7 +308,7 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
             # the residual r of its constraint
             # sum_i c_i (A^T mu)_i = 0 (D(mu) is a lower bound only where r = 0; at the
             # intercepts b it is off by about |b . r|)
-            c = objective.weights.astype(np.float64)
+            c = objective.weights.astype(np.float64, copy=False)
             rounding = GAP_ROUNDING * np.finfo(objective.dtype).eps * (
                 abs(value) + abs(dual) + _term_magnitude(objective, new, c))
             slack_error = float(np.sum(c[:, None] * np.clip(-mu, 0.0, None)))
@@ -338,18 +347,15 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE):
                 zero_join = np.zeros_like(zero_join)
         # join only the worst violators: a candidate from a wrong face lifts many pieces a
         # little above the level, and adding them all at once makes the face balloon
-        excess = np.where(join, v - level, -np.inf)
-        n_join = int(join.sum())
+        # (the excesses are taken over the candidates only: no array as long as the data)
         limit = JOIN_MIN
-        if n_join > limit:
-            cutoff = np.partition(excess.ravel(), -limit)[-limit]
-            join &= excess >= cutoff
-        if zero is not None and np.any(zero_join):
+        if int(join.sum()) > limit:
+            excess = v[join] - np.broadcast_to(level, v.shape)[join]
+            join[join] = excess >= np.partition(excess, -limit)[-limit]
+        if zero is not None and int(zero_join.sum()) > limit:
             # the zero piece rejoining a term frees it: same budget as the joins above
-            z_excess = np.where(zero_join, -level.reshape(zero.shape), -np.inf)
-            if int(zero_join.sum()) > limit:
-                z_cut = np.partition(z_excess.ravel(), -limit)[-limit]
-                zero_join &= z_excess >= z_cut
+            z_excess = -level.reshape(zero.shape)[zero_join]
+            zero_join[zero_join] = z_excess >= np.partition(z_excess, -limit)[-limit]
         chosen = (chosen & ~leave) | join
         if zero is not None:
             zero = (zero & ~zero_leave) | zero_join
@@ -406,7 +412,7 @@ def _n_tied(loss, chosen, zero):
 def _dual_value(objective, mu, coef):
     """``D(mu) = sum c mu - 1/2 ||W||^2 (- sum c (sum mu)^2 / 4 for the squared losses)``."""
     loss = objective.loss
-    c = objective.weights.astype(np.float64)
+    c = objective.weights.astype(np.float64, copy=False)
     w = coef[:, : objective.n_features].astype(np.float64)
     dual = float(np.sum(c * mu.sum(axis=1))) - objective.penalty.value(w)
     if loss.power == 2:
@@ -428,11 +434,11 @@ def _solve_face(objective, chosen, zero, max_free):
     """
     loss, X, y = objective.loss, objective.X, objective.y
     power = loss.power
-    c = objective.weights.astype(np.float64)
+    c = objective.weights.astype(np.float64, copy=False)
     n_out = objective.n_out
     if power == 2:
         free = chosen.copy()
-        fixed = np.zeros(chosen.shape)
+        fixed = None
         group_rows = np.zeros(0, dtype=np.intp)
     elif loss.grouped:
         tied = chosen.sum(axis=1) + zero >= 2
@@ -443,14 +449,20 @@ def _solve_face(objective, chosen, zero, max_free):
         free = chosen & zero
         fixed = (chosen & ~zero).astype(np.float64)
         group_rows = np.zeros(0, dtype=np.intp)
+    if np.count_nonzero(free) > max_free:
+        return None
     rows, cols = np.nonzero(free)
     n_free = rows.size
-    if n_free > max_free:
-        return None
 
     # the part of W fixed by the entries of weight 1
-    cg_fixed = c[:, None] * loss.apply_AT(y, fixed)
-    w_fixed = -np.asarray(X.T @ cg_fixed.astype(X.dtype)).T.astype(np.float64)
+    if power == 2:  # no entry is fixed: W and the intercept constraint start from zero
+        fixed_sum = np.zeros(n_out)
+        w_fixed = np.zeros((n_out, objective.n_features))
+    else:
+        cg_fixed = c[:, None] * loss.apply_AT(y, fixed)
+        fixed_sum = cg_fixed.sum(axis=0)
+        w_fixed = -np.asarray(X.T @ cg_fixed.astype(X.dtype)).T.astype(np.float64)
+        del cg_fixed
 
     e = loss.directions(y, rows, cols, n_out)  # (n_free, n_out)
     xs = X[rows]
@@ -480,7 +492,7 @@ def _solve_face(objective, chosen, zero, max_free):
     if n_b:
         m[:n_free, n_free:n_free + n_b] = -e
         m[n_free:n_free + n_b, :n_free] = -e.T
-        rhs[n_free:n_free + n_b] = cg_fixed.sum(axis=0)
+        rhs[n_free:n_free + n_b] = fixed_sum
     if n_g:
         group_of_row = np.full(chosen.shape[0], -1)
         group_of_row[group_rows] = np.arange(n_g)
@@ -497,15 +509,16 @@ def _solve_face(objective, chosen, zero, max_free):
                                  lapack_driver="gelsd")[0]
     except (np.linalg.LinAlgError, ValueError):
         return None  # LAPACK's SVD did not converge (seen on a large tied face): no face solve
-    mu = fixed.copy()
+    mu = np.zeros(chosen.shape) if fixed is None else fixed
     mu[rows, cols] = sol[:n_free] / c[rows]
     b = sol[n_free:n_free + n_b]
 
     # weights used to build W: clipped into their bounds (the checks use the unclipped ones)
     upper = 1.0 if power == 1 else None
-    mu_clip = np.clip(mu, 0.0, upper)
-    cg = c[:, None] * loss.apply_AT(y, mu_clip)
-    w = -np.asarray(X.T @ cg.astype(X.dtype)).T.astype(np.float64)
+    cg = loss.apply_AT(y, np.clip(mu, 0.0, upper), overwrite=True)
+    cg *= c[:, None]
+    w = -np.asarray(X.T @ cg.astype(X.dtype, copy=False)).T.astype(np.float64)
+    del cg
     new = np.hstack([w, b[:, None]]) if objective.fit_intercept else w
     new = new.astype(objective.dtype)
     raw_new = objective.raw(new)
@@ -514,5 +527,6 @@ def _solve_face(objective, chosen, zero, max_free):
     elif loss.grouped:
         mu_zero = np.where(zero, 1.0 - mu.sum(axis=1), 0.0)
     else:
-        mu_zero = np.where(zero, 1.0 - mu, 0.0)
+        mu_zero = 1.0 - mu
+        mu_zero[~zero] = 0.0
     return new, raw_new, mu, mu_zero

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._objective import value_rounding
+from .._loss_kernels import add_scaled
+from .._objective import max_abs, value_rounding
 from ._result import SolverResult
 
 ARMIJO = 1e-4
@@ -92,6 +93,14 @@ def _explicit_direction(hessian, g, damping, full=False):
     return out.ravel()
 
 
+def _value_on_line(objective, coef, raw, raw_d, step):
+    """The objective at ``coef``, whose decision values are ``raw + step raw_d``."""
+    on_line = getattr(objective, "value_on_line", None)
+    if on_line is not None:
+        return on_line(coef, raw, raw_d, step)
+    return objective.value(coef, raw + step * raw_d)
+
+
 def _at_precision(history, g_history, rounding):
     """True when the last :data:`STALL_WINDOW` iterations lowered the objective by at most
     ``rounding`` relative to it and did not halve the gradient's smallest max-norm."""
@@ -129,9 +138,9 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
     ``n_iter`` counts Newton iterations. The data stay in their dtype; no copy of ``X``.
     """
     x = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape).copy()
+    g_ref = objective.gradient_scale()  # (before raw: its temporaries are as long as raw)
     raw = objective.raw(x)
     f, g = objective.value_gradient(x, raw)
-    g_ref = objective.gradient_scale()
     threshold = tol * g_ref
     g0_norm = max(float(np.linalg.norm(g)), np.finfo(float).tiny)
     history = [f]
@@ -182,6 +191,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
             inv_diag = 1.0 / np.maximum(diag.ravel(), 1e-12 * max(float(diag.max()), 1.0))
             d_flat, n_cg = _conjugate_gradient(hessp, -g_flat, forcing, maxiter=n_params,
                                                inv_diag=inv_diag)
+        del hessian, hessp  # the curvature is an array as long as the data: not kept
         slope = float(np.dot(g_flat, d_flat))
         if not slope < 0:  # no descent direction: fall back to the gradient
             d_flat, slope = -g_flat, -g_norm ** 2
@@ -190,22 +200,27 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
         # the losses change their pieces at margins of order 1: a first trial that moves some
         # decision value by far more than the values themselves (more than STEP_REACH times)
         # comes from a Hessian that misses curvature, so it starts shorter
-        reach = float(np.abs(raw_d).max(initial=0.0))
-        limit = STEP_REACH * max(1.0, float(np.abs(raw).max(initial=0.0)))
+        reach = max_abs(raw_d)  # (two reductions: no temporary as long as the data)
+        limit = STEP_REACH * max(1.0, max_abs(raw))
         step = 1.0 if not reach > limit else limit / reach
         for _ in range(MAX_HALVINGS):
             x_new = x + step * d
-            raw_new = raw + step * raw_d
             with np.errstate(over="ignore", invalid="ignore"):
                 # a trial step far too long may overflow: it is rejected like any other
-                f_new = objective.value(x_new, raw_new)
+                f_new = _value_on_line(objective, x_new, raw, raw_d, step)
             if f_new <= f + ARMIJO * step * slope + rounding * abs(f):
                 break
             step *= 0.5
         else:
             stalled = True  # no decrease possible at this precision
             break
-        x, raw = x_new, objective.raw(x_new) if k % 10 == 0 else raw_new
+        x = x_new
+        if k % 10 == 0:  # afresh now and then: the updates below accumulate rounding
+            del raw
+            raw = objective.raw(x)
+        else:
+            add_scaled(raw, step, raw_d)
+        del raw_d
         f, g = objective.value_gradient(x, raw)
         history.append(f)
         if verbose > 1:
