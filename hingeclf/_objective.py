@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import dsyrk, ssyrk
+from scipy.linalg.blas import dsyrk
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
@@ -81,27 +81,19 @@ def weighted_gram(X, D, fit_intercept, rows=None):
             col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
             total = float(DA.sum())
     else:
-        # float32 data: each block's product in float32 (ssyrk, twice dsyrk's speed; the block's
-        # rounding is about sqrt(GRAM_CHUNK) float32 epsilons, 2e-6 relative, ample for a
-        # Newton direction), added into a float64 sum
-        single = X.dtype == np.float32
         G = np.zeros((d, d), order="F")
         for Xr, Dc in _row_blocks(X, D, rows):
             Dc = Dc.astype(np.float64, copy=False)
             if fit_intercept:
                 col += np.asarray(Xr.T @ Dc.astype(X.dtype, copy=False), dtype=np.float64)
                 total += float(Dc.sum())
-            scale = np.sqrt(np.abs(Dc))
-            Xc = Xr * (scale.astype(np.float32) if single else scale)[:, None]
+            Xc = np.asarray(Xr, dtype=np.float64) * np.sqrt(np.abs(Dc))[:, None]
             negative = Dc < 0
-            for sign, part in ((-1.0, Xc[negative] if negative.any() else None),
-                               (1.0, Xc[~negative] if negative.any() else Xc)):
-                if part is None or not part.shape[0]:
-                    continue
-                if single:
-                    G += ssyrk(sign, part, trans=1, lower=0)
-                else:
-                    G = dsyrk(sign, part, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+            if negative.any():
+                G = dsyrk(-1.0, Xc[negative], beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+                Xc = Xc[~negative]
+            if Xc.shape[0]:
+                G = dsyrk(1.0, Xc, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
         H[:d, :d] = np.triu(G) + np.triu(G, 1).T
     if fit_intercept:
         H[:d, d] = col
