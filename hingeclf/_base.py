@@ -268,7 +268,7 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
     def _problem(self, X, y_index, costs):
         n_classes = len(self.classes_)
         loss = self._make_loss(n_classes)
-        target = loss.encode_target(y_index, X.dtype)
+        target = loss.encode_target(y_index)
         penalty = make_penalty(getattr(self, "penalty", "l2"), getattr(self, "l1_ratio", 0.5))
         return LinearObjective(loss, X, target, costs, loss.n_outputs(n_classes),
                                self.fit_intercept, penalty)

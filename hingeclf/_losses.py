@@ -227,17 +227,20 @@ class HingeFamilyLoss:
         return out
 
     # ------------------------------------------------------------------ targets and violations
-    def encode_target(self, y_index, dtype=np.float64):
+    def encode_target(self, y_index):
         """Target in the form the kernels use, from class indices ``0 .. K-1``.
 
-        Binary: ``y`` in {-1, +1} of ``dtype`` (index 1 is the positive class). Otherwise the
-        integer class indices themselves.
+        Binary: ``y`` in {-1, +1} as int8 (index 1 is the positive class). Otherwise the
+        integer class indices themselves, in their own (smallest) integer dtype. A target is as
+        long as the data: one byte per sample instead of eight keeps it out of the fit's peak
+        memory (the kernels promote the signs to the data's dtype).
         """
         y_index = np.asarray(y_index)
         if self.structure == "binary":
-            one = np.dtype(dtype).type(1.0)
-            return np.where(y_index == 1, one, -one)
-        return y_index.astype(np.intp, copy=False)
+            return np.where(y_index == 1, np.int8(1), np.int8(-1))
+        if y_index.dtype.kind not in "iu":
+            return y_index.astype(np.intp)
+        return y_index
 
     def _signs(self, y, n_out, dtype):
         """``t_ij``: +1 where ``j == y_i`` else -1 (one-vs-rest)."""

@@ -325,7 +325,7 @@ def test_separable_dual_value_is_the_array_formulas_one(structure, power, gamma,
     c = rng.uniform(0.0, 3.0, len(y)).astype(dtype)
     c[::9] = 0.0
     n_out = 1 if structure == "binary" else 3
-    obj = LinearObjective(loss, X, loss.encode_target(y, dtype), c, n_out, fit_intercept)
+    obj = LinearObjective(loss, X, loss.encode_target(y), c, n_out, fit_intercept)
     coef = (rng.normal(size=obj.shape) * 0.7).astype(dtype)
     raw = obj.raw(coef)
     for g in (HINGE_GAMMAS if power == 1 else (0.0,)):

@@ -39,7 +39,7 @@ def _n_out(structure):
 def _random_target(loss, n, rng, dtype=np.float64):
     n_classes = 2 if loss.structure == "binary" else K
     idx = rng.integers(0, n_classes, n)
-    return loss.encode_target(idx, dtype)
+    return loss.encode_target(idx)
 
 
 def _rel_err(a, n, floor=1e-12):
@@ -317,14 +317,14 @@ def test_binary_loss_names_and_validation():
 
 def test_encode_target():
     idx = np.array([0, 1, 1, 0])
-    yb = binary_loss("hinge").encode_target(idx, np.float32)
-    assert yb.dtype == np.float32
-    assert_allclose(yb, [-1.0, 1.0, 1.0, -1.0])  # index 1 is the positive class
-    idx = np.array([2, 0, 1, 3])
-    for structure in ("ovr", "weston_watkins", "crammer_singer"):
-        ym = multiclass_loss(structure, "hinge").encode_target(idx, np.float32)
-        assert np.issubdtype(ym.dtype, np.integer)
-        np.testing.assert_array_equal(ym, idx)
+    yb = binary_loss("hinge").encode_target(idx)
+    assert yb.dtype == np.int8  # one byte per sample: the target stays out of the peak memory
+    np.testing.assert_array_equal(yb, [-1, 1, 1, -1])  # index 1 is the positive class
+    for idx in (np.array([2, 0, 1, 3]), np.array([2, 0, 1, 3], dtype=np.uint8)):
+        for structure in ("ovr", "weston_watkins", "crammer_singer"):
+            ym = multiclass_loss(structure, "hinge").encode_target(idx)
+            assert ym.dtype == idx.dtype  # kept as given (encode_labels makes the smallest)
+            np.testing.assert_array_equal(ym, idx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -970,7 +970,7 @@ def test_fused_kernels_agree_with_the_array_formulas(structure, power, gamma, dt
     loss = HingeFamilyLoss(structure, power, gamma)
     assert loss.fused
     n, K = 300, (1 if structure == "binary" else 4)
-    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else K, n), dtype)
+    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else K, n))
     raw = rng.normal(0.0, 1.5, size=(n, K)).astype(dtype)
     raw[:20] = 1.0  # v = 0 for the positive entries
     raw[20:40] = np.asarray(1.0 - gamma, dtype=dtype)  # v = gamma

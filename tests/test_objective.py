@@ -77,7 +77,7 @@ def _objective(spec, layout="dense_C", fit_intercept=True, weights="ones", seed=
     loss = HingeFamilyLoss(*spec)
     X, idx, n_out = _data(loss, seed)
     Xl = _layout(X.astype(dtype), layout)
-    y = loss.encode_target(idx, dtype)
+    y = loss.encode_target(idx)
     w = _weights(weights, X.shape[0], seed + 1).astype(dtype)
     return LinearObjective(loss, Xl, y, w, n_out, fit_intercept), X
 
@@ -503,7 +503,7 @@ def test_hessian_blocks_match_the_hessian_operator(structure, power, gamma, fit_
     X[rng.random(X.shape) < 0.3] = 0.0
     loss = HingeFamilyLoss(structure, power, gamma)
     n_out = 1 if structure == "binary" else 3
-    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else 3, 50), dtype)
+    y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else 3, 50))
     obj = LinearObjective(loss, _layout(X.astype(dtype), layout), y,
                           rng.uniform(0.0, 2.0, 50).astype(dtype), n_out, fit_intercept)
     if centred and fit_intercept:
