@@ -15,7 +15,8 @@ from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import HingeFamilyLoss
 from hingeclf._objective import LinearObjective
 from hingeclf._solvers import minimize
-from hingeclf._solvers._certificate import certified_gap, circulation_scale
+from hingeclf._solvers._certificate import certified_gap, circulation_scale, dual_bound
+from hingeclf._solvers._continuation import polish_on_face
 from hingeclf._solvers.dual_cd import _crammer_singer_feasible, best_intercept
 
 CONFIGS = [(HingeSVM, {}), (SquaredHingeSVM, {}),
@@ -149,6 +150,60 @@ def test_certified_gap_is_valid_away_from_the_optimum(structure, power):
         coef = rng.normal(size=obj.shape) * scale
         gap, primal = certified_gap(obj, coef)
         assert primal - p_star <= gap * (1 + 1e-9) + 1e-9
+
+
+def _iris_problem(structure, power, fit_intercept):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if structure == "binary":
+        y = (y == 2).astype(int)
+    loss = HingeFamilyLoss(structure, power)
+    n_out = 1 if structure == "binary" else 3
+    return LinearObjective(loss, X, loss.encode_target(y), np.linspace(0.5, 2.0, len(y)),
+                           n_out, fit_intercept)
+
+
+FACE_CASES = [(s, p, b) for s, p in [("binary", 1), ("ovr", 1), ("weston_watkins", 1),
+                                      ("crammer_singer", 1), ("crammer_singer", 2)]
+              for b in (False, True)]
+
+
+@pytest.mark.parametrize("structure, power, fit_intercept", FACE_CASES)
+def test_dual_bound_of_any_weights_is_below_the_optimum(structure, power, fit_intercept):
+    """dual_bound brings any weights into the dual set (clipped, Crammer-Singer terms scaled to
+    sum 1, intercept constraint met): weights far outside it still give a lower bound on P*."""
+    obj = _iris_problem(structure, power, fit_intercept)
+    p_star = minimize(obj, "newton", obj.zeros(), tol=1e-10, max_iter=5000).objective
+    rng = np.random.RandomState(0)
+    shape = (obj.n_samples, obj.n_out)
+    bounds = [dual_bound(obj, scale * rng.normal(size=shape) + shift)
+              for scale, shift in [(0.0, 0.5), (1.0, 0.0), (3.0, 1.0), (0.1, 0.2)]]
+    assert max(bounds) <= p_star * (1 + 1e-9) + 1e-9
+    assert max(bounds) > -np.inf
+
+
+@pytest.mark.parametrize("structure, power, fit_intercept", FACE_CASES)
+def test_face_solve_certificate_bounds_the_distance_to_the_optimum(structure, power,
+                                                                   fit_intercept):
+    """With ``certify``, polish_on_face returns a point whose gap to its candidates' best dual
+    bound is within the tolerance, and that gap really bounds ``P - P*``; the point's reported
+    value is its objective."""
+    obj = _iris_problem(structure, power, fit_intercept)
+    p_star = minimize(obj, "newton", obj.zeros(), tol=1e-10, max_iter=5000).objective
+    smooth = obj.with_loss(obj.loss.smoothed(0.01))  # (a continuation stage's solution)
+    rough = minimize(smooth, "newton", obj.zeros(), tol=1e-3, max_iter=500).coef
+    hint = obj.loss.smoothed(0.01).term_weights(obj.loss.violations(obj.y, obj.raw(rough)))
+    exact = polish_on_face(obj, rough, hint)
+    found = polish_on_face(obj, rough, hint, certify=1e-2)
+    assert found is not None  # (from there a face walk ends within 1%, at the least)
+    coef, value, gap, verified = found
+    assert value == pytest.approx(obj.value(coef), rel=1e-12)
+    assert 0 <= gap <= 1e-2 * value
+    assert value - p_star <= gap * (1 + 1e-9) + 1e-9
+    if exact is not None:  # the certificate is not weaker than the exact verification
+        assert value <= exact[1] * (1 + 1e-2)
+    if verified:
+        assert value == pytest.approx(p_star, rel=1e-6)
 
 
 def test_lbfgs_default_tol_is_certified_on_unscaled_data():

@@ -177,10 +177,35 @@ def _separable_dual_value(objective, gamma, raw):
     loss = weights_loss = objective.loss
     if loss.power == 1 and (gamma > 0 or loss.gamma > 0):
         weights_loss = loss.smoothed(max(gamma, loss.gamma))
+    _, s = weights_loss.weighted_value_gradient(objective.y, raw, objective.weights)
+    np.negative(s, out=s)
+    return _signed_dual_value(objective, s)
+
+
+def dual_bound(objective, mu):
+    """A lower bound on ``P*`` from any weights ``mu`` (float64, overwritten): ``mu`` is
+    brought into the dual set (clipped at 0, and for the hinges at 1, each Crammer-Singer hinge
+    term scaled down to sum at most 1), made feasible for the intercepts (:func:`_feasible`),
+    and :func:`dual_value` taken there. Used with a face solution's weights, which are close to
+    the optimum's but may lie a little outside the set."""
+    loss = objective.loss
+    np.clip(mu, 0.0, 1.0 if loss.power == 1 else None, out=mu)
+    if loss.power == 1 and loss.grouped:
+        mu /= np.maximum(mu.sum(axis=1), 1.0)[:, None]
+    if getattr(loss, "fused", False):
+        s = loss.apply_AT(objective.y, mu, overwrite=True)
+        s *= np.asarray(objective.weights, dtype=np.float64)[:, None]
+        np.negative(s, out=s)
+        return _signed_dual_value(objective, s)
+    return dual_value(objective, _feasible(objective, mu))
+
+
+def _signed_dual_value(objective, s):
+    """:func:`dual_value` for the separable losses from ``s = -c A^T mu`` (overwritten): made
+    feasible for the intercepts in place, then one product with ``X``."""
+    loss = objective.loss
     c = objective.weights
     ovr = loss.structure == "ovr"
-    _, s = weights_loss.weighted_value_gradient(objective.y, raw, c)
-    np.negative(s, out=s)
     if objective.fit_intercept:
         # the intercept constraint per output: the two sides' sums of c mu must be equal, so
         # the larger side is scaled down to the smaller
@@ -190,7 +215,8 @@ def _separable_dual_value(objective, gamma, raw):
             scale_pos = np.where(pos > neg, neg / pos, 1.0)
             scale_neg = np.where(neg > pos, pos / neg, 1.0)
         _kernels.scale_sides(objective.y, s, ovr, scale_pos, scale_neg)
-    W = np.asarray(objective.X.T @ s, dtype=np.float64).T
+    X = objective.X
+    W = np.asarray(X.T @ s.astype(X.dtype, copy=False), dtype=np.float64).T
     linear, square, largest = _kernels.dual_sums(objective.y, s, c, ovr)
     del s
     quadratic = 0.5 * float(np.sum(W * W))

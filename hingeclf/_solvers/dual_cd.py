@@ -345,7 +345,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
                 mu_out[:, k] = alpha / safe_c
                 break
             if exact is not None:
-                col_coef, primal, gap = exact
+                col_coef, primal, gap, _ = exact
                 w_primal = col_coef[0, :d].astype(np.float64)
                 b = float(col_coef[0, d]) if fit_intercept else 0.0
                 dual = primal - gap
