@@ -375,6 +375,9 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if not result.converged:
             advice = ("Increase max_iter, or loosen tol." if "max_iter" in result.message
                       else "Standardising the features, or a smaller C, may help.")
+            if problem.dtype == np.float32 and "precision" in result.message:
+                # (float32 coefficients' rounding bounds how close a hinge fit can get)
+                advice += " So may float64 data, or a looser tol (the fit is float32)."
             warnings.warn(
                 f"{type(self).__name__} with solver={solver!r} did not meet its stopping rule "
                 f"with tol={self.tol}: {result.message}. {advice}",
