@@ -36,7 +36,7 @@ def _n_out(structure):
     return 1 if structure == "binary" else K
 
 
-def _random_target(loss, n, rng, dtype=np.float64):
+def _random_target(loss, n, rng):
     n_classes = 2 if loss.structure == "binary" else K
     idx = rng.integers(0, n_classes, n)
     return loss.encode_target(idx)
@@ -746,7 +746,7 @@ def test_float32_in_float32_out(spec):
     loss = HingeFamilyLoss(*spec)
     rng = np.random.default_rng(9)
     n = 50
-    y = _random_target(loss, n, rng, dtype=np.float32)
+    y = _random_target(loss, n, rng)  # (int8 signs: float32 values must stay float32)
     raw = (1.5 * rng.standard_normal((n, _n_out(loss.structure)))).astype(np.float32)
     d = rng.standard_normal(raw.shape).astype(np.float32)
     assert loss.violations(y, raw).dtype == np.float32
