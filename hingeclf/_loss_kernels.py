@@ -16,6 +16,14 @@ from __future__ import annotations
 import numba
 
 
+# The loops below are branch-free (selects, min and max) and, for one column of decision values,
+# flat, so LLVM vectorises them; ``reassoc`` lets it split the float64 sums into lanes (the
+# result differs from the sequential sum by rounding only). Measured on 1M x 1 random decision
+# values: the value along a line in 0.43 ms (float64) and 0.25 ms (float32) against 4.1 and
+# 4.5 ms with one branch per piece (``python -m benchmarks.kernels``).
+_FAST = {"reassoc", "nsz", "contract"}
+
+
 @numba.njit(cache=True, inline="always")
 def _sign(y, i, k, ovr):
     if ovr:
@@ -24,84 +32,123 @@ def _sign(y, i, k, ovr):
 
 
 @numba.njit(cache=True, inline="always")
-def _term(v, gamma, power):
-    """``(loss, dloss/dv, d2loss/dv2)`` of one entry: ``xi_gamma(v)^power``."""
+def _constants(gamma):
+    """``(kink, 1 / (2 gamma), 1 / gamma)`` of :func:`_term`; for ``gamma = 0`` the kink is
+    the smallest positive float (``lambda = 1`` exactly where ``v > 0``) and the others 0."""
     if gamma > 0.0:
-        if v >= gamma:
-            xi, lam, inside = v - 0.5 * gamma, 1.0, 0.0
-        elif v > 0.0:
-            xi, lam, inside = v * v / (2.0 * gamma), v / gamma, 1.0 / gamma
-        else:
-            xi, lam, inside = 0.0, 0.0, 0.0
-    elif v > 0.0:
-        xi, lam, inside = v, 1.0, 0.0
-    else:
-        xi, lam, inside = 0.0, 0.0, 0.0
+        return gamma, 0.5 / gamma, 1.0 / gamma
+    return 5e-324, 0.0, 0.0
+
+
+@numba.njit(cache=True, inline="always")
+def _term(v, gamma, kink, half_inv, inv, power):
+    """``(loss, dloss/dv, d2loss/dv2)`` of one entry: ``xi_gamma(v)^power``, without branches:
+    with ``u = min(max(v, 0), gamma)``, ``xi = u^2 / (2 gamma) + max(v - gamma, 0)`` (the
+    quadratic piece, then the linear one; ``xi = max(v, 0)`` for ``gamma = 0``)."""
+    u = min(max(v, 0.0), gamma)
+    xi = u * u * half_inv + max(v - gamma, 0.0)
+    lam = 1.0 if v >= kink else u * inv
+    inside = inv if (v > 0.0 and v < gamma) else 0.0
     if power == 1:
         return xi, lam, inside
     return xi * xi, 2.0 * xi * lam, 2.0 * (lam * lam + xi * inside)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
 def weighted_value(y, raw, c, gamma, power, ovr):
     """``sum_i c_i sum_k loss(raw_ik)``."""
+    kink, half_inv, inv = _constants(gamma)
     total = 0.0
+    if raw.shape[1] == 1 and not ovr:
+        for i in range(raw.shape[0]):
+            value = _term(1.0 - float(y[i]) * float(raw[i, 0]), gamma, kink, half_inv, inv,
+                          power)[0]
+            ci = float(c[i])
+            total += ci * value if ci != 0.0 else 0.0
+        return total
     for i in range(raw.shape[0]):
-        ci = float(c[i])
-        if ci == 0.0:
-            continue
         s = 0.0
         for k in range(raw.shape[1]):
-            s += _term(1.0 - _sign(y, i, k, ovr) * float(raw[i, k]), gamma, power)[0]
-        total += ci * s
+            s += _term(1.0 - _sign(y, i, k, ovr) * float(raw[i, k]), gamma, kink, half_inv,
+                       inv, power)[0]
+        ci = float(c[i])
+        total += ci * s if ci != 0.0 else 0.0
     return total
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
 def weighted_value_on_line(y, raw, raw_d, step, c, gamma, power, ovr):
     """:func:`weighted_value` at the decision values ``raw + step raw_d`` (not formed)."""
+    kink, half_inv, inv = _constants(gamma)
     total = 0.0
+    if raw.shape[1] == 1 and not ovr:
+        for i in range(raw.shape[0]):
+            r = float(raw[i, 0]) + step * float(raw_d[i, 0])
+            value = _term(1.0 - float(y[i]) * r, gamma, kink, half_inv, inv, power)[0]
+            ci = float(c[i])
+            total += ci * value if ci != 0.0 else 0.0
+        return total
     for i in range(raw.shape[0]):
-        ci = float(c[i])
-        if ci == 0.0:
-            continue
         s = 0.0
         for k in range(raw.shape[1]):
             r = float(raw[i, k]) + step * float(raw_d[i, k])
-            s += _term(1.0 - _sign(y, i, k, ovr) * r, gamma, power)[0]
-        total += ci * s
+            s += _term(1.0 - _sign(y, i, k, ovr) * r, gamma, kink, half_inv, inv, power)[0]
+        ci = float(c[i])
+        total += ci * s if ci != 0.0 else 0.0
     return total
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
 def weighted_value_gradient(y, raw, c, gamma, power, ovr, out):
     """:func:`weighted_value`, and ``out[i, k] = c_i dloss/draw_ik``."""
+    kink, half_inv, inv = _constants(gamma)
     total = 0.0
+    if raw.shape[1] == 1 and not ovr:
+        for i in range(raw.shape[0]):
+            t = float(y[i])
+            value, slope, _ = _term(1.0 - t * float(raw[i, 0]), gamma, kink, half_inv, inv,
+                                    power)
+            ci = float(c[i])
+            total += ci * value if ci != 0.0 else 0.0
+            out[i, 0] = -ci * t * slope
+        return total
     for i in range(raw.shape[0]):
         ci = float(c[i])
         s = 0.0
         for k in range(raw.shape[1]):
             t = _sign(y, i, k, ovr)
-            value, slope, _ = _term(1.0 - t * float(raw[i, k]), gamma, power)
+            value, slope, _ = _term(1.0 - t * float(raw[i, k]), gamma, kink, half_inv, inv,
+                                    power)
             s += value
             out[i, k] = -ci * t * slope
-        total += ci * s
+        total += ci * s if ci != 0.0 else 0.0
     return total
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
 def weighted_curvature(y, raw, c, gamma, power, ovr, out):
     """``out[i, k] = c_i d2loss/draw_ik^2`` (the generalised second derivative)."""
+    kink, half_inv, inv = _constants(gamma)
+    if raw.shape[1] == 1 and not ovr:
+        for i in range(raw.shape[0]):
+            out[i, 0] = float(c[i]) * _term(1.0 - float(y[i]) * float(raw[i, 0]), gamma, kink,
+                                            half_inv, inv, power)[2]
+        return
     for i in range(raw.shape[0]):
         ci = float(c[i])
         for k in range(raw.shape[1]):
             t = _sign(y, i, k, ovr)
-            out[i, k] = ci * _term(1.0 - t * float(raw[i, k]), gamma, power)[2]
+            out[i, k] = ci * _term(1.0 - t * float(raw[i, k]), gamma, kink, half_inv, inv,
+                                   power)[2]
 
 
 @numba.njit(cache=True, nogil=True)
 def add_scaled(raw, step, raw_d):
     """``raw += step raw_d`` in place (no temporary)."""
+    if raw.shape[1] == 1:
+        for i in range(raw.shape[0]):
+            raw[i, 0] += step * raw_d[i, 0]
+        return
     for i in range(raw.shape[0]):
         for k in range(raw.shape[1]):
             raw[i, k] += step * raw_d[i, k]
