@@ -21,9 +21,12 @@ Conventions (MATH.md section 1):
 
 from __future__ import annotations
 
+import math
+
+import numba
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.blas import dsyrk, ssyrk
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
@@ -58,11 +61,13 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over ``rows``
     (default: the rows with ``D != 0``); ``D`` may have either sign and any float dtype.
 
-    Dense ``X``: in blocks of :data:`GRAM_CHUNK` rows (slices, views of ``X``, where every row
-    of a block is used; gathered otherwise), each added by a symmetric rank-k update of its rows
-    scaled by ``sqrt(|D|)`` (one update per sign), so the temporaries are one block, never a
-    copy of ``X`` or an index of all the rows. Sparse: the product of the selected rows. Used by
-    Newton's explicit Hessian and by the L1 solver's proximal Newton.
+    Dense ``X``: the rows with ``D != 0`` are gathered, scaled by ``sqrt(|D|)``, into a buffer
+    of :data:`GRAM_CHUNK` rows in the dtype of ``X`` (one per sign of ``D``) by a compiled loop
+    (:func:`_gather_scaled_rows`, which also sums the intercept's column), and each full buffer
+    is added by a symmetric rank-k update (``dsyrk``; ``ssyrk`` for float32 data, its product
+    added into the float64 sum), so the temporaries are the buffers, never a copy of ``X`` or
+    an index of all the rows. Sparse: the product of the selected rows. Used by Newton's
+    explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
     n1 = d + int(fit_intercept)
@@ -81,19 +86,28 @@ def weighted_gram(X, D, fit_intercept, rows=None):
             col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
             total = float(DA.sum())
     else:
+        single = X.dtype == np.float32
+        use_rows = rows is not None
+        rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
+        stop = rows.size if use_rows else X.shape[0]
+        chunk = max(1, min(GRAM_CHUNK, stop))
+        positive = np.empty((chunk, d), dtype=X.dtype)
+        # a buffer for the rows of negative D only where there are some
+        signed = D.size > 0 and not float(D.min()) >= 0  # (NaN: signed, so no overrun)
+        negative = np.empty((chunk if signed else 0, d), dtype=X.dtype)
         G = np.zeros((d, d), order="F")
-        for Xr, Dc in _row_blocks(X, D, rows):
-            Dc = Dc.astype(np.float64, copy=False)
-            if fit_intercept:
-                col += np.asarray(Xr.T @ Dc.astype(X.dtype, copy=False), dtype=np.float64)
-                total += float(Dc.sum())
-            Xc = np.asarray(Xr, dtype=np.float64) * np.sqrt(np.abs(Dc))[:, None]
-            negative = Dc < 0
-            if negative.any():
-                G = dsyrk(-1.0, Xc[negative], beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
-                Xc = Xc[~negative]
-            if Xc.shape[0]:
-                G = dsyrk(1.0, Xc, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
+        start = 0
+        while start < stop:
+            start, n_pos, n_neg, part = _gather_scaled_rows(
+                X, D, rows, use_rows, start, stop, positive, negative, col, fit_intercept)
+            total += part
+            for sign, block in ((1.0, positive[:n_pos]), (-1.0, negative[:n_neg])):
+                if not block.shape[0]:
+                    continue
+                if single:
+                    G += ssyrk(sign, block, trans=1, lower=0)
+                else:
+                    G = dsyrk(sign, block, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
         H[:d, :d] = np.triu(G) + np.triu(G, 1).T
     if fit_intercept:
         H[:d, d] = col
@@ -102,21 +116,39 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     return H
 
 
-def _row_blocks(X, D, rows):
-    """``(rows of X, their D)`` in blocks of at most :data:`GRAM_CHUNK` rows: of ``rows``, or
-    of the rows with ``D != 0`` found block by block (a block whose rows all count is a view)."""
-    if rows is not None:
-        for start in range(0, rows.size, GRAM_CHUNK):
-            chunk = rows[start:start + GRAM_CHUNK]
-            yield X[chunk], D[chunk]
-        return
-    for start in range(0, X.shape[0], GRAM_CHUNK):
-        Dc = D[start:start + GRAM_CHUNK]
-        local = np.flatnonzero(Dc)
-        if local.size == Dc.shape[0]:
-            yield X[start:start + GRAM_CHUNK], Dc
-        elif local.size:
-            yield X[start + local], Dc[local]
+@numba.njit(cache=True, nogil=True)
+def _gather_scaled_rows(X, D, rows, use_rows, start, stop, positive, negative, col,
+                        with_col):
+    """From position ``start`` (of ``rows``, or of the rows of ``X``), copy each row ``x_i``
+    with ``D_i != 0`` as ``sqrt(|D_i|) x_i`` into ``positive`` or ``negative`` (by the sign of
+    ``D_i``) until ``stop`` or a buffer is full; with ``with_col``, add ``D_i x_i`` to ``col``.
+    Returns ``(next position, rows in positive, rows in negative, sum of those D_i)``."""
+    n_pos = 0
+    n_neg = 0
+    total = 0.0
+    d = X.shape[1]
+    j = start
+    while j < stop and n_pos < positive.shape[0] and (n_neg < negative.shape[0]
+                                                      or negative.shape[0] == 0):
+        i = rows[j] if use_rows else j
+        j += 1
+        Di = float(D[i])
+        if Di == 0.0:
+            continue
+        total += Di
+        scale = math.sqrt(abs(Di))
+        if Di > 0.0:
+            for f in range(d):
+                positive[n_pos, f] = X[i, f] * scale
+            n_pos += 1
+        else:
+            for f in range(d):
+                negative[n_neg, f] = X[i, f] * scale
+            n_neg += 1
+        if with_col:
+            for f in range(d):
+                col[f] += Di * X[i, f]
+    return j, n_pos, n_neg, total
 
 
 class L2Penalty:

@@ -560,3 +560,41 @@ def test_hessian_matrix_matches_the_hessian_operator(structure, power, gamma, fi
     n = coef.size
     explicit = np.array([hessian(np.eye(n)[i].reshape(obj.shape)).ravel() for i in range(n)]).T
     assert_allclose(H, explicit, rtol=1e-10, atol=1e-10 * np.abs(explicit).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+@pytest.mark.parametrize("use_rows", [False, True])
+def test_weighted_gram_is_the_weighted_product_for_every_layout(dtype, order, fit_intercept,
+                                                                 use_rows):
+    """``weighted_gram`` (rows gathered and scaled block by block by a compiled loop, float32
+    blocks multiplied in float32) equals ``[X, 1]^T diag(D) [X, 1]`` computed in float64, for
+    C- and F-ordered data, weights of both signs and zeros, over all rows or a subset, with
+    blocks smaller than the data; the data and the weights are left as they were."""
+    import hingeclf._objective as objective_module
+
+    rng = np.random.default_rng(5)
+    X = np.asarray(rng.normal(size=(203, 6)) + 1.0, dtype=dtype, order=order)
+    D = rng.uniform(-1.0, 3.0, size=203).astype(dtype)
+    D[rng.random(203) < 0.3] = 0.0
+    rows = np.sort(rng.choice(203, size=90, replace=False)) if use_rows else None
+    X_before, D_before = X.copy(order="K"), D.copy()
+    chunk = objective_module.GRAM_CHUNK
+    objective_module.GRAM_CHUNK = 16
+    try:
+        H = objective_module.weighted_gram(X, D, fit_intercept, rows=rows)
+    finally:
+        objective_module.GRAM_CHUNK = chunk
+    keep = np.zeros(203, dtype=bool)
+    keep[rows if use_rows else slice(None)] = True
+    X64, D64 = X.astype(np.float64), np.where(keep, D.astype(np.float64), 0.0)
+    Xa = np.hstack([X64, np.ones((203, 1))]) if fit_intercept else X64
+    expected = Xa.T @ (D64[:, None] * Xa)
+    assert H.dtype == np.float64 and H.shape == expected.shape
+    scale = float((np.abs(Xa).T @ (np.abs(D64)[:, None] * np.abs(Xa))).max())
+    atol = (1e-13 if dtype == np.float64 else 1e-6) * scale
+    assert_allclose(H, expected, rtol=0, atol=atol)
+    assert_allclose(H, H.T, rtol=0, atol=0)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(D, D_before)
