@@ -15,7 +15,8 @@ from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import HingeFamilyLoss
 from hingeclf._objective import LinearObjective
 from hingeclf._solvers import minimize
-from hingeclf._solvers._certificate import certified_gap, circulation_scale, dual_bound
+from hingeclf._solvers._certificate import (certified_gap, circulation_scale, dual_bound,
+                                           dual_weights, smoothed_weight_square)
 from hingeclf._solvers._continuation import polish_on_face
 from hingeclf._solvers.dual_cd import _crammer_singer_feasible, best_intercept
 
@@ -150,6 +151,30 @@ def test_certified_gap_is_valid_away_from_the_optimum(structure, power):
         coef = rng.normal(size=obj.shape) * scale
         gap, primal = certified_gap(obj, coef)
         assert primal - p_star <= gap * (1 + 1e-9) + 1e-9
+
+
+@pytest.mark.parametrize("structure", ["binary", "ovr", "weston_watkins", "crammer_singer"])
+@pytest.mark.parametrize("gamma", [0.5, 1e-2])
+def test_smoothed_certificate_splits_into_band_part_and_residual(structure, gamma):
+    """The continuation's refinement rule rests on this identity (no intercept): at any
+    ``coef``, the exact hinge's duality gap at the hinge weights ``mu`` smoothed by ``gamma``
+    is ``(P - P_gamma - gamma/2 sum c ||mu||^2) + 1/2 ||grad P_gamma||^2``; the first part
+    is what the gap would be at the smoothed optimum, the second the stage's residual."""
+    obj = _iris_problem(structure, 1, False)
+    smooth = obj.with_loss(obj.loss.smoothed(gamma))
+    rng = np.random.default_rng(2)
+    for scale in (0.0, 0.3, 3.0):
+        coef = scale * rng.normal(size=obj.shape)
+        mu = dual_weights(obj, coef, gamma)
+        c = obj.weights
+        W = -(c[:, None] * obj.loss.apply_AT(obj.y, mu)).T @ obj.X
+        dual = float(np.sum(c * mu.sum(axis=1))) - 0.5 * float(np.sum(W * W))
+        primal = obj.value(coef)
+        smoothed_value, grad = smooth.value_gradient(coef)
+        band = primal - smoothed_value - 0.5 * gamma * smoothed_weight_square(obj, coef, gamma)
+        assert band >= -1e-9 * primal  # a sum of c gamma s (1 - s) over the band
+        np.testing.assert_allclose(primal - dual, band + 0.5 * float(np.sum(grad * grad)),
+                                   rtol=1e-9, atol=1e-9 * primal)
 
 
 def _iris_problem(structure, power, fit_intercept):

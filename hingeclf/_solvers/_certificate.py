@@ -168,6 +168,24 @@ def certified_gap(objective, coef, primal=None, gammas=None):
     return primal - best, primal
 
 
+def smoothed_weight_square(objective, coef, gamma):
+    """``sum_i c_i ||mu_i||^2`` of the hinge's weights smoothed by ``gamma`` at ``coef``: with it,
+    ``P - P_gamma - gamma/2 sum c ||mu||^2`` is the duality gap of the exact hinge at the
+    smoothed problem's optimum (where ``P_gamma = D_gamma``), the part of a stage's certificate
+    that solving the stage more tightly cannot remove."""
+    loss = objective.loss
+    if getattr(loss, "fused", False):
+        smoothed = loss.smoothed(max(gamma, loss.gamma))
+        _, s = smoothed.weighted_value_gradient(objective.y, objective.raw(coef),
+                                                objective.weights)
+        np.negative(s, out=s)
+        return _kernels.dual_sums(objective.y, s, objective.weights,
+                                  loss.structure == "ovr")[1]
+    mu = dual_weights(objective, coef, gamma)
+    c = np.asarray(objective.weights, dtype=np.float64)
+    return float(np.sum(c * (mu * mu).sum(axis=1)))
+
+
 def _separable_dual_value(objective, gamma, raw):
     """:func:`dual_value` of the feasible dual point of :func:`dual_weights` and
     :func:`_feasible`, for the separable losses (binary, one-vs-rest) with the one-pass kernels
@@ -183,7 +201,7 @@ def _separable_dual_value(objective, gamma, raw):
 
 
 def dual_bound(objective, mu):
-    """A lower bound on ``P*`` from any weights ``mu`` (float64, overwritten): ``mu`` is
+    """A lower bound on ``P*`` from any weights ``mu`` (overwritten): ``mu`` is
     brought into the dual set (clipped at 0, and for the hinges at 1, each Crammer-Singer hinge
     term scaled down to sum at most 1), made feasible for the intercepts (:func:`_feasible`),
     and :func:`dual_value` taken there. Used with a face solution's weights, which are close to
@@ -194,7 +212,7 @@ def dual_bound(objective, mu):
         mu /= np.maximum(mu.sum(axis=1), 1.0)[:, None]
     if getattr(loss, "fused", False):
         s = loss.apply_AT(objective.y, mu, overwrite=True)
-        s *= np.asarray(objective.weights, dtype=np.float64)[:, None]
+        s *= objective.weights[:, None]
         np.negative(s, out=s)
         return _signed_dual_value(objective, s)
     return dual_value(objective, _feasible(objective, mu))
