@@ -4,18 +4,23 @@ Times (best of 7, one thread) each kernel of :mod:`hingeclf._loss_kernels` on ``
 decision values (``N x 1`` binary, ``N x 10`` one-vs-rest), float64 and float32, smoothed
 (``gamma = 0.01``) and exact hinge, next to a reference written with one branch per piece of
 the loss (the form the kernels had before they were made branch-free). Both must agree to
-rounding; the table says how many times faster the kernel is.
+rounding; the table says how many times faster the kernel is. Writes
+``benchmarks/results/kernels.{json,md}``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 
 import numba
 import numpy as np
 
 from hingeclf import _loss_kernels as kernels
+
+from .run import machine, write_results
 
 
 @numba.njit(cache=True, nogil=True)
@@ -56,11 +61,13 @@ def _best(f, repeats=7):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.kernels")
     parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
     rng = np.random.default_rng(0)
-    print("| dtype | columns | power | gamma | value on line (ms) | branchy reference (ms) "
-          "| speed-up | value + gradient (ms) | curvature (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    lines = ["| dtype | columns | power | gamma | value on line (ms) | branchy reference (ms) "
+             "| speed-up | value + gradient (ms) | curvature (ms) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    records = []
     for dtype in (np.float64, np.float32):
         for columns in (1, 10):
             ovr = columns > 1
@@ -83,9 +90,17 @@ def main(argv=None):
                         y, raw, c, gamma, power, ovr, out))
                     t_curv = _best(lambda: kernels.weighted_curvature(
                         y, raw, c, gamma, power, ovr, out))
-                    print(f"| {np.dtype(dtype).name} | {columns} | {power} | {gamma} | "
-                          f"{1e3 * t_line:.2f} | {1e3 * t_ref:.2f} | {t_ref / t_line:.1f}x | "
-                          f"{1e3 * t_grad:.2f} | {1e3 * t_curv:.2f} |")
+                    records.append(dict(dtype=np.dtype(dtype).name, columns=columns,
+                                        power=power, gamma=gamma, on_line_s=t_line,
+                                        reference_s=t_ref, value_gradient_s=t_grad,
+                                        curvature_s=t_curv))
+                    lines.append(f"| {np.dtype(dtype).name} | {columns} | {power} | {gamma} | "
+                                 f"{1e3 * t_line:.2f} | {1e3 * t_ref:.2f} | "
+                                 f"{t_ref / t_line:.1f}x | {1e3 * t_grad:.2f} | "
+                                 f"{1e3 * t_curv:.2f} |")
+    meta = dict(machine=machine(), command="python -m benchmarks.kernels " + " ".join(
+        argv if argv is not None else sys.argv[1:]), load_average=os.getloadavg())
+    write_results(args.out, "kernels", meta, records, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

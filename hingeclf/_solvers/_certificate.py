@@ -175,10 +175,7 @@ def smoothed_weight_square(objective, coef, gamma):
     that solving the stage more tightly cannot remove."""
     loss = objective.loss
     if getattr(loss, "fused", False):
-        smoothed = loss.smoothed(max(gamma, loss.gamma))
-        _, s = smoothed.weighted_value_gradient(objective.y, objective.raw(coef),
-                                                objective.weights)
-        np.negative(s, out=s)
+        s = _signed_weights(objective, gamma, objective.raw(coef))
         return _kernels.dual_sums(objective.y, s, objective.weights,
                                   loss.structure == "ovr")[1]
     mu = dual_weights(objective, coef, gamma)
@@ -192,12 +189,19 @@ def _separable_dual_value(objective, gamma, raw):
     of :mod:`hingeclf._loss_kernels`: one array as large as ``raw``, the signed weighted dual
     variables ``s = c t mu`` (minus the weighted gradient in the decision values), where the
     array formulas form about ten."""
+    return _signed_dual_value(objective, _signed_weights(objective, gamma, raw))
+
+
+def _signed_weights(objective, gamma, raw):
+    """``s = c t mu`` of :func:`dual_weights` (the hinge's weights smoothed by ``gamma``), for
+    the separable losses: minus the weighted gradient in the decision values ``raw``, one
+    compiled pass."""
     loss = weights_loss = objective.loss
     if loss.power == 1 and (gamma > 0 or loss.gamma > 0):
         weights_loss = loss.smoothed(max(gamma, loss.gamma))
     _, s = weights_loss.weighted_value_gradient(objective.y, raw, objective.weights)
     np.negative(s, out=s)
-    return _signed_dual_value(objective, s)
+    return s
 
 
 def dual_bound(objective, mu):
