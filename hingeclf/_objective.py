@@ -71,11 +71,11 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     """
     d = X.shape[1]
     n1 = d + int(fit_intercept)
-    H = np.zeros((n1, n1))
     D = np.asarray(D)
     col = np.zeros(d)
     total = 0.0
     if sp.issparse(X):
+        H = np.zeros((n1, n1))
         if rows is None:
             rows = np.flatnonzero(D)
         whole = rows.size == X.shape[0]
@@ -95,7 +95,10 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         # a buffer for the rows of negative D only where there are some
         signed = D.size > 0 and not float(D.min()) >= 0  # (NaN: signed, so no overrun)
         negative = np.empty((chunk if signed else 0, d), dtype=X.dtype)
-        G = np.zeros((d, d), order="F")
+        # the products accumulate in G's upper triangle, Fortran-ordered for syrk; without an
+        # intercept G is H itself
+        H = np.zeros((n1, n1), order="F")
+        G = H if n1 == d else np.zeros((d, d), order="F")
         start = 0
         while start < stop:
             start, n_pos, n_neg, part = _gather_scaled_rows(
@@ -104,16 +107,31 @@ def weighted_gram(X, D, fit_intercept, rows=None):
             for sign, block in ((1.0, positive[:n_pos]), (-1.0, negative[:n_neg])):
                 if not block.shape[0]:
                     continue
+                # G += sign * block^T block, with block^T passed as the Fortran-ordered
+                # (d, rows) matrix it is: given the C-ordered block, f2py would copy it
                 if single:
-                    G += ssyrk(sign, block, trans=1, lower=0)
+                    G += ssyrk(sign, block.T, trans=0, lower=0)
                 else:
-                    G = dsyrk(sign, block, beta=1.0, c=G, trans=1, lower=0, overwrite_c=1)
-        H[:d, :d] = np.triu(G) + np.triu(G, 1).T
+                    G = dsyrk(sign, block.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+        if n1 == d:
+            H = G  # (dsyrk works in place on a Fortran-ordered G: the same array)
+        _mirror_upper(G, H)  # (in place, also where G is H: no temporaries of H's size)
     if fit_intercept:
         H[:d, d] = col
         H[d, :d] = col
         H[d, d] = total
     return H
+
+
+@numba.njit(cache=True, nogil=True)
+def _mirror_upper(G, H):
+    """Fill the leading ``d x d`` block of ``H`` with the symmetric matrix whose upper
+    triangle is that of ``G``."""
+    d = G.shape[0]
+    for i in range(d):
+        for j in range(i, d):
+            H[i, j] = G[i, j]
+            H[j, i] = G[i, j]
 
 
 @numba.njit(cache=True, nogil=True)

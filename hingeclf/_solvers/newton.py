@@ -84,7 +84,10 @@ def _explicit_direction(hessian, g, damping, full=False):
         if damping:
             H[-1, -1] += damping
         try:
-            factor = scipy.linalg.cho_factor(H, lower=False, check_finite=True)
+            # (the block is ours: factored in its place, without a copy where it is
+            # Fortran-ordered)
+            factor = scipy.linalg.cho_factor(H, lower=False, overwrite_a=True,
+                                              check_finite=True)
         except (np.linalg.LinAlgError, ValueError):
             return None
         out[k] = -scipy.linalg.cho_solve(factor, np.asarray(g[k], dtype=np.float64))
