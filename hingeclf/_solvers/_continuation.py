@@ -294,6 +294,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     loss = objective.loss
     lam = np.asarray(lam_hint() if callable(lam_hint) else lam_hint)
     active = objective.weights > 0
+    if active.all():  # (one entry that broadcasts: no mask as long as the data)
+        active = np.ones(1, dtype=bool)
     valid = active[:, None]  # (broadcast: all entries of binary and one-vs-rest terms are real)
     if loss.structure in ("weston_watkins", "crammer_singer"):
         valid = loss.valid_entries(objective.y, objective.n_out) & valid
@@ -339,33 +341,49 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
         single = loss.power == 1 and not loss.grouped
         if single:
             level = None
-            join = ~chosen & valid & (v > eps)
+        elif loss.power == 2:
+            level = mu.sum(axis=1, keepdims=True) / 2.0 if loss.grouped else mu / 2.0
         else:
-            if loss.power == 2:
-                level = mu.sum(axis=1, keepdims=True) / 2.0 if loss.grouped else mu / 2.0
-            else:
-                level = np.where(zero, 0.0, np.where(chosen, v, -np.inf).max(axis=1))[:, None]
-            above = np.abs(level)  # the level plus eps * max(1, |level|), formed in place
-            np.maximum(above, 1.0, out=above)
-            above *= eps
-            above += level
-            join = ~chosen & valid & (v > above)
-            del above
-        leave = chosen & (mu < -slack)
-        zero_leave = zero_join = None
+            level = np.where(zero, 0.0, np.where(chosen, v, -np.inf).max(axis=1))[:, None]
+        # the moves, each a mask as long as the data, formed in place one at a time (in
+        # float32 a few masks outweigh the candidate's arrays): pieces whose weight has the
+        # wrong sign leave; a weight of the wrong sign says the candidate is not feasible, and
+        # pieces it lifts above the level say little, so only where nothing leaves do those
+        # join. (Joining them too cycled on faces with a few wrong ties: one-vs-rest dual_cd
+        # on iris, digits and breast_cancer needed 3-5x more epochs before a face solve
+        # verified)
+        leave = np.less(mu, -slack)
+        leave &= chosen
+        zero_leave = None
         if zero is not None:
-            if single:
-                zero_leave = zero & (mu > 1.0 + slack)
-                zero_join = ~zero & (v < -eps) & active[:, None]
-            else:
-                zero_leave = zero & (mu_zero < -slack)
-                zero_join = ~zero & (level.reshape(zero.shape) < -eps) & active
-            zero_moves = bool(np.any(zero_leave) or np.any(zero_join))
+            zero_leave = np.greater(mu, 1.0 + slack) if single else np.less(mu_zero, -slack)
+            zero_leave &= zero
+        leaves = bool(leave.any() or (zero_leave is not None and zero_leave.any()))
+        join = zero_join = None
+        if leaves:
+            joins = False
         else:
-            zero_moves = False
+            leave = zero_leave = None
+            if single:
+                join = np.greater(v, eps)
+            else:
+                above = np.abs(level)  # the level plus eps * max(1, |level|), formed in place
+                np.maximum(above, 1.0, out=above)
+                above *= eps
+                above += level
+                join = np.greater(v, above)
+                del above
+            join[chosen] = False
+            join &= valid
+            joins = bool(join.any())
+            if zero is not None:
+                zero_join = np.less(v if single else level.reshape(zero.shape), -eps)
+                zero_join &= active[:, None] if single else active
+                zero_join[zero] = False
+                joins = joins or bool(zero_join.any())
         # what follows the checks: "update" the face, "untie" a piece, or "stop"
         then = "update"
-        if not (np.any(leave) or np.any(join) or zero_moves):
+        if not (leaves or joins):
             then = "untie"
             value = value_new
             dual = _dual_value(objective, mu, new)
@@ -418,37 +436,33 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
             if zero is None or not _untie_worst(loss, chosen, zero, v, eps):
                 return None
             continue
-        if np.any(leave) or (zero is not None and np.any(zero_leave)):
-            # a weight of the wrong sign says the candidate is not feasible: pieces it lifts
-            # above the level say little, so only the leaves move this round. (Joining them
-            # too cycled on faces with a few wrong ties: one-vs-rest dual_cd on iris, digits
-            # and breast_cancer needed 3-5x more epochs before a face solve verified)
-            join[...] = False
-            if zero is not None:
-                zero_join[...] = False
         # join only the worst violators: a candidate from a wrong face lifts many pieces a
         # little above the level, and adding them all at once makes the face balloon
         # (the excesses are taken over the candidates only: no array as long as the data)
         limit = JOIN_MIN
-        if int(join.sum()) > limit:
+        if join is not None and int(join.sum()) > limit:
             excess = v[join] if single else v[join] - np.broadcast_to(level, v.shape)[join]
             join[join] = excess >= np.partition(excess, -limit)[-limit]
-        if zero is not None and int(zero_join.sum()) > limit:
+        if zero_join is not None and int(zero_join.sum()) > limit:
             # the zero piece rejoining a term frees it: same budget as the joins above
             z_excess = -(v[zero_join] if single else level.reshape(zero.shape)[zero_join])
             zero_join[zero_join] = z_excess >= np.partition(z_excess, -limit)[-limit]
         # (the masks are updated in place: each is as long as the data, and in float32 a few
         # of them outweigh the candidate's arrays)
-        chosen[leave] = False
-        chosen[join] = True
+        if leaves:
+            chosen[leave] = False
+            if zero_leave is not None:
+                zero[zero_leave] = False
+        else:
+            chosen[join] = True
+            if zero_join is not None:
+                zero[zero_join] = True
         if zero is not None:
-            zero[zero_leave] = False
-            zero[zero_join] = True
             # a term must keep at least one chosen piece
             if loss.grouped:
                 zero |= ~chosen.any(axis=1)
             else:
-                zero |= ~chosen
+                np.less_equal(chosen, zero, out=zero)  # zero |= ~chosen, without a temporary
             if _n_tied(loss, chosen, zero) > FACE_RANK_FACTOR * n_params:
                 return _certified(certify, best_coef, best_value, bound)
     return _certified(certify, best_coef, best_value, bound)
