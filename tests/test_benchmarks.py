@@ -26,3 +26,22 @@ def test_quick_benchmark_writes_json_and_table(tmp_path):
         assert min(r["rel_objective_gap"] for r in records if r["loss"] == loss) == 0
     table = (tmp_path / "quick.md").read_text()
     assert table.count("\n|") == len(records) + 2  # header, separator, one row per record
+
+
+def test_memory_warm_up_resolves_auto_as_on_the_whole_data():
+    """The memory subprocess warms up with the solver ``auto`` picks on the whole data: on a
+    200-row slice ``HingeSVM`` would pick ``dual_cd`` (fewer than 10 samples per parameter)
+    where the whole data gets ``newton``; an explicit solver and a peer are left as they are."""
+    from sklearn.datasets import make_classification
+    from sklearn.svm import LinearSVC
+
+    from benchmarks.run import _same_solver
+    from hingeclf import HingeSVM
+
+    X, y = make_classification(n_samples=3000, n_features=20, random_state=0)
+    model = HingeSVM()
+    assert model._resolve_solver(model._make_loss(2), X[:200]) == "dual_cd"
+    assert _same_solver(HingeSVM(), X, y).solver == "newton"
+    assert _same_solver(HingeSVM(solver="lbfgs"), X, y).solver == "lbfgs"
+    peer = LinearSVC()
+    assert _same_solver(peer, X, y) is peer
