@@ -91,8 +91,8 @@ def measure_memory(path, suite, case, index):
     name, _, factory = cases_module.solvers(family, X.shape[0])[index]
     # warm up on a slice first, so that JIT compilation (or loading its cache) is not counted
     # as the fit's memory; the slice keeps every class so every code path is compiled, and
-    # ``solver="auto"`` is resolved on the whole data (on 200 rows it can pick another solver:
-    # the "auto" rows then counted loading Newton's kernels, 6.3 MB against 3.6 MB at 100k)
+    # ``solver="auto"`` is resolved on the whole data (on 200 rows it can pick another solver,
+    # and the "auto" rows then counted loading Newton's compiled kernels)
     _, first = np.unique(y, return_index=True)
     rows = np.union1d(first, np.arange(min(200, X.shape[0])))
     _fit_time(lambda: _same_solver(factory(), X, y), X[rows], y[rows])
@@ -115,10 +115,7 @@ def _same_solver(model, X, y):
 # glibc's threshold above which an allocation gets pages of its own (and returns them when
 # freed), fixed for the memory subprocesses: by default the threshold grows to the largest
 # block freed so far, so arrays of the fit could reuse heap pages the warm-up left resident
-# and go uncounted. Measured on dense 100k x 100 float64 (SquaredHingeSVM newton): 4.1-4.3 MB
-# with the default after the 200-row warm-up, 1.9 MB after a warm-up on the whole data and
-# 2.6-3.9 MB after 2000 or 20000 rows; with the threshold fixed at 64 KiB, 4.3-4.5 MB after
-# the 200-row warm-up and after one on the whole data
+# and go uncounted: with the default, the same fit measured less the larger the warm-up was
 MMAP_THRESHOLD = 65536
 
 
