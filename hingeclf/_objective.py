@@ -28,6 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.linalg.blas import dsyrk, ssyrk
 
+from ._products import decision_values, pulled_back
+
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
 GRAM_CHUNK = 1024
@@ -91,6 +93,8 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
         stop = rows.size if use_rows else X.shape[0]
         chunk = max(1, min(GRAM_CHUNK, stop))
+        # (C-ordered buffers, so the gather writes rows; Fortran-ordered ones, which syrk
+        # takes about 10% faster with trans=1, made the gather slower by more than that)
         positive = np.empty((chunk, d), dtype=X.dtype)
         # a buffer for the rows of negative D only where there are some
         signed = D.size > 0 and not float(D.min()) >= 0  # (NaN: signed, so no overrun)
@@ -100,19 +104,27 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         H = np.zeros((n1, n1), order="F")
         G = H if n1 == d else np.zeros((d, d), order="F")
         start = 0
-        while start < stop:
-            start, n_pos, n_neg, part = _gather_scaled_rows(
-                X, D, rows, use_rows, start, stop, positive, negative, col, fit_intercept)
+        filled = [0, 0]  # rows in positive, negative
+        while True:
+            start, filled[0], filled[1], part = _gather_scaled_rows(
+                X, D, rows, use_rows, start, stop, positive, negative, filled[0], filled[1],
+                col, fit_intercept)
             total += part
-            for sign, block in ((1.0, positive[:n_pos]), (-1.0, negative[:n_neg])):
-                if not block.shape[0]:
-                    continue
+            done = start >= stop
+            for side, (sign, buffer) in enumerate(((1.0, positive), (-1.0, negative))):
+                size = filled[side]
+                if not size or (size < buffer.shape[0] and not done):
+                    continue  # (a buffer is added when full, or at the end)
                 # G += sign * block^T block, with block^T passed as the Fortran-ordered
                 # (d, rows) matrix it is: given the C-ordered block, f2py would copy it
+                block = buffer[:size].T
                 if single:
-                    G += ssyrk(sign, block.T, trans=0, lower=0)
+                    G += ssyrk(sign, block, trans=0, lower=0)
                 else:
-                    G = dsyrk(sign, block.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+                    G = dsyrk(sign, block, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+                filled[side] = 0
+            if done:
+                break
         if n1 == d:
             H = G  # (dsyrk works in place on a Fortran-ordered G: the same array)
         _mirror_upper(G, H)  # (in place, also where G is H: no temporaries of H's size)
@@ -121,6 +133,44 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         H[d, :d] = col
         H[d, d] = total
     return H
+
+
+class CurvatureGrams:
+    """The loss parts ``[X, 1]^T diag(D_k) [X, 1]`` of Newton's explicit Hessian blocks, kept
+    from one iteration to the next with the curvature ``D`` they were formed from.
+
+    Near the optimum few rows change their curvature (rows entering or leaving the squared
+    hinge's active set, the smoothed hinge's band): each block is then the previous one plus
+    the Gram product of the change ``D - D_prev``, over the changed rows only, instead of a
+    product over all the rows with curvature. It is formed afresh when at least as many rows
+    changed as have curvature now (the update would cost more, and the rounding of the
+    previous sum would weigh more than the new sum's own). The store is one array of the
+    curvature's shape and dtype (the previous ``D``; it holds the change during an update, so
+    no other array as long as the data is made) and one float64 matrix per block.
+    """
+
+    def __init__(self):
+        self.previous = None
+        self.sums = {}
+
+    def gram(self, X, D, k, fit_intercept):
+        """The Gram product of column ``k`` of the curvature ``D`` (a new float64 array)."""
+        if self.previous is None or self.previous.shape != D.shape \
+                or self.previous.dtype != D.dtype:
+            self.previous = np.empty_like(D)
+            self.sums = {}
+        column = D[:, k]
+        previous = self.previous[:, k]
+        H = None
+        if k in self.sums:
+            np.subtract(column, previous, out=previous)  # the change, in place
+            if np.count_nonzero(previous) < np.count_nonzero(column):
+                H = self.sums[k] + weighted_gram(X, previous, fit_intercept)
+        if H is None:
+            H = weighted_gram(X, column, fit_intercept)
+        previous[:] = column
+        self.sums[k] = H.copy()
+        return H
 
 
 @numba.njit(cache=True, nogil=True)
@@ -135,14 +185,13 @@ def _mirror_upper(G, H):
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather_scaled_rows(X, D, rows, use_rows, start, stop, positive, negative, col,
-                        with_col):
+def _gather_scaled_rows(X, D, rows, use_rows, start, stop, positive, negative, n_pos, n_neg,
+                        col, with_col):
     """From position ``start`` (of ``rows``, or of the rows of ``X``), copy each row ``x_i``
     with ``D_i != 0`` as ``sqrt(|D_i|) x_i`` into ``positive`` or ``negative`` (by the sign of
-    ``D_i``) until ``stop`` or a buffer is full; with ``with_col``, add ``D_i x_i`` to ``col``.
-    Returns ``(next position, rows in positive, rows in negative, sum of those D_i)``."""
-    n_pos = 0
-    n_neg = 0
+    ``D_i``; after the ``n_pos`` and ``n_neg`` rows they hold) until ``stop`` or a buffer is
+    full; with ``with_col``, add ``D_i x_i`` to ``col``. Returns ``(next position, rows in
+    positive, rows in negative, sum of the new D_i)``."""
     total = 0.0
     d = X.shape[1]
     j = start
@@ -154,7 +203,8 @@ def _gather_scaled_rows(X, D, rows, use_rows, start, stop, positive, negative, c
         if Di == 0.0:
             continue
         total += Di
-        scale = math.sqrt(abs(Di))
+        # (in the buffers' dtype: float32 rows are scaled without a round trip through float64)
+        scale = positive.dtype.type(math.sqrt(abs(Di)))
         if Di > 0.0:
             for f in range(d):
                 positive[n_pos, f] = X[i, f] * scale
@@ -343,19 +393,16 @@ class LinearObjective:
     def raw(self, coef):
         """Decision values ``X W^T + b``, shape ``(n_samples, n_out)``."""
         _, w, b = self._split(coef)
-        raw = self.X @ w.T
-        if sp.issparse(raw):  # pragma: no cover - defensive, X @ dense is dense
-            raw = raw.toarray()
-        raw = np.asarray(raw)
+        raw = decision_values(self.X, w)
         if b is not None:
             raw += b  # a fresh product: no copy
         return raw
 
     def _pull_back(self, g_raw):
         """Chain rule through the linear model: ``[G^T X, sum G]`` of shape ``shape``."""
-        gw = np.asarray(self.X.T @ g_raw).T
+        gw = pulled_back(self.X, g_raw).astype(self.dtype, copy=False)
         if self.fit_intercept:
-            return np.hstack([gw, g_raw.sum(axis=0)[:, None]])
+            return np.hstack([gw, g_raw.sum(axis=0, dtype=np.float64)[:, None].astype(self.dtype)])
         return np.ascontiguousarray(gw)
 
     def _weighted(self, per_sample):
@@ -466,17 +513,22 @@ class LinearObjective:
                 return np.hstack([dw, ch.sum(axis=0)[:, None]])
             return dw
 
-        def blocks():
+        def blocks(grams=None):
             """The Hessian as ``n_out`` dense blocks (float64, ``shape[1]`` square), one per
             output, or None where the outputs couple (Weston-Watkins, Crammer-Singer): the
             separable losses' curvature is diagonal in the decision values, so the Hessian is
-            block diagonal with blocks ``[X, 1]^T diag(c h_k) [X, 1] + penalty''``."""
+            block diagonal with blocks ``[X, 1]^T diag(c h_k) [X, 1] + penalty''``. With
+            ``grams`` (a :class:`CurvatureGrams` kept by the caller between calls), the Gram
+            products are updated from the previous call's by the rows whose curvature changed."""
             if getattr(self.loss, "structure", None) not in ("binary", "ovr"):
                 return None
             ch = weighted_diagonal()
             out = []
             for k in range(self.n_out):
-                H = weighted_gram(self.X, ch[:, k], self.fit_intercept)
+                if grams is None:
+                    H = weighted_gram(self.X, ch[:, k], self.fit_intercept)
+                else:
+                    H = grams.gram(self.X, ch, k, self.fit_intercept)
                 idx = np.arange(self.n_features)
                 H[idx, idx] += self.penalty.l2
                 out.append(H)
@@ -695,11 +747,11 @@ class CenteredObjective:
         # for the weights, the curvature of x - m is at most that of x plus a rank-one term)
         apply.diagonal = base_h.diagonal
 
-        def blocks():
+        def blocks(grams=None):
             """The base blocks ``[[A, a], [a^T, s]]`` in the centred coordinates: ``T^T H T``
             with ``T = [[I, 0], [-m^T, 1]]``, i.e. ``A - a m^T - m a^T + s m m^T`` and
             ``a - s m``."""
-            base_blocks = base_h.blocks()
+            base_blocks = base_h.blocks(grams)
             if base_blocks is None or not self.fit_intercept:
                 return base_blocks
             m = np.asarray(self.center, dtype=np.float64)

@@ -45,3 +45,16 @@ def test_memory_warm_up_resolves_auto_as_on_the_whole_data():
     assert _same_solver(HingeSVM(solver="lbfgs"), X, y).solver == "lbfgs"
     peer = LinearSVC()
     assert _same_solver(peer, X, y) is peer
+
+
+def test_products_benchmark_runs_on_small_shapes(tmp_path):
+    """``python -m benchmarks.products`` checks the compiled products against numpy before it
+    times them, and writes one row per shape, dtype and number of outputs."""
+    from benchmarks.products import main as products
+
+    products(["--shapes", "500x7,300x3", "--repeats", "1", "--out", str(tmp_path)])
+    data = json.loads((tmp_path / "products.json").read_text())
+    assert len(data["records"]) == 2 * 2 * 3
+    assert all(r["rows_times_s"] > 0 and r["numpy_columns_times_s"] > 0
+               for r in data["records"])
+    assert (tmp_path / "products.md").read_text().count("\n|") == 12 + 1

@@ -598,3 +598,53 @@ def test_weighted_gram_is_the_weighted_product_for_every_layout(dtype, order, fi
     assert_allclose(H, H.T, rtol=0, atol=0)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(D, D_before)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_curvature_grams_follow_the_curvature(dtype, fit_intercept):
+    """``CurvatureGrams`` (Newton's Gram products kept between iterations) gives, along a
+    sequence of curvatures, the product formed afresh each time: updated by the rows whose
+    curvature changed when they are fewer than the rows with curvature (only those rows are
+    multiplied), formed afresh otherwise; the curvature arrays are left as they were."""
+    import hingeclf._objective as objective_module
+    from hingeclf._objective import CurvatureGrams, weighted_gram
+
+    rng = np.random.default_rng(7)
+    n, d, n_out = 400, 5, 2
+    X = (rng.normal(size=(n, d)) + 0.5).astype(dtype)
+    D = np.where(rng.random((n, n_out)) < 0.8, 2.0, 0.0).astype(dtype)
+    calls = []
+    original = objective_module.weighted_gram
+
+    def counting(X, D, fit_intercept, rows=None):
+        calls.append(int(np.count_nonzero(D)))
+        return original(X, D, fit_intercept, rows)
+
+    grams = CurvatureGrams()
+    objective_module.weighted_gram = counting
+    try:
+        for step in range(6):
+            if step == 3:  # many rows change (more than keep curvature): formed afresh
+                D = np.where(rng.random((n, n_out)) < 0.2, 2.0, 0.0).astype(dtype)
+            elif step:  # a few rows enter or leave, one changes its value
+                flip = rng.choice(n, size=15, replace=False)
+                D[flip] = np.where(D[flip] > 0, 0.0, 2.0)
+                D[flip[0], 0] = 0.7 if D[flip[0], 0] == 0 else D[flip[0], 0]
+            before = D.copy()
+            changed = (np.count_nonzero(D != grams.previous, axis=0)
+                       if grams.previous is not None else None)
+            for k in range(n_out):
+                calls.clear()
+                H = grams.gram(X, D, k, fit_intercept)
+                expected = weighted_gram(X, D[:, k], fit_intercept)
+                scale = float(np.abs(expected).max())
+                atol = (1e-12 if dtype == np.float64 else 1e-5) * scale
+                assert_allclose(H, expected, rtol=0, atol=atol)
+                if changed is None or changed[k] >= np.count_nonzero(D[:, k]):
+                    assert calls == [np.count_nonzero(D[:, k])]  # afresh
+                else:
+                    assert calls == [changed[k]]  # the changed rows only
+            np.testing.assert_array_equal(D, before)
+    finally:
+        objective_module.weighted_gram = original

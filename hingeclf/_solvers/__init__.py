@@ -199,11 +199,14 @@ def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
             spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
             random_state=random_state, **kwargs))
     if not spec.stochastic:
-        def run(start, inner_tol, budget):
+        def run(start, inner_tol, budget, state=None):
+            resume = {} if state is None else {"state": state}
             return centred(objective, start, lambda obj, c0: finish_on_face(obj, spec.function(
                 obj, c0, tol=inner_tol, max_iter=budget, verbose=verbose,
-                random_state=random_state, **kwargs)))
-        return _certify(objective, run, run(coef0, tol, max_iter), tol, max_iter)
+                random_state=random_state, **kwargs, **resume)))
+        result = _certify(objective, run, run(coef0, tol, max_iter), tol, max_iter)
+        result.state = None  # (what a resumed run would reuse; not kept with the model)
+        return result
     return spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
                          random_state=random_state, **kwargs)
 
@@ -240,7 +243,7 @@ def _certify(objective, run, result, tol, max_iter):
         if attempt == MAX_REFINES or n_iter >= max_iter or not result.converged:
             break
         inner_tol *= REFINE_FACTOR
-        result = run(result.coef, inner_tol, max_iter - n_iter)
+        result = run(result.coef, inner_tol, max_iter - n_iter, result.state)
         n_iter += result.n_iter
     result.n_iter = n_iter
     result.converged = False

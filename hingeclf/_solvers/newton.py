@@ -8,7 +8,7 @@ import numpy as np
 import scipy.linalg
 
 from .._loss_kernels import add_scaled
-from .._objective import max_abs, value_rounding
+from .._objective import CurvatureGrams, max_abs, value_rounding
 from ._result import SolverResult
 
 ARMIJO = 1e-4
@@ -60,12 +60,12 @@ def _conjugate_gradient(hessp, b, rtol, maxiter, inv_diag=None):
     return d, n_products
 
 
-def _explicit_direction(hessian, g, damping, full=False):
+def _explicit_direction(hessian, g, damping, full=False, grams=None):
     """The Newton direction ``-H^-1 g`` from the explicit Hessian: its blocks (one per output,
     for the separable losses) or, with ``full``, the whole matrix where the outputs couple;
     each intercept's diagonal entry gets ``damping``. None when neither applies or a matrix is
     not numerically positive definite (then CG takes over)."""
-    blocks = hessian.blocks()
+    blocks = hessian.blocks(grams)
     if blocks is None and full and hasattr(hessian, "matrix"):
         H = hessian.matrix()
         if damping:
@@ -113,7 +113,7 @@ def _at_precision(history, g_history, rounding):
     return min(g_history[-STALL_WINDOW:]) > 0.5 * min(g_history[:-STALL_WINDOW])
 
 
-def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
+def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, state=None, **_):
     """Minimise a smooth objective by truncated Newton-CG with a backtracking line search.
 
     Steps, each iteration:
@@ -138,7 +138,10 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
        ``MAX_HALVINGS`` halvings recover); the decision values move linearly along the step
        (``raw + t X d``), so each trial costs no product with ``X``.
 
-    ``n_iter`` counts Newton iterations. The data stay in their dtype; no copy of ``X``.
+    ``n_iter`` counts Newton iterations. The data stay in their dtype; no copy of ``X``. The
+    result's ``state`` holds the explicit Hessian's Gram products (:class:`CurvatureGrams`);
+    passed back as ``state`` on the same objective's data, a resumed run updates them instead
+    of forming them afresh.
     """
     x = np.asarray(coef0, dtype=objective.dtype).reshape(objective.shape).copy()
     g_ref = objective.gradient_scale()  # (before raw: its temporaries are as long as raw)
@@ -153,6 +156,9 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
     n_params = x.size
     rounding = value_rounding(objective.dtype, objective.n_samples)
     g_history = []
+    # the explicit Hessian's Gram products, updated between iterations (and from the previous
+    # run's, when the certificate resumes a run: ``state``)
+    grams = state if isinstance(state, CurvatureGrams) else CurvatureGrams()
     while True:
         g_inf = float(np.abs(g).max(initial=0.0))
         if g_inf <= threshold:
@@ -185,7 +191,8 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
         d_flat = None
         if objective.shape[1] <= EXPLICIT_MAX_PARAMS and hasattr(hessian, "blocks"):
             d_flat = _explicit_direction(hessian, g, damping if objective.fit_intercept
-                                         else 0.0, full=n_params <= EXPLICIT_MAX_MATRIX)
+                                         else 0.0, full=n_params <= EXPLICIT_MAX_MATRIX,
+                                         grams=grams)
             n_cg = 0
         if d_flat is None:
             diag = hessian.diagonal().astype(np.float64)
@@ -239,4 +246,4 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, **_):
         message = f"max_iter={max_iter} iterations reached before the gradient criterion"
 
     return SolverResult(coef=x, n_iter=k, converged=converged, objective=f, history=history,
-                        message=message)
+                        message=message, state=grams)

@@ -1,0 +1,76 @@
+"""Time of the data-model products per call: ``python -m benchmarks.products [--repeats R]``.
+
+Times (best of ``R``, one BLAS thread, as the full suite runs) ``X W^T`` and ``G^T X`` on
+C-ordered dense data of the full suite's shapes (1M x 50, 100k x 100), float64 and float32,
+for 1, 2 and 10 outputs: the compiled loops of :mod:`hingeclf._products` next to numpy's
+``@`` (OpenBLAS), after checking that both agree to rounding. Writes
+``benchmarks/results/products.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from hingeclf._products import decision_values, pulled_back
+
+from .run import machine, write_results
+
+
+def _best(f, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.products")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--shapes", default="1000000x50,100000x100")
+    parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(0)
+    lines = ["| shape | dtype | outputs | X W^T compiled (ms) | X W^T numpy (ms) | "
+             "G^T X compiled (ms) | G^T X numpy (ms) |", "|---|---|---|---|---|---|---|"]
+    records = []
+    with threadpool_limits(1):
+        for shape in args.shapes.split(","):
+            n, d = (int(v) for v in shape.split("x"))
+            X64 = rng.normal(size=(n, d))
+            for dtype in (np.float64, np.float32):
+                X = X64.astype(dtype, copy=False)
+                for n_out in (1, 2, 10):
+                    W = rng.normal(size=(n_out, d)).astype(dtype)
+                    G = rng.normal(size=(n, n_out)).astype(dtype)
+                    rtol = 1e-10 if dtype == np.float64 else 1e-3
+                    for ours, theirs in ((decision_values(X, W), X @ W.T),
+                                         (pulled_back(X, G), (X.T @ G).T)):
+                        scale = float(np.abs(theirs).max())
+                        if not np.allclose(ours, theirs, rtol=0, atol=rtol * scale):
+                            raise AssertionError(f"{shape} {np.dtype(dtype).name}: products "
+                                                 "disagree")
+                    times = [_best(f, args.repeats) for f in (
+                        lambda: decision_values(X, W), lambda: X @ W.T,
+                        lambda: pulled_back(X, G), lambda: X.T @ G)]
+                    records.append(dict(shape=shape, dtype=np.dtype(dtype).name,
+                                        outputs=n_out, rows_times_s=times[0],
+                                        numpy_rows_times_s=times[1], columns_times_s=times[2],
+                                        numpy_columns_times_s=times[3]))
+                    lines.append(f"| {shape} | {np.dtype(dtype).name} | {n_out} | " + " | ".join(
+                        f"{1e3 * t:.2f}" for t in times) + " |")
+            del X64, X
+    meta = dict(machine=machine(), command="python -m benchmarks.products " + " ".join(
+        argv if argv is not None else sys.argv[1:]), load_average=os.getloadavg())
+    write_results(args.out, "products", meta, records, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

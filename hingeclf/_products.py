@@ -1,0 +1,87 @@
+"""The two products of the data with the model that every full-batch solver repeats:
+``X W^T`` (decision values) and ``G^T X`` (the chain rule back to the coefficients).
+
+For a C-contiguous dense ``X`` (float32 or float64) they are compiled loops over the rows, one
+pass over ``X`` each, whatever the number of outputs; anything else (sparse, Fortran-ordered,
+other dtypes) goes to ``@`` as before. With one BLAS thread, as the benchmarks run, OpenBLAS's
+``gemv`` and ``gemm`` on a tall C-ordered matrix with one to ten columns on the other side take
+longer than these loops, most with two or three outputs: ``python -m benchmarks.products``
+times both (benchmarks/results/products.md).
+
+Rounding: ``X W^T`` sums ``d`` products per entry in the dtype of ``X``, as BLAS does.
+``G^T X`` adds blocks of :data:`BLOCK` rows in the dtype of ``X`` and the blocks' sums in
+float64, so a float32 sum over a million rows carries the error of a few hundred terms, not of
+a running float32 sum over all of them (``tests/test_products.py``).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+# rows per float32/float64 partial sum in G^T X
+BLOCK = 256
+
+# as in _loss_kernels: LLVM may split the sums into vector lanes (the results differ from the
+# sequential sums by rounding only)
+_FAST = {"reassoc", "nsz", "contract"}
+
+
+def _compiled(X):
+    return (isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous
+            and X.dtype in (np.float32, np.float64))
+
+
+def decision_values(X, W):
+    """``X @ W.T`` for ``W`` of shape ``(n_out, n_features)``: a dense ``(n_samples, n_out)``
+    array in the dtype of ``X`` (``W`` is taken in that dtype)."""
+    if not _compiled(X):
+        out = X @ np.asarray(W, dtype=X.dtype).T
+        return np.asarray(out.toarray() if sp.issparse(out) else out)
+    W = np.ascontiguousarray(W, dtype=X.dtype)
+    out = np.empty((X.shape[0], W.shape[0]), dtype=X.dtype)
+    _rows_times(X, W, out)
+    return out
+
+
+def pulled_back(X, G):
+    """``G.T @ X`` for ``G`` of shape ``(n_samples, n_out)``: ``(n_out, n_features)``, float64
+    for the compiled path (the dtype of ``X.T @ G`` for the fallbacks)."""
+    if not _compiled(X):
+        return np.asarray(X.T @ G).T
+    if G.dtype != X.dtype:
+        G = G.astype(X.dtype)
+    out = np.zeros((G.shape[1], X.shape[1]))
+    _columns_times(X, G, out, BLOCK)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def _rows_times(X, W, out):
+    n, d = X.shape
+    n_out = W.shape[0]
+    zero = X.dtype.type(0)
+    for i in range(n):
+        for k in range(n_out):
+            s = zero
+            for j in range(d):
+                s += X[i, j] * W[k, j]
+            out[i, k] = s
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def _columns_times(X, G, out, block):
+    n, d = X.shape
+    n_out = G.shape[1]
+    part = np.zeros((n_out, d), dtype=X.dtype)
+    for start in range(0, n, block):
+        part[:] = 0
+        for i in range(start, min(n, start + block)):
+            for k in range(n_out):
+                g = G[i, k]
+                for j in range(d):
+                    part[k, j] += X[i, j] * g
+        for k in range(n_out):
+            for j in range(d):
+                out[k, j] += part[k, j]
