@@ -98,6 +98,10 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         # the smoothing shrinks: the inner tolerance follows gamma, whatever ``tol`` is
         inner_tol = INNER_TOL_FACTOR * gamma
         res = inner(smooth, coef, tol=inner_tol, max_iter=max_iter, verbose=verbose, **kwargs)
+        # a stage is not resumed by the next (another loss): what the solver kept to resume
+        # (Newton's Gram products and the curvature, as long as the data) is let go before
+        # the next stage's solve allocates its own
+        res.state = None
         n_iter += res.n_iter
         coef = res.coef
         value = objective.value(coef)
@@ -158,6 +162,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
                 stage_tol *= INNER_TOL_FACTOR
                 refined = inner(smooth, coef, tol=stage_tol, max_iter=max_iter,
                                 verbose=verbose, **kwargs)
+                refined.state = None
                 n_iter += refined.n_iter
                 history.extend(refined.history)
                 # the tighter solution replaces the stage's (the certificate, not P, decides)
@@ -172,6 +177,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
                 # the bound also needs the smoothed problem solved to ``tol``: finish this stage
                 res = inner(smooth, coef, tol=tol, max_iter=max_iter, verbose=verbose,
                             **kwargs)
+                res.state = None
                 n_iter += res.n_iter
                 coef = res.coef
                 value = objective.value(coef)
