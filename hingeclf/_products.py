@@ -1,11 +1,12 @@
 """The two products of the data with the model that every full-batch solver repeats:
 ``X W^T`` (decision values) and ``G^T X`` (the chain rule back to the coefficients).
 
-For a C-contiguous dense ``X`` (float32 or float64) they are compiled loops over the rows, one
-pass over ``X`` each, whatever the number of outputs; anything else (sparse, Fortran-ordered,
-other dtypes) goes to ``@`` as before. With one BLAS thread, as the benchmarks run, OpenBLAS's
-``gemv`` and ``gemm`` on a tall C-ordered matrix with one to ten columns on the other side take
-longer than these loops, most with two or three outputs: ``python -m benchmarks.products``
+For a C-contiguous dense ``X`` (float32 or float64) and at most :data:`COMPILED_MAX_OUTPUTS`
+outputs they are compiled loops over the rows, one pass over ``X`` each; anything else (sparse,
+Fortran-ordered, other dtypes, more outputs) goes to ``@`` as before. With one BLAS thread, as
+the benchmarks run, OpenBLAS's ``gemv`` and ``gemm`` on a tall C-ordered matrix with one to
+three columns on the other side take longer than these loops (about twice as long with two or
+three); with ten, ``gemm`` is as fast or faster in float32: ``python -m benchmarks.products``
 times both (benchmarks/results/products.md).
 
 Rounding: ``X W^T`` sums ``d`` products per entry in the dtype of ``X``, as BLAS does.
@@ -22,21 +23,24 @@ import scipy.sparse as sp
 
 # rows per float32/float64 partial sum in G^T X
 BLOCK = 256
+# the compiled loops serve up to this many outputs (binary problems, one-vs-rest with up to
+# three classes); beyond, BLAS's blocked products win in float32 (benchmarks.products)
+COMPILED_MAX_OUTPUTS = 3
 
 # as in _loss_kernels: LLVM may split the sums into vector lanes (the results differ from the
 # sequential sums by rounding only)
 _FAST = {"reassoc", "nsz", "contract"}
 
 
-def _compiled(X):
-    return (isinstance(X, np.ndarray) and X.ndim == 2 and X.flags.c_contiguous
-            and X.dtype in (np.float32, np.float64))
+def _compiled(X, n_out=1):
+    return (n_out <= COMPILED_MAX_OUTPUTS and isinstance(X, np.ndarray) and X.ndim == 2
+            and X.flags.c_contiguous and X.dtype in (np.float32, np.float64))
 
 
 def decision_values(X, W):
     """``X @ W.T`` for ``W`` of shape ``(n_out, n_features)``: a dense ``(n_samples, n_out)``
     array in the dtype of ``X`` (``W`` is taken in that dtype)."""
-    if not _compiled(X):
+    if not _compiled(X, W.shape[0]):
         out = X @ np.asarray(W, dtype=X.dtype).T
         return np.asarray(out.toarray() if sp.issparse(out) else out)
     W = np.ascontiguousarray(W, dtype=X.dtype)
@@ -47,8 +51,8 @@ def decision_values(X, W):
 
 def pulled_back(X, G):
     """``G.T @ X`` for ``G`` of shape ``(n_samples, n_out)``: ``(n_out, n_features)``, float64
-    for the compiled path (the dtype of ``X.T @ G`` for the fallbacks)."""
-    if not _compiled(X):
+    on the compiled path (the dtype of ``X.T @ G`` on the others)."""
+    if not _compiled(X, G.shape[1]):
         return np.asarray(X.T @ G).T
     if G.dtype != X.dtype:
         G = G.astype(X.dtype)

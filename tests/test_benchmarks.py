@@ -54,7 +54,7 @@ def test_products_benchmark_runs_on_small_shapes(tmp_path):
 
     products(["--shapes", "500x7,300x3", "--repeats", "1", "--out", str(tmp_path)])
     data = json.loads((tmp_path / "products.json").read_text())
-    assert len(data["records"]) == 2 * 2 * 3
+    assert len(data["records"]) == 2 * 2 * 4
     assert all(r["rows_times_s"] > 0 and r["numpy_columns_times_s"] > 0
                for r in data["records"])
-    assert (tmp_path / "products.md").read_text().count("\n|") == 12 + 1
+    assert (tmp_path / "products.md").read_text().count("\n|") == 16 + 2  # header, separator, rows

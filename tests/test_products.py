@@ -24,7 +24,7 @@ def _data(layout, dtype, n=301, d=7, seed=0):
 
 @pytest.mark.parametrize("layout", ["C", "F", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_out", [1, 3])
+@pytest.mark.parametrize("n_out", [1, 3, 4])
 def test_products_equal_the_float64_products(layout, dtype, n_out):
     """Both products agree with float64 numpy on every layout, keep the inputs as they were,
     and return the dtype their docstrings state (decision values in that of X; G^T X in
@@ -48,7 +48,7 @@ def test_products_equal_the_float64_products(layout, dtype, n_out):
 
     back = np.asarray(pulled_back(X, G))
     assert back.shape == (n_out, X.shape[1])
-    if layout == "C":
+    if layout == "C" and n_out <= _products.COMPILED_MAX_OUTPUTS:
         assert back.dtype == np.float64
     expected = G.astype(np.float64).T @ X64
     assert_allclose(back, expected, rtol=0,
@@ -69,6 +69,8 @@ def test_compiled_path_only_for_c_contiguous_float_arrays():
     assert not _products._compiled(X[:, :2])  # a strided view
     assert not _products._compiled(sp.csr_matrix(X))
     assert not _products._compiled(X.astype(np.int64))
+    limit = _products.COMPILED_MAX_OUTPUTS
+    assert _products._compiled(X, limit) and not _products._compiled(X, limit + 1)
 
 
 def test_float32_pulled_back_sums_in_blocks():
