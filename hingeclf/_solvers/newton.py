@@ -126,7 +126,9 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, state=None, **_)
        for the separable losses, whose Hessian is block diagonal, or ``EXPLICIT_MAX_MATRIX`` in
        all where the outputs couple) ``H`` is formed explicitly, one Gram product over the rows
        with curvature (:func:`hingeclf._objective.weighted_gram`, in blocks of rows, no copy of
-       ``X``), and the direction is exact (Cholesky); otherwise by conjugate gradients with
+       ``X``; for the separable losses updated from the last iteration's by the rows whose
+       curvature changed, :class:`~hingeclf._objective.CurvatureGrams`), and the direction is
+       exact (Cholesky); otherwise by conjugate gradients with
        ``H`` given only as products, two passes over ``X`` each, preconditioned by ``diag(H)``
        (from the squares of the stored values of ``X``, no squared copy of a dense ``X``),
        stopped at the relative residual ``min(0.5, sqrt(||g|| / ||g0||))`` (Eisenstat-Walker
