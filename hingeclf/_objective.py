@@ -64,11 +64,11 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     (default: the rows with ``D != 0``); ``D`` may have either sign and any float dtype.
 
     Dense ``X``: the rows with ``D != 0`` are gathered, scaled by ``sqrt(|D|)``, into a buffer
-    of :data:`GRAM_CHUNK` rows in the dtype of ``X`` (one per sign of ``D``) by a compiled loop
-    (:func:`_gather_scaled_rows`, which also sums the intercept's column), and each full buffer
-    is added by a symmetric rank-k update (``dsyrk``; ``ssyrk`` for float32 data, its product
-    added into the float64 sum), so the temporaries are the buffers, never a copy of ``X`` or
-    an index of all the rows. Sparse: the product of the selected rows. Used by Newton's
+    of :data:`GRAM_CHUNK` rows in the dtype of ``X`` (those of positive ``D`` from its front,
+    those of negative ``D`` from its back) by a compiled loop (:func:`_gather_scaled_rows`,
+    which also sums the intercept's column), and each full buffer is added by symmetric rank-k
+    updates (``dsyrk``; ``ssyrk`` for float32 data, its product added into the float64 sum),
+    so the temporary is the buffer, never a copy of ``X`` or an index of all the rows. Sparse: the product of the selected rows. Used by Newton's
     explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
@@ -93,38 +93,31 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
         stop = rows.size if use_rows else X.shape[0]
         chunk = max(1, min(GRAM_CHUNK, stop))
-        # (C-ordered buffers, so the gather writes rows; Fortran-ordered ones, which syrk
-        # takes about 10% faster with trans=1, made the gather slower by more than that)
-        positive = np.empty((chunk, d), dtype=X.dtype)
-        # a buffer for the rows of negative D only where there are some
-        signed = D.size > 0 and not float(D.min()) >= 0  # (NaN: signed, so no overrun)
-        negative = np.empty((chunk if signed else 0, d), dtype=X.dtype)
+        # one buffer of rows, C-ordered so the gather writes rows (a Fortran-ordered one, which
+        # syrk takes about 10% faster with trans=1, made the gather slower by more than that):
+        # the rows of positive D fill it from the front, those of negative D from the back
+        buffer = np.empty((chunk, d), dtype=X.dtype)
         # the products accumulate in G's upper triangle, Fortran-ordered for syrk; without an
         # intercept G is H itself
         H = np.zeros((n1, n1), order="F")
         G = H if n1 == d else np.zeros((d, d), order="F")
-        start = 0
-        filled = [0, 0]  # rows in positive, negative
-        while True:
-            start, filled[0], filled[1], part = _gather_scaled_rows(
-                X, D, rows, use_rows, start, stop, positive, negative, filled[0], filled[1],
-                col, fit_intercept)
+        start = n_pos = n_neg = 0
+        while start < stop:
+            start, n_pos, n_neg, part = _gather_scaled_rows(
+                X, D, rows, use_rows, start, stop, buffer, n_pos, n_neg, col, fit_intercept)
             total += part
-            done = start >= stop
-            for side, (sign, buffer) in enumerate(((1.0, positive), (-1.0, negative))):
-                size = filled[side]
-                if not size or (size < buffer.shape[0] and not done):
-                    continue  # (a buffer is added when full, or at the end)
+            if n_pos + n_neg < chunk and start < stop:
+                continue  # (the buffer is added when full, or at the end)
+            for sign, block in ((1.0, buffer[:n_pos]), (-1.0, buffer[chunk - n_neg:])):
+                if not block.shape[0]:
+                    continue
                 # G += sign * block^T block, with block^T passed as the Fortran-ordered
                 # (d, rows) matrix it is: given the C-ordered block, f2py would copy it
-                block = buffer[:size].T
                 if single:
-                    G += ssyrk(sign, block, trans=0, lower=0)
+                    G += ssyrk(sign, block.T, trans=0, lower=0)
                 else:
-                    G = dsyrk(sign, block, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
-                filled[side] = 0
-            if done:
-                break
+                    G = dsyrk(sign, block.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+            n_pos = n_neg = 0
         if n1 == d:
             H = G  # (dsyrk works in place on a Fortran-ordered G: the same array)
         _mirror_upper(G, H)  # (in place, also where G is H: no temporaries of H's size)
@@ -162,14 +155,19 @@ class CurvatureGrams:
         column = D[:, k]
         previous = self.previous[:, k]
         H = None
-        if k in self.sums:
+        kept = self.sums.get(k)
+        if kept is not None:
             np.subtract(column, previous, out=previous)  # the change, in place
             if np.count_nonzero(previous) < np.count_nonzero(column):
-                H = self.sums[k] + weighted_gram(X, previous, fit_intercept)
+                H = weighted_gram(X, previous, fit_intercept)
+                H += kept
         if H is None:
             H = weighted_gram(X, column, fit_intercept)
         previous[:] = column
-        self.sums[k] = H.copy()
+        if kept is None:
+            self.sums[k] = H.copy()
+        else:
+            kept[...] = H  # (in place: no second matrix kept)
         return H
 
 
@@ -185,34 +183,34 @@ def _mirror_upper(G, H):
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather_scaled_rows(X, D, rows, use_rows, start, stop, positive, negative, n_pos, n_neg,
-                        col, with_col):
+def _gather_scaled_rows(X, D, rows, use_rows, start, stop, buffer, n_pos, n_neg, col,
+                        with_col):
     """From position ``start`` (of ``rows``, or of the rows of ``X``), copy each row ``x_i``
-    with ``D_i != 0`` as ``sqrt(|D_i|) x_i`` into ``positive`` or ``negative`` (by the sign of
-    ``D_i``; after the ``n_pos`` and ``n_neg`` rows they hold) until ``stop`` or a buffer is
-    full; with ``with_col``, add ``D_i x_i`` to ``col``. Returns ``(next position, rows in
-    positive, rows in negative, sum of the new D_i)``."""
+    with ``D_i != 0`` as ``sqrt(|D_i|) x_i`` into ``buffer``: after its first ``n_pos`` rows
+    where ``D_i > 0``, before its last ``n_neg`` rows otherwise, until ``stop`` or the buffer is
+    full; with ``with_col``, add ``D_i x_i`` to ``col``. Returns ``(next position, rows at the
+    front, rows at the back, sum of the new D_i)``."""
     total = 0.0
     d = X.shape[1]
+    size = buffer.shape[0]
     j = start
-    while j < stop and n_pos < positive.shape[0] and (n_neg < negative.shape[0]
-                                                      or negative.shape[0] == 0):
+    while j < stop and n_pos + n_neg < size:
         i = rows[j] if use_rows else j
         j += 1
         Di = float(D[i])
         if Di == 0.0:
             continue
         total += Di
-        # (in the buffers' dtype: float32 rows are scaled without a round trip through float64)
-        scale = positive.dtype.type(math.sqrt(abs(Di)))
+        # (in the buffer's dtype: float32 rows are scaled without a round trip through float64)
+        scale = buffer.dtype.type(math.sqrt(abs(Di)))
         if Di > 0.0:
-            for f in range(d):
-                positive[n_pos, f] = X[i, f] * scale
+            row = n_pos
             n_pos += 1
         else:
-            for f in range(d):
-                negative[n_neg, f] = X[i, f] * scale
             n_neg += 1
+            row = size - n_neg
+        for f in range(d):
+            buffer[row, f] = X[i, f] * scale
         if with_col:
             for f in range(d):
                 col[f] += Di * X[i, f]
