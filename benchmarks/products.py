@@ -1,6 +1,7 @@
-"""Time of the data-model products per call: ``python -m benchmarks.products [--repeats R]``.
+"""Time of the data-model products per call: ``python -m benchmarks.products [--repeats R]
+[--threads T] [--out DIR]``.
 
-Times (best of ``R``, one BLAS thread, as the full suite runs) ``X W^T`` and ``G^T X`` on
+Times (best of ``R``, one BLAS thread as the full suite runs, or ``--threads T``) ``X W^T`` and ``G^T X`` on
 C-ordered dense data of the full suite's shapes (1M x 50, 100k x 100), float64 and float32,
 for 1, 2, 3 and 10 outputs: the compiled loops of :mod:`hingeclf._products` (called directly,
 whatever the number of outputs) next to numpy's ``@`` (OpenBLAS), after checking that both agree to rounding. Writes
@@ -46,6 +47,7 @@ def _best(f, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.products")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
     parser.add_argument("--shapes", default="1000000x50,100000x100")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
@@ -53,7 +55,7 @@ def main(argv=None):
     lines = ["| shape | dtype | outputs | X W^T compiled (ms) | X W^T numpy (ms) | "
              "G^T X compiled (ms) | G^T X numpy (ms) |", "|---|---|---|---|---|---|---|"]
     records = []
-    with threadpool_limits(1):
+    with threadpool_limits(args.threads):
         for shape in args.shapes.split(","):
             n, d = (int(v) for v in shape.split("x"))
             X64 = rng.normal(size=(n, d))
@@ -81,7 +83,8 @@ def main(argv=None):
             del X64, X
     meta = dict(machine=machine(), command="python -m benchmarks.products " + " ".join(
         argv if argv is not None else sys.argv[1:]), load_average=os.getloadavg())
-    write_results(args.out, "products", meta, records, "\n".join(lines) + "\n")
+    name = "products" if args.threads == 1 else f"products-{args.threads}-threads"
+    write_results(args.out, name, meta, records, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

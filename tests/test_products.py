@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
+from threadpoolctl import threadpool_limits
 
 from hingeclf import _products
 from hingeclf._products import decision_values, pulled_back
@@ -25,10 +26,18 @@ def _data(layout, dtype, n=301, d=7, seed=0):
 @pytest.mark.parametrize("layout", ["C", "F", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_out", [1, 3, 4])
-def test_products_equal_the_float64_products(layout, dtype, n_out):
-    """Both products agree with float64 numpy on every layout, keep the inputs as they were,
-    and return the dtype their docstrings state (decision values in that of X; G^T X in
-    float64 on the compiled path)."""
+@pytest.mark.parametrize("threads", [1, "above"])
+def test_products_equal_the_float64_products(layout, dtype, n_out, threads):
+    """Both products agree with float64 numpy on every layout, number of outputs and BLAS
+    setting (compiled loops or BLAS), keep the inputs as they were, and return the dtype their
+    docstrings state (decision values in that of X; G^T X in float64 on the compiled path)."""
+    limit = 1 if threads == 1 else _products.COLUMNS_MAX_BLAS_THREADS + 1
+    with threadpool_limits(limits=limit, user_api="blas"):
+        _check_products(layout, dtype, n_out, compiled=(
+            layout == "C" and n_out <= _products.COMPILED_MAX_OUTPUTS and threads == 1))
+
+
+def _check_products(layout, dtype, n_out, compiled):
     X = _data(layout, dtype)
     rng = np.random.default_rng(1)
     coef = rng.normal(size=(n_out, X.shape[1] + 2))
@@ -48,7 +57,9 @@ def test_products_equal_the_float64_products(layout, dtype, n_out):
 
     back = np.asarray(pulled_back(X, G))
     assert back.shape == (n_out, X.shape[1])
-    if layout == "C" and n_out <= _products.COMPILED_MAX_OUTPUTS:
+    assert _products._compiled(X, n_out, _products.ROWS_MAX_BLAS_THREADS) == compiled
+    assert _products._compiled(X, n_out, _products.COLUMNS_MAX_BLAS_THREADS) == compiled
+    if compiled:
         assert back.dtype == np.float64
     expected = G.astype(np.float64).T @ X64
     assert_allclose(back, expected, rtol=0,
@@ -64,13 +75,26 @@ def test_products_equal_the_float64_products(layout, dtype, n_out):
 
 def test_compiled_path_only_for_c_contiguous_float_arrays():
     X = np.ones((4, 3))
-    assert _products._compiled(X) and _products._compiled(X.astype(np.float32))
-    assert not _products._compiled(np.asfortranarray(np.ones((4, 3))))
-    assert not _products._compiled(X[:, :2])  # a strided view
-    assert not _products._compiled(sp.csr_matrix(X))
-    assert not _products._compiled(X.astype(np.int64))
-    limit = _products.COMPILED_MAX_OUTPUTS
-    assert _products._compiled(X, limit) and not _products._compiled(X, limit + 1)
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert _products.blas_threads() == 1
+
+        def compiled(X, n_out=1):
+            return _products._compiled(X, n_out, 1)
+
+        assert compiled(X) and compiled(X.astype(np.float32))
+        assert not compiled(np.asfortranarray(np.ones((4, 3))))
+        assert not compiled(X[:, :2])  # a strided view
+        assert not compiled(sp.csr_matrix(X))
+        assert not compiled(X.astype(np.int64))
+        limit = _products.COMPILED_MAX_OUTPUTS
+        assert compiled(X, limit) and not compiled(X, limit + 1)
+    # with two BLAS threads X W^T goes to BLAS, G^T X stays compiled; with more, both to BLAS
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert _products.blas_threads() == 2
+        assert not _products._compiled(X, 1, _products.ROWS_MAX_BLAS_THREADS)
+        assert _products._compiled(X, 1, _products.COLUMNS_MAX_BLAS_THREADS)
+    with threadpool_limits(limits=3, user_api="blas"):
+        assert not _products._compiled(X, 1, _products.COLUMNS_MAX_BLAS_THREADS)
 
 
 def test_float32_pulled_back_sums_in_blocks():
@@ -85,7 +109,8 @@ def test_float32_pulled_back_sums_in_blocks():
     running = np.zeros(2, dtype=np.float32)  # what an accumulation in float32 throughout gives
     for block in np.array_split(X * G, 400):
         running = np.cumsum(np.vstack([running[None, :], block]), axis=0, dtype=np.float32)[-1]
-    got = pulled_back(X, G)
+    with threadpool_limits(limits=1, user_api="blas"):
+        got = pulled_back(X, G)
     error = np.abs(got - exact).max() / np.abs(exact).max()
     drift = np.abs(running - exact).max() / np.abs(exact).max()
     assert error < 1e-6
