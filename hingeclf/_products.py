@@ -1,15 +1,15 @@
 """The two products of the data with the model that every full-batch solver repeats:
 ``X W^T`` (decision values) and ``G^T X`` (the chain rule back to the coefficients).
 
-For a C-contiguous dense ``X`` (float32 or float64), at most :data:`COMPILED_MAX_OUTPUTS`
-outputs and BLAS running with one thread (``X W^T``, :data:`ROWS_MAX_BLAS_THREADS`) or at
-most two (``G^T X``, :data:`COLUMNS_MAX_BLAS_THREADS`) they are compiled loops over the rows,
-one pass over ``X`` each; anything else (sparse, Fortran-ordered, other dtypes, more outputs,
-more BLAS threads) goes to ``@`` as before. With one BLAS thread, as
-the benchmarks run, OpenBLAS's ``gemv`` and ``gemm`` on a tall C-ordered matrix with one to
-three columns on the other side take longer than these loops (about twice as long with two or
-three); with ten, ``gemm`` is as fast or faster in float32: ``python -m benchmarks.products``
-times both (benchmarks/results/products.md).
+For a C-contiguous dense ``X`` (float32 or float64) and at most :data:`COMPILED_MAX_OUTPUTS`
+outputs they are compiled loops over the rows, one pass over ``X`` each; anything else (sparse,
+Fortran-ordered, other dtypes, more outputs) goes to ``@`` as before. The choice depends on the
+data only, never on BLAS's thread setting, so a fit's result does not either. With one BLAS
+thread, as the benchmarks run, OpenBLAS's ``gemv`` and ``gemm`` on a tall C-ordered matrix with
+one to three columns on the other side take longer than these loops (about twice as long with
+two or three); with ten, ``gemm`` is as fast or faster in float32; with two BLAS threads,
+``gemv``'s ``X W^T`` is faster than the loop: ``python -m benchmarks.products [--threads 2]``
+times both (benchmarks/results/products.md, products-2-threads.md).
 
 Rounding: ``X W^T`` sums ``d`` products per entry in the dtype of ``X``, as BLAS does.
 ``G^T X`` adds blocks of :data:`BLOCK` rows in the dtype of ``X`` and the blocks' sums in
@@ -22,48 +22,32 @@ from __future__ import annotations
 import numba
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 # rows per float32/float64 partial sum in G^T X
 BLOCK = 256
 # the compiled loops serve up to this many outputs (binary problems, one-vs-rest with up to
 # three classes); beyond, BLAS's blocked products win in float32 (benchmarks.products)
 COMPILED_MAX_OUTPUTS = 3
-# ... and while BLAS runs with at most this many threads (the loops are single-threaded; a
-# multi-threaded BLAS can draw on more memory bandwidth): measured on this 2-core machine with
-# two BLAS threads (python -m benchmarks.products --threads 2, products-2-threads.md), gemv's
-# X W^T was faster than the loop, G^T X still slower than it or as fast; more threads were not
-# measured, so they go to BLAS
-ROWS_MAX_BLAS_THREADS = 1
-COLUMNS_MAX_BLAS_THREADS = 2
+# Whatever BLAS's thread setting: a fit's result must not depend on it (concurrent fits run
+# under whatever limit is in force, docs/reliability.rst), so the path is chosen from the data
+# alone. Measured on this 2-core machine with two BLAS threads (python -m benchmarks.products
+# --threads 2, products-2-threads.md): G^T X still faster than BLAS or as fast, X W^T slower
+# than gemv (100k x 100: 2.6 against 1.4 ms float64; 1M x 50: 11.6 against 11.0 ms)
 
 # as in _loss_kernels: LLVM may split the sums into vector lanes (the results differ from the
 # sequential sums by rounding only)
 _FAST = {"reassoc", "nsz", "contract"}
 
 
-_blas_controllers = None
-
-
-def blas_threads():
-    """The number of threads BLAS runs with now (the largest over the loaded BLAS libraries;
-    read from them, about a microsecond: it follows ``threadpool_limits``)."""
-    global _blas_controllers
-    if _blas_controllers is None:
-        _blas_controllers = ThreadpoolController().select(user_api="blas").lib_controllers
-    return max((lib.num_threads for lib in _blas_controllers), default=1)
-
-
-def _compiled(X, n_out, max_threads):
+def _compiled(X, n_out):
     return (n_out <= COMPILED_MAX_OUTPUTS and isinstance(X, np.ndarray) and X.ndim == 2
-            and X.flags.c_contiguous and X.dtype in (np.float32, np.float64)
-            and blas_threads() <= max_threads)
+            and X.flags.c_contiguous and X.dtype in (np.float32, np.float64))
 
 
 def decision_values(X, W):
     """``X @ W.T`` for ``W`` of shape ``(n_out, n_features)``: a dense ``(n_samples, n_out)``
     array in the dtype of ``X`` (``W`` is taken in that dtype)."""
-    if not _compiled(X, W.shape[0], ROWS_MAX_BLAS_THREADS):
+    if not _compiled(X, W.shape[0]):
         out = X @ np.asarray(W, dtype=X.dtype).T
         return np.asarray(out.toarray() if sp.issparse(out) else out)
     W = np.ascontiguousarray(W, dtype=X.dtype)
@@ -75,7 +59,7 @@ def decision_values(X, W):
 def pulled_back(X, G):
     """``G.T @ X`` for ``G`` of shape ``(n_samples, n_out)``: ``(n_out, n_features)``, float64
     on the compiled path (the dtype of ``X.T @ G`` on the others)."""
-    if not _compiled(X, G.shape[1], COLUMNS_MAX_BLAS_THREADS):
+    if not _compiled(X, G.shape[1]):
         return np.asarray(X.T @ G).T
     if G.dtype != X.dtype:
         G = G.astype(X.dtype)
