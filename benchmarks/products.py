@@ -13,13 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
 from hingeclf import _products
 
+from .kernels import _best
 from .run import machine, write_results
 
 
@@ -33,15 +33,6 @@ def _columns_times(X, G):
     out = np.zeros((G.shape[1], X.shape[1]))
     _products._columns_times(X, G, out, _products.BLOCK)
     return out
-
-
-def _best(f, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv=None):
