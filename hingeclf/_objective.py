@@ -26,7 +26,6 @@ import math
 import numba
 import numpy as np
 import scipy.sparse as sp
-from scipy.linalg.blas import dsyrk, ssyrk
 
 from ._products import decision_values, pulled_back
 
@@ -66,10 +65,12 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     Dense ``X``: the rows with ``D != 0`` are gathered, scaled by ``sqrt(|D|)``, into a buffer
     of :data:`GRAM_CHUNK` rows in the dtype of ``X`` (those of positive ``D`` from its front,
     those of negative ``D`` from its back) by a compiled loop (:func:`_gather_scaled_rows`,
-    which also sums the intercept's column), and each full buffer is added by symmetric rank-k
-    updates (``dsyrk``; ``ssyrk`` for float32 data, its product added into the float64 sum),
-    so the temporary is the buffer, never a copy of ``X`` or an index of all the rows. Sparse: the product of the selected rows. Used by Newton's
-    explicit Hessian and by the L1 solver's proximal Newton.
+    which also sums the intercept's column), and each full buffer's ``B^T B`` (numpy's matmul
+    of a transposed view with itself calls BLAS's ``syrk``, in the dtype of ``X``) is added
+    into the float64 sum, so the temporary is the buffer, never a copy of ``X`` or an index of
+    all the rows (scipy's ``dsyrk``/``ssyrk``, used before, took longer, most in float32:
+    ``python -m benchmarks.products``). Sparse: the product of the selected rows. Used by
+    Newton's explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
     n1 = d + int(fit_intercept)
@@ -88,19 +89,16 @@ def weighted_gram(X, D, fit_intercept, rows=None):
             col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
             total = float(DA.sum())
     else:
-        single = X.dtype == np.float32
         use_rows = rows is not None
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
         stop = rows.size if use_rows else X.shape[0]
         chunk = max(1, min(GRAM_CHUNK, stop))
         # one buffer of rows, C-ordered so the gather writes rows (a Fortran-ordered one, which
-        # syrk takes about 10% faster with trans=1, made the gather slower by more than that):
-        # the rows of positive D fill it from the front, those of negative D from the back
+        # scipy's syrk took about 10% faster, made the gather slower by more than that): the
+        # rows of positive D fill it from the front, those of negative D from the back
         buffer = np.empty((chunk, d), dtype=X.dtype)
-        # the products accumulate in G's upper triangle, Fortran-ordered for syrk; without an
-        # intercept G is H itself
-        H = np.zeros((n1, n1), order="F")
-        G = H if n1 == d else np.zeros((d, d), order="F")
+        H = np.zeros((n1, n1))
+        G = H[:d, :d]  # (a view: the products are added into H itself)
         start = n_pos = n_neg = 0
         while start < stop:
             start, n_pos, n_neg, part = _gather_scaled_rows(
@@ -108,19 +106,15 @@ def weighted_gram(X, D, fit_intercept, rows=None):
             total += part
             if n_pos + n_neg < chunk and start < stop:
                 continue  # (the buffer is added when full, or at the end)
-            for sign, block in ((1.0, buffer[:n_pos]), (-1.0, buffer[chunk - n_neg:])):
-                if not block.shape[0]:
-                    continue
-                # G += sign * block^T block, with block^T passed as the Fortran-ordered
-                # (d, rows) matrix it is: given the C-ordered block, f2py would copy it
-                if single:
-                    G += ssyrk(sign, block.T, trans=0, lower=0)
-                else:
-                    G = dsyrk(sign, block.T, beta=1.0, c=G, trans=0, lower=0, overwrite_c=1)
+            # block^T block: numpy's matmul sees the transposed view of one operand and calls
+            # BLAS's syrk (then mirrors the triangle); in the dtype of X, added into float64
+            if n_pos:
+                block = buffer[:n_pos]
+                G += block.T @ block
+            if n_neg:
+                block = buffer[chunk - n_neg:]
+                G -= block.T @ block
             n_pos = n_neg = 0
-        if n1 == d:
-            H = G  # (dsyrk works in place on a Fortran-ordered G: the same array)
-        _mirror_upper(G, H)  # (in place, also where G is H: no temporaries of H's size)
     if fit_intercept:
         H[:d, d] = col
         H[d, :d] = col
@@ -169,17 +163,6 @@ class CurvatureGrams:
         else:
             kept[...] = H  # (in place: no second matrix kept)
         return H
-
-
-@numba.njit(cache=True, nogil=True)
-def _mirror_upper(G, H):
-    """Fill the leading ``d x d`` block of ``H`` with the symmetric matrix whose upper
-    triangle is that of ``G``."""
-    d = G.shape[0]
-    for i in range(d):
-        for j in range(i, d):
-            H[i, j] = G[i, j]
-            H[j, i] = G[i, j]
 
 
 @numba.njit(cache=True, nogil=True)

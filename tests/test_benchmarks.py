@@ -48,13 +48,17 @@ def test_memory_warm_up_resolves_auto_as_on_the_whole_data():
 
 
 def test_products_benchmark_runs_on_small_shapes(tmp_path):
-    """``python -m benchmarks.products`` checks the compiled products against numpy before it
-    times them, and writes one row per shape, dtype and number of outputs."""
+    """``python -m benchmarks.products`` checks the compiled products against numpy, and the
+    Gram products' two paths against each other, before it times them; it writes one row per
+    shape, dtype and number of outputs, and one Gram row per shape and dtype."""
     from benchmarks.products import main as products
 
     products(["--shapes", "500x7,300x3", "--repeats", "1", "--out", str(tmp_path)])
     data = json.loads((tmp_path / "products.json").read_text())
-    assert len(data["records"]) == 2 * 2 * 4
-    assert all(r["rows_times_s"] > 0 and r["numpy_columns_times_s"] > 0
-               for r in data["records"])
-    assert (tmp_path / "products.md").read_text().count("\n|") == 16 + 2  # header, separator, rows
+    products = [r for r in data["records"] if r["outputs"] is not None]
+    grams = [r for r in data["records"] if r["outputs"] is None]
+    assert len(products) == 2 * 2 * 4 and len(grams) == 2 * 2
+    assert all(r["rows_times_s"] > 0 and r["numpy_columns_times_s"] > 0 for r in products)
+    assert all(r["gram_numpy_s"] > 0 and r["gram_scipy_s"] > 0 for r in grams)
+    # each table: header, separator, rows
+    assert (tmp_path / "products.md").read_text().count("\n|") == (16 + 2) + (4 + 2)
