@@ -82,15 +82,48 @@ def encode_labels(y, classes=None):
 
     The same as ``np.unique(y, return_inverse=True)`` with the index narrowed, at a fraction of
     its memory: the distinct labels come from one sorted copy of ``y``, and the positions are
-    searched a block of :data:`ENCODE_BLOCK` labels at a time.
+    searched a block of :data:`ENCODE_BLOCK` labels at a time. Integer (and boolean) labels
+    within a range of :data:`ENCODE_BLOCK` values take a faster route without sorting: a table
+    over the range marks the labels present, and the positions are looked up in it.
     """
     y = np.asarray(y)
-    if classes is None:
+    lookup = _integer_lookup(y) if classes is None else None
+    if lookup is not None:
+        classes, position = lookup
+        low = int(classes[0])
+    elif classes is None:
         classes = np.unique(y)
     index = np.empty(y.shape[0], dtype=np.min_scalar_type(max(len(classes) - 1, 0)))
     for start in range(0, y.shape[0], ENCODE_BLOCK):
-        index[start:start + ENCODE_BLOCK] = np.searchsorted(classes, y[start:start + ENCODE_BLOCK])
+        block = y[start:start + ENCODE_BLOCK]
+        if lookup is None:
+            index[start:start + ENCODE_BLOCK] = np.searchsorted(classes, block)
+        else:
+            block = block.astype(np.intp)
+            block -= low
+            index[start:start + ENCODE_BLOCK] = position[block]
     return classes, index
+
+
+def _integer_lookup(y):
+    """For 1-D integer or boolean ``y`` whose values span at most :data:`ENCODE_BLOCK` integers
+    (and at most ``len(y)``, so the table is never the larger): ``(classes, position)``, the
+    sorted distinct labels in the dtype of ``y`` and a table giving each value ``v`` its index
+    among them at ``v - min(y)``. ``None`` otherwise (other dtypes, empty ``y``, a wider
+    range, unsigned labels beyond the index type's range)."""
+    if y.ndim != 1 or y.dtype.kind not in "iub" or y.shape[0] == 0:
+        return None
+    low, high = int(y.min()), int(y.max())
+    if high - low >= min(y.shape[0], ENCODE_BLOCK) or high > np.iinfo(np.intp).max:
+        return None  # (the table would be too large, or the labels do not fit an index)
+    present = np.zeros(high - low + 1, dtype=bool)
+    for start in range(0, y.shape[0], ENCODE_BLOCK):
+        block = y[start:start + ENCODE_BLOCK].astype(np.intp)
+        block -= low
+        present[block] = True
+    values = np.flatnonzero(present)
+    position = np.cumsum(present, dtype=np.intp) - 1
+    return (values + low).astype(y.dtype), position
 
 
 def _class_weights(class_weight, classes, y_index):
@@ -226,7 +259,10 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
             X = X.astype(np.float32)
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=("csr", "csc"),
                              dtype=(np.float64, np.float32), accept_large_sparse=True)
-        check_classification_targets(y)
+        if not (y.ndim == 1 and y.dtype.kind in "iub"):
+            # (1-D integer labels are binary or multiclass targets, which it accepts: on a
+            # million labels the check takes about as long as encoding them)
+            check_classification_targets(y)
         return X, y
 
     def _check_finite_C(self):

@@ -58,6 +58,7 @@ from threadpoolctl import OpenBLASController, threadpool_info, threadpool_limits
 import hingeclf
 import hingeclf.metrics as metrics
 from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
+from hingeclf._base import _integer_lookup, encode_labels
 from hingeclf._losses import MULTICLASS_STRUCTURES
 from hingeclf._solvers import SOLVERS, check_solver_supports
 
@@ -464,6 +465,52 @@ def test_one_sample_per_class_works(cls, solver, n_classes):
     est = _fit_quietly(_make(cls, solver, max_iter=200), X, y)
     assert np.all(np.isfinite(est.coef_)) and np.all(np.isfinite(est.intercept_))
     assert_array_equal(est.predict(X), y)
+
+
+_LABELS = np.random.default_rng(0)
+LABEL_CASES = {  # name: (labels, True where the integer table is used rather than sorting)
+    "int64": (_LABELS.integers(0, 3, 200_000), True),
+    "int8 extremes": (np.array([127, -128, 0, 127, -128] * 60, dtype=np.int8), True),
+    "negative": (_LABELS.integers(-40, -30, 500), True),
+    "bool": (np.array([True, False, True, True]), True),
+    "uint16 gaps": (_LABELS.integers(0, 2, 5000).astype(np.uint16) * 1000, True),
+    "range wider than the table": (np.array([0, 70_000, 0, 70_000] * 30_000), False),
+    "range wider than y": (np.array([5, 900, 5]), False),
+    "uint64 near its top": (np.array([2**64 - 1, 2**64 - 2, 2**64 - 1], dtype=np.uint64), False),
+    "uint64 far apart": (np.array([2**64 - 1, 0, 2**64 - 1], dtype=np.uint64), False),
+    "strings": (np.array(["b", "a", "b"]), False),
+    "integral floats": (np.array([1.0, -1.0, 1.0]), False),
+}
+
+
+@pytest.mark.parametrize("name", LABEL_CASES)
+def test_labels_are_encoded_as_numpy_unique_encodes_them(name):
+    """``encode_labels`` (the integer table, or sorting) gives ``np.unique``'s classes, in the
+    labels' dtype, and its inverse index."""
+    y, table = LABEL_CASES[name]
+    assert (_integer_lookup(y) is not None) == table
+    classes, index = encode_labels(y)
+    expected_classes, expected_index = np.unique(y, return_inverse=True)
+    assert classes.dtype == expected_classes.dtype
+    assert_array_equal(classes, expected_classes)
+    assert_array_equal(index, expected_index)
+    assert index.dtype == np.uint8
+
+
+@pytest.mark.parametrize("cls", [HingeSVM, MulticlassHingeSVM])
+def test_integer_labels_fit_as_their_strings_do(cls):
+    """Integer labels (which skip scikit-learn's target check) give the model their string
+    forms give; continuous labels are still refused."""
+    X, _ = noisy(n_classes=_n_classes(cls))
+    cuts = [0.0] if cls is HingeSVM else [-0.5, 0.5]
+    y = np.digitize(X[:, 0], cuts) * 19 - 7  # -7, 12 (, 31)
+    ints = cls().fit(X, y)
+    strings = cls().fit(X, y.astype(str))
+    assert_array_equal(ints.classes_.astype(str), strings.classes_)
+    assert_allclose(ints.coef_, strings.coef_)
+    assert_array_equal(ints.predict(X).astype(str), strings.predict(X))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        cls().fit(X, y + 0.5)
 
 
 @pytest.mark.parametrize("cls, solver", EST_SOLVER)
