@@ -316,9 +316,11 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         return problem.zeros()
 
     def _warm_solver_state(self, problem, solver):
-        """Extra solver arguments of a warm start beyond ``coef0``: sgd's step counter, and
-        the dual variables a ``dual_cd`` fit ended at (``dual_cd`` checks that they belong to
-        this data and loss, and starts from ``coef0`` otherwise)."""
+        """Extra solver arguments of a warm start beyond ``coef0``: sgd's step counter, the
+        dual variables a ``dual_cd`` fit ended at (``dual_cd`` checks that they belong to
+        this data and loss, and starts from ``coef0`` otherwise), and for the other full-batch
+        solvers the costs of the last converged fit (the exact hinge's solution path is walked
+        from them when ``coef0`` is verified optimal there)."""
         if not self.warm_start:
             return {}
         prev = getattr(self, "_sgd_state", None)
@@ -328,6 +330,12 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         prev = getattr(self, "_dual_state", None)
         if SOLVERS[solver].dual and isinstance(prev, DualState):
             return {"dual_state": prev}
+        prev = getattr(self, "_warm_costs", None)
+        if (not SOLVERS[solver].stochastic and not SOLVERS[solver].dual
+                and isinstance(prev, np.ndarray) and prev.shape == (problem.n_samples,)):
+            # the costs at which the warm coefficients are optimal: the exact hinge's path is
+            # followed from there (hingeclf._solvers._path)
+            return {"warm_costs": prev}
         return {}
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -383,6 +391,9 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         # the dual variables, kept only for a warm start (they are as large as the data's rows)
         self._dual_state = (result.state if self.warm_start
                             and isinstance(result.state, DualState) else None)
+        # the costs of a converged fit, kept for a warm start
+        self._warm_costs = (np.array(problem.weights, dtype=np.float64)
+                            if self.warm_start and result.converged else None)
         self._store(problem, result, solver)
         return self
 

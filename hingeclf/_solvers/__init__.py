@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from .._objective import CenteredObjective
 from ._certificate import certifiable, certified_gap
 from ._continuation import finish_on_face, solve_by_continuation
+from ._path import WALK_MAX_STEPS, walk_costs
 from ._result import SolverResult
 from .cd import solve_cd
 from .dual_cd import dual_cd_supports, solve_dual_cd
@@ -187,7 +188,8 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
                      random_state=random_state, **kwargs)
 
 
-def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state, **kwargs):
+def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
+              warm_costs=None, **kwargs):
     check_solver_supports(solver, objective.loss, objective.penalty)
     spec = SOLVERS[solver]
     if spec.dual:
@@ -195,9 +197,22 @@ def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
                              random_state=random_state, **kwargs)
     centred = _centred if spec.centred else (lambda obj, c0, run: run(obj, c0))
     if spec.smooth_only and not objective.loss.is_smooth:
-        return centred(objective, coef0, lambda obj, c0: solve_by_continuation(
+        walked = 0
+        if warm_costs is not None:
+            # the exact hinge from the optimum at other costs: follow its path
+            found, walked, _ = walk_costs(objective, coef0, warm_costs,
+                                          max_steps=min(WALK_MAX_STEPS, max_iter))
+            if found is not None:
+                coef, value, gap, _ = found
+                return SolverResult(coef=coef, n_iter=walked, converged=True, objective=value,
+                                    history=[value], gap=gap, message=(
+                                        f"followed the solution path from the warm start's "
+                                        f"costs in {walked} face solves; optimality verified"))
+        result = centred(objective, coef0, lambda obj, c0: solve_by_continuation(
             spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
             random_state=random_state, **kwargs))
+        result.n_iter += walked
+        return result
     if not spec.stochastic:
         def run(start, inner_tol, budget, state=None):
             resume = {} if state is None else {"state": state}

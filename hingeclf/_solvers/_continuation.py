@@ -298,23 +298,9 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
         new, value, gap, verified = found
         return objective.from_base(new), value, gap, verified
     loss = objective.loss
-    lam = np.asarray(lam_hint() if callable(lam_hint) else lam_hint)
-    active = objective.weights > 0
-    if active.all():  # (one entry that broadcasts: no mask as long as the data)
-        active = np.ones(1, dtype=bool)
-    valid = active[:, None]  # (broadcast: all entries of binary and one-vs-rest terms are real)
-    if loss.structure in ("weston_watkins", "crammer_singer"):
-        valid = loss.valid_entries(objective.y, objective.n_out) & valid
-    chosen = (lam > 0) & valid
-    if loss.power == 2:
-        zero = None
-    elif loss.grouped:
-        # a term of zero weight has no valid entry: its zero piece is the chosen one
-        zero = (lam.sum(axis=1, dtype=np.float64)
-                < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps) | ~active
-    else:
-        zero = lam < 1.0
-    del lam, lam_hint  # (a hint made here by a function is freed: the face is in the masks)
+    chosen, zero, active, valid = face_masks(
+        objective, np.asarray(lam_hint() if callable(lam_hint) else lam_hint))
+    del lam_hint  # (a hint made here by a function is freed: the face is in the masks)
     n_params = objective.n_out * (objective.n_features + int(objective.fit_intercept))
     if zero is not None and _n_tied(loss, chosen, zero) > FACE_RANK_FACTOR * n_params:
         # a hinge face generically ties at most as many entries as there are parameters: a
@@ -474,6 +460,33 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     return _certified(certify, best_coef, best_value, bound)
 
 
+def face_masks(objective, lam):
+    """``(chosen, zero, active, valid)``: the face that the weights ``lam`` of the violation
+    entries propose (see :func:`polish_on_face`).
+
+    ``chosen`` marks the chosen violation entries, ``zero`` the terms (grouped losses) or
+    entries whose zero piece is chosen (None for the squared losses), ``active`` the terms of
+    positive weight and ``valid`` the entries that exist (both broadcast when all are).
+    """
+    loss = objective.loss
+    active = objective.weights > 0
+    if active.all():  # (one entry that broadcasts: no mask as long as the data)
+        active = np.ones(1, dtype=bool)
+    valid = active[:, None]  # (broadcast: all entries of binary and one-vs-rest terms are real)
+    if loss.structure in ("weston_watkins", "crammer_singer"):
+        valid = loss.valid_entries(objective.y, objective.n_out) & valid
+    chosen = (lam > 0) & valid
+    if loss.power == 2:
+        zero = None
+    elif loss.grouped:
+        # a term of zero weight has no valid entry: its zero piece is the chosen one
+        zero = (lam.sum(axis=1, dtype=np.float64)
+                < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps) | ~active
+    else:
+        zero = lam < 1.0
+    return chosen, zero, active, valid
+
+
 def _certified(certify, coef, value, bound):
     """``(coef, value, gap, False)`` when ``value - bound <= certify * |value|``, else None."""
     if certify is None or not value - bound <= certify * abs(value):
@@ -533,7 +546,7 @@ def _dual_value(objective, mu, coef):
     return dual
 
 
-def _solve_face(objective, chosen, zero, max_free):
+def _solve_face(objective, chosen, zero, max_free, clip=True):
     """The KKT system of the dual on a face; returns ``(coef, raw, mu, mu_zero)`` or None.
 
     Unknowns, scaled as ``u = c mu``: the weights of the *free* violation entries (chosen in a
@@ -543,6 +556,10 @@ def _solve_face(objective, chosen, zero, max_free):
     (``v = 0`` when the zero piece is chosen; equal to the other free pieces otherwise;
     ``v = sum_term u / (2 c)`` for the squared losses), and the intercept constraint.
     A chosen entry alone in its term (hinge) has weight 1; unchosen entries weight 0.
+
+    ``W`` is built from the weights clipped into their bounds, or, with ``clip=False``, from
+    the weights as solved (then everything returned is affine in the costs on a fixed face:
+    what :func:`hingeclf._solvers._path.walk_costs` interpolates).
     """
     loss, X, y = objective.loss, objective.X, objective.y
     power = loss.power
@@ -644,7 +661,7 @@ def _solve_face(objective, chosen, zero, max_free):
 
     # weights used to build W: clipped into their bounds (the checks use the unclipped ones)
     upper = 1.0 if power == 1 else None
-    cg = loss.apply_AT(y, np.clip(mu, 0.0, upper), overwrite=True)
+    cg = loss.apply_AT(y, np.clip(mu, 0.0, upper) if clip else mu, overwrite=clip)
     cg *= c[:, None]
     w = -np.asarray(X.T @ cg.astype(X.dtype, copy=False)).T.astype(np.float64)
     del cg

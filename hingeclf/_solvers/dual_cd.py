@@ -51,6 +51,7 @@ from .._losses import HingeFamilyLoss
 from .._objective import LinearObjective
 from ._certificate import circulation_scale
 from ._continuation import FINISH_MAX_FREE, polish_on_face, polish_result
+from ._path import WALK_MAX_STEPS, walk_costs
 from ._result import SolverResult
 
 EPS_START = 0.1
@@ -289,6 +290,11 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     warm = bool(np.any(coef0))
     from_state = _usable(dual_state, objective, norms)
     alpha_state = _warm_alpha(dual_state, c, loss) if from_state else None
+    walked = 0
+    if from_state and warm:
+        done, walked = _walk_from_state(objective, coef0, dual_state, max_iter, norms)
+        if done is not None:
+            return done
     raw0 = objective.raw(coef0) if warm and not from_state else None
     seed = ORDER_SEED
     tie = _tie_band(objective.dtype)
@@ -381,7 +387,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     message = "; ".join(messages) if messages else "relative duality gap below tol"
     if exact_faces:
         message += f"; {exact_faces} problem(s) finished exactly on their face"
-    return SolverResult(coef=coef.astype(objective.dtype), n_iter=max(n_iter, 1),
+    return SolverResult(coef=coef.astype(objective.dtype), n_iter=max(n_iter, 1) + walked,
                         converged=converged, objective=total_p, history=[total_p],
                         gap=total_p - total_d, message=message,
                         state=_state(objective, mu_out, norms))
@@ -409,6 +415,31 @@ def _warm_alpha(state, c, loss, y=None):
     top = kept[np.arange(mu.shape[0]), y]  # Crammer-Singer: the row's largest entry, <= c
     shrink = np.where(top > c, c / np.where(top > 0, top, 1.0), 1.0)
     return kept * shrink[:, None]
+
+
+def _walk_from_state(objective, coef0, dual_state, max_iter, norms):
+    """``(result, n_solves)``: the exact hinge's optimum at the new costs, reached by following
+    its solution path from the state's costs, where ``coef0`` is the optimum
+    (:func:`~hingeclf._solvers._path.walk_costs`); the result is None where the walk gives up
+    (``n_solves`` face solves were spent, counted in ``n_iter``)."""
+    found, walked, mu = walk_costs(objective, coef0, dual_state.costs,
+                                   max_steps=min(WALK_MAX_STEPS, max_iter))
+    if found is None:
+        return None, walked
+    coef, value, gap, _ = found
+    if objective.loss.structure == "crammer_singer":
+        # the state holds alpha / c: the violation entries' weights negated, and their sum at
+        # the sample's class
+        rows = np.arange(mu.shape[0])
+        y = np.asarray(objective.y, dtype=np.intp)
+        total = mu.sum(axis=1)
+        mu = -mu
+        mu[rows, y] = total
+    return SolverResult(coef=coef, n_iter=max(walked, 1), converged=True, objective=value,
+                        history=[value], gap=gap, message=(
+                            f"followed the solution path from the dual state's costs in "
+                            f"{walked} face solves; optimality verified"),
+                        state=_state(objective, mu, norms)), walked
 
 
 def _state(objective, mu, norms):
@@ -498,7 +529,12 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
     alpha = np.zeros((n, K))
     b = np.zeros(K)
     warm = bool(np.any(coef0))
+    walked = 0
     if _usable(dual_state, objective, norms):
+        if warm:
+            done, walked = _walk_from_state(objective, coef0, dual_state, max_iter, norms)
+            if done is not None:
+                return done
         alpha = _warm_alpha(dual_state, c, objective.loss, y)
     elif warm:
         # the dual point of the warm primal: +c_i at y_i, -c_i at the largest violation
@@ -552,6 +588,7 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
             coef=coef.astype(objective.dtype), n_iter=max(epochs, 1), converged=False,
             objective=primal, history=[primal], gap=gap, message=""), _cs_mu(alpha, c, y))
         if exact.converged:
+            exact.n_iter += walked
             exact.message = "face identified, optimality verified"
             mu = _cs_alpha_at_optimum(objective, exact.coef, alpha, tie) / safe_c
             exact.state = _state(objective, mu, norms)
@@ -565,7 +602,7 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
     message = ("relative duality gap below tol" if converged else
                f"max_iter={max_iter} epochs reached with relative gap "
                f"{gap / max(primal, 1e-300):.3e} > tol")
-    result = SolverResult(coef=coef.astype(objective.dtype), n_iter=max(epochs, 1),
+    result = SolverResult(coef=coef.astype(objective.dtype), n_iter=max(epochs, 1) + walked,
                           converged=converged, objective=primal, history=[primal], gap=gap,
                           message=message)
     finished = _finish_exactly(objective, result, _cs_mu(alpha, c, y))

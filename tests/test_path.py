@@ -1,0 +1,112 @@
+"""The exact hinge's solution path in the costs (hingeclf._solvers._path): walked from an
+optimum at one set of costs, it ends at the optimum at another (checked against a cold solve at
+a tight tolerance and by the face's own verification); it gives up, and the fit still ends at
+the optimum, where the warm point is not an optimum at the old costs."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+
+from hingeclf import HingeSVM, MulticlassHingeSVM
+from hingeclf._losses import HingeFamilyLoss
+from hingeclf._objective import LinearObjective
+from hingeclf._solvers import minimize
+from hingeclf._solvers._path import walk_costs
+
+STRUCTURES = ["binary", "ovr", "weston_watkins", "crammer_singer"]
+
+
+def _problem(structure, fit_intercept, costs):
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if structure == "binary":
+        y = (y == 1).astype(int)  # versicolor against the rest: not separable
+    loss = HingeFamilyLoss(structure, 1)
+    n_out = 1 if structure == "binary" else 3
+    return LinearObjective(loss, X, loss.encode_target(y), costs, n_out, fit_intercept)
+
+
+def _optimum(obj):
+    res = minimize(obj, "newton", obj.zeros(), tol=1e-10, max_iter=5000)
+    assert res.converged
+    return res
+
+
+# (old costs, new costs): C scaled up and down, and sample weights that change (the costs move
+# along a line that is not a scaling)
+rng = np.random.default_rng(0)
+COSTS = {
+    "C x4": (np.full(150, 0.25), np.full(150, 1.0)),
+    "C / 4": (np.full(150, 2.0), np.full(150, 0.5)),
+    "weights": (rng.uniform(0.2, 2.0, 150), rng.uniform(0.2, 2.0, 150)),
+}
+
+
+@pytest.mark.parametrize("change", list(COSTS))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_walk_ends_at_the_optimum_of_the_new_costs(structure, fit_intercept, change):
+    c0, c1 = COSTS[change]
+    start = _optimum(_problem(structure, fit_intercept, c0))
+    target = _problem(structure, fit_intercept, c1)
+    reference = _optimum(target)
+    found, n_solves, mu = walk_costs(target, start.coef, c0)
+    assert found is not None, "the walk gave up"
+    coef, value, gap, verified = found
+    assert verified
+    assert n_solves >= 2  # (the start's face, and at least one segment)
+    assert value == pytest.approx(reference.objective, rel=1e-9)
+    assert value == pytest.approx(target.value(coef), rel=1e-12)
+    assert 0.0 <= gap <= 1e-6 * value
+    np.testing.assert_allclose(target.raw(coef), target.raw(reference.coef), atol=1e-5)
+    assert mu.shape == (150, target.n_out) and np.all((mu >= 0) & (mu <= 1))
+
+
+@pytest.mark.parametrize("structure", STRUCTURES)
+def test_walk_gives_up_where_the_start_is_not_the_optimum(structure):
+    """A point that is not optimal at the old costs (perturbed, or the optimum of other costs)
+    fails the start's check: no walk, nothing returned."""
+    c0, c1 = COSTS["C x4"]
+    start = _optimum(_problem(structure, True, c0))
+    target = _problem(structure, True, c1)
+    perturbed = start.coef * 1.01
+    assert walk_costs(target, perturbed, c0)[0] is None
+    assert walk_costs(target, start.coef, 2 * c0)[0] is None  # (optimal at c0, not at 2 c0)
+    # and where the faces have more free entries than allowed
+    assert walk_costs(target, start.coef, c0, max_free=1)[0] is None
+
+
+CONFIGS = {"HingeSVM": (HingeSVM, {}),
+           "crammer_singer": (MulticlassHingeSVM, dict(multi_class="crammer_singer")),
+           "weston_watkins": (MulticlassHingeSVM, dict(multi_class="weston_watkins"))}
+# (dual_cd has no Weston-Watkins dual)
+PAIRS = [(name, solver) for name in CONFIGS for solver in ("dual_cd", "newton", "lbfgs", "fgd")
+         if (name, solver) != ("weston_watkins", "dual_cd")]
+
+
+@pytest.mark.parametrize("name, solver", PAIRS)
+def test_warm_fit_at_a_new_C_follows_the_path_and_counts_its_solves(name, solver, capsys):
+    """An estimator warm started at another C reaches the cold optimum by the walk (its
+    message says so, and n_iter_ counts its face solves); refit on other data of the same
+    shape, the walk's start check fails and the fit still reaches the cold optimum."""
+    cls, kw = CONFIGS[name]
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(solver=solver, tol=1e-8, max_iter=10**5, **kw)
+    warm = cls(C=0.5, warm_start=True, **params).fit(X, y)
+    capsys.readouterr()
+    warm.set_params(C=2.0, verbose=1).fit(X, y)
+    said = capsys.readouterr().out  # (the fit's message, printed with verbose)
+    cold = cls(C=2.0, **params).fit(X, y)
+    assert warm.converged_
+    assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-7)
+    assert "followed the solution path from the" in said
+    assert f"in {warm.n_iter_} face solves" in said
+    X2 = X + 0.3 * np.random.default_rng(1).standard_normal(X.shape)
+    warm.set_params(C=4.0).fit(X2, y)
+    said = capsys.readouterr().out
+    cold = cls(C=4.0, **params).fit(X2, y)
+    assert warm.converged_
+    assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-7)
+    assert "solution path" not in said and "converged=True" in said
