@@ -4,9 +4,12 @@ What ``RegularizationPathCV`` does in each fold: fit ``C`` = 1e-3 .. 10 (9 value
 in turn with ``warm_start=True``, and compare the summed ``n_iter_`` with cold fits at the same
 values, for every full-batch solver of the exact hinge on make_classification 5000 x 50
 (binary) and standardised iris (Crammer-Singer, Weston-Watkins; ``dual_cd`` and the squared
-hinge one-vs-rest too), at the default ``tol``. Iteration counts, not times: the table says
-whether a warm start saves work, independently of the machine's load. ``--quick`` (what a
-test runs): iris Crammer-Singer only, three values of ``C``, written to ``warm_path_quick.*``.
+hinge one-vs-rest too), at the default ``tol``. Iteration counts say whether a warm start saves
+work, independently of the machine's load; summed fit times are there too, because the units
+differ: the exact hinge's warm fits count the face solves of their path walk
+(:mod:`hingeclf._solvers._path`), which on iris cost more than a compiled epoch. ``--quick``
+(what a test runs): iris Crammer-Singer only, three values of ``C``, written to
+``warm_path_quick.*``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -55,15 +59,22 @@ def run(quick=False):
         for solver in solvers:
             warm = cls(solver=solver, warm_start=True, **params)
             n_warm = n_cold = 0
+            t_warm = t_cold = 0.0
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for C in cs:
+                    start = time.perf_counter()
                     warm.set_params(C=C).fit(X, y)
+                    t_warm += time.perf_counter() - start
+                    start = time.perf_counter()
                     cold = cls(solver=solver, C=C, **params).fit(X, y)
+                    t_cold += time.perf_counter() - start
                     n_warm += int(np.max(warm.n_iter_))
                     n_cold += int(np.max(cold.n_iter_))
-            records.append(dict(problem=name, solver=solver, warm=n_warm, cold=n_cold))
-            print(f"[warm_path] {name} {solver}: warm {n_warm}, cold {n_cold}", flush=True)
+            records.append(dict(problem=name, solver=solver, warm=n_warm, cold=n_cold,
+                                warm_seconds=t_warm, cold_seconds=t_cold))
+            print(f"[warm_path] {name} {solver}: warm {n_warm}, cold {n_cold} "
+                  f"({t_warm:.3f} s, {t_cold:.3f} s)", flush=True)
     return records
 
 
@@ -76,11 +87,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     records = run(args.quick)
     cs = CS[::4] if args.quick else CS
-    lines = [f"C = {', '.join(f'{c:.3g}' for c in cs)}; summed n_iter_ over the path.", "",
-             "| problem | solver | warm | cold | warm / cold |", "|---|---|---|---|---|"]
+    lines = [f"C = {', '.join(f'{c:.3g}' for c in cs)}; summed n_iter_ over the path, and "
+             f"summed fit times (one run each, on a shared machine: noisy).", "",
+             "| problem | solver | warm | cold | warm / cold | warm s | cold s | time warm / cold |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in records:
         lines.append(f"| {r['problem']} | {r['solver']} | {r['warm']} | {r['cold']} | "
-                     f"{r['warm'] / max(r['cold'], 1):.2f} |")
+                     f"{r['warm'] / max(r['cold'], 1):.2f} | {r['warm_seconds']:.3f} | "
+                     f"{r['cold_seconds']:.3f} | "
+                     f"{r['warm_seconds'] / max(r['cold_seconds'], 1e-9):.2f} |")
     meta = dict(machine=machine(), command="python -m benchmarks.warm_path " + " ".join(argv),
                 load_average=os.getloadavg())
     write_results(args.out, "warm_path_quick" if args.quick else "warm_path", meta, records,

@@ -13,6 +13,7 @@ def test_warm_path_quick_writes_its_records(tmp_path):
     for r in records:
         assert r["problem"] == "iris, Crammer-Singer"
         assert r["warm"] >= 1 and r["cold"] >= 1
+        assert r["warm_seconds"] > 0 and r["cold_seconds"] > 0
     table = (tmp_path / "warm_path_quick.md").read_text()
     assert "python -m benchmarks.warm_path --quick" in table
     assert table.count("| iris, Crammer-Singer |") == len(records)
