@@ -23,6 +23,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
+from ._solvers._path import PathStart
 from ._solvers.dual_cd import DualState
 from ._solvers.sgd import SGDState, warm_state
 
@@ -318,25 +319,27 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
     def _warm_solver_state(self, problem, solver):
         """Extra solver arguments of a warm start beyond ``coef0``: sgd's step counter, the
         dual variables a ``dual_cd`` fit ended at (``dual_cd`` checks that they belong to
-        this data and loss, and starts from ``coef0`` otherwise), and for the other full-batch
-        solvers the costs of the last converged fit (the exact hinge's solution path is walked
-        from them when ``coef0`` is verified optimal there)."""
+        this data and loss, and starts from ``coef0`` otherwise), and for the solvers that walk
+        the exact hinge's solution path the costs of the last converged fit and its iterations
+        (the walk starts from those costs when ``coef0`` is optimal there, within that many
+        face solves)."""
         if not self.warm_start:
             return {}
         prev = getattr(self, "_sgd_state", None)
         if (SOLVERS[solver].stochastic and isinstance(prev, SGDState)
                 and prev.coef.shape == problem.shape):
             return {"state": warm_state(problem, prev)}
+        state = {}
         prev = getattr(self, "_dual_state", None)
         if SOLVERS[solver].dual and isinstance(prev, DualState):
-            return {"dual_state": prev}
-        prev = getattr(self, "_warm_costs", None)
-        if (not SOLVERS[solver].stochastic and not SOLVERS[solver].dual
-                and isinstance(prev, np.ndarray) and prev.shape == (problem.n_samples,)):
+            state["dual_state"] = prev
+        prev = getattr(self, "_path_start", None)
+        if (SOLVERS[solver].walks_path and isinstance(prev, PathStart)
+                and prev.costs.shape == (problem.n_samples,)):
             # the costs at which the warm coefficients are optimal: the exact hinge's path is
             # followed from there (hingeclf._solvers._path)
-            return {"warm_costs": prev}
-        return {}
+            state["path_start"] = prev
+        return state
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -391,11 +394,24 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         # the dual variables, kept only for a warm start (they are as large as the data's rows)
         self._dual_state = (result.state if self.warm_start
                             and isinstance(result.state, DualState) else None)
-        # the costs of a converged fit, kept for a warm start
-        self._warm_costs = (np.array(problem.weights, dtype=np.float64)
-                            if self.warm_start and result.converged else None)
+        self._path_start = self._next_path_start(problem, result)
         self._store(problem, result, solver)
         return self
+
+    def _next_path_start(self, problem, result):
+        """The costs of a converged fit and the walk budget, kept for a warm start.
+
+        The budget is what the solver itself spent (iterations beyond a walk's face solves);
+        after a fit that a walk ended, the budget it had is kept (a short walk must not starve
+        the next one).
+        """
+        if not (self.warm_start and result.converged):
+            return None
+        own = int(result.n_iter) - int(result.walked)
+        prev = getattr(self, "_path_start", None)
+        if result.walked and own <= 0 and isinstance(prev, PathStart):
+            own = prev.n_iter
+        return PathStart(np.array(problem.weights, dtype=np.float64), max(own, 1))
 
     def _store(self, problem, result, solver):
         coef = np.asarray(result.coef, dtype=problem.dtype).reshape(problem.shape)

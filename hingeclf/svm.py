@@ -71,7 +71,10 @@ _COMMON_PARAMETERS = """
         Weights ``cw[y]`` of the classes in the objective; ``"balanced"`` uses
         ``n_samples / (n_classes * count(y))``.
     warm_start : bool, default=False
-        Start from the previous solution when refitting with the same shapes.
+        Start from the previous solution when refitting with the same shapes. For the hinge
+        at a new ``C`` (or new sample weights), ``"dual_cd"``, ``"fgd"`` and ``"lbfgs"``
+        first follow the exact solution path from the previous optimum (see the user guide,
+        "Warm starts along the solution path").
     random_state : int, RandomState instance or None, default=None
         Seeds the sample order of ``"sgd"``; the full-batch solvers do not use it
         (``"dual_cd"`` visits the samples in a fixed pseudo-random order).

@@ -4,6 +4,7 @@ a tight tolerance and by the face's own verification); it gives up, and the fit 
 the optimum, where the warm point is not an optimum at the old costs."""
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
@@ -11,7 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from hingeclf import HingeSVM, MulticlassHingeSVM
 from hingeclf._losses import HingeFamilyLoss
 from hingeclf._objective import LinearObjective
-from hingeclf._solvers import minimize
+from hingeclf._solvers import SOLVERS, minimize
 from hingeclf._solvers._path import walk_costs
 
 STRUCTURES = ["binary", "ovr", "weston_watkins", "crammer_singer"]
@@ -75,6 +76,13 @@ def test_walk_gives_up_where_the_start_is_not_the_optimum(structure):
     assert walk_costs(target, start.coef, 2 * c0)[0] is None  # (optimal at c0, not at 2 c0)
     # and where the faces have more free entries than allowed
     assert walk_costs(target, start.coef, c0, max_free=1)[0] is None
+    # or the walk needs more segments than its budget: it stops early (its progress after
+    # WALK_PROBE segments says so) or at the budget
+    full = walk_costs(target, start.coef, c0)
+    assert full[0] is not None
+    budget = full[1] // 2
+    found, n_solves, _ = walk_costs(target, start.coef, c0, max_steps=budget)
+    assert found is None and n_solves <= budget + 1
 
 
 CONFIGS = {"HingeSVM": (HingeSVM, {}),
@@ -87,22 +95,27 @@ PAIRS = [(name, solver) for name in CONFIGS for solver in ("dual_cd", "newton", 
 
 @pytest.mark.parametrize("name, solver", PAIRS)
 def test_warm_fit_at_a_new_C_follows_the_path_and_counts_its_solves(name, solver, capsys):
-    """An estimator warm started at another C reaches the cold optimum by the walk (its
-    message says so, and n_iter_ counts its face solves); refit on other data of the same
-    shape, the walk's start check fails and the fit still reaches the cold optimum."""
+    """An estimator warm started at a neighbouring C (a walk within its budget, the first
+    fit's iterations) reaches the cold optimum by the walk (its message says so, and n_iter_
+    counts its face solves), where its solver walks (not newton);
+    refit on other data of the same shape, the walk's start check fails and the fit still
+    reaches the cold optimum."""
     cls, kw = CONFIGS[name]
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     params = dict(solver=solver, tol=1e-8, max_iter=10**5, **kw)
     warm = cls(C=0.5, warm_start=True, **params).fit(X, y)
     capsys.readouterr()
-    warm.set_params(C=2.0, verbose=1).fit(X, y)
+    warm.set_params(C=0.6, verbose=1).fit(X, y)
     said = capsys.readouterr().out  # (the fit's message, printed with verbose)
-    cold = cls(C=2.0, **params).fit(X, y)
+    cold = cls(C=0.6, **params).fit(X, y)
     assert warm.converged_
     assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-7)
-    assert "followed the solution path from the" in said
-    assert f"in {warm.n_iter_} face solves" in said
+    if SOLVERS[solver].walks_path:
+        assert "followed the solution path from the" in said
+        assert f"in {warm.n_iter_} face solves" in said
+    else:
+        assert "solution path" not in said and "converged=True" in said
     X2 = X + 0.3 * np.random.default_rng(1).standard_normal(X.shape)
     warm.set_params(C=4.0).fit(X2, y)
     said = capsys.readouterr().out
@@ -110,3 +123,42 @@ def test_warm_fit_at_a_new_C_follows_the_path_and_counts_its_solves(name, solver
     assert warm.converged_
     assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-7)
     assert "solution path" not in said and "converged=True" in said
+
+
+@pytest.mark.parametrize("layout", ["csr", "csc", "float32", "float32-csr"])
+@pytest.mark.parametrize("solver", ["dual_cd", "lbfgs"])
+@pytest.mark.parametrize("multi_class", ["ovr", "crammer_singer"])
+def test_walk_on_sparse_and_float32_data(multi_class, solver, layout):
+    """The walk takes sparse rows and float32 data as they are: the warm fit at the new C
+    walks, and ends at the optimum of a cold fit of the same data (float32: within its
+    rounding)."""
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    if layout.startswith("float32"):
+        X = X.astype(np.float32)
+    if layout.endswith("csr"):
+        X = sp.csr_matrix(X)
+    elif layout.endswith("csc"):
+        X = sp.csc_matrix(X)
+    params = dict(multi_class=multi_class, solver=solver, tol=1e-6)
+    warm = MulticlassHingeSVM(C=0.5, warm_start=True, **params).fit(X, y)
+    warm.set_params(C=0.6)
+    found, n_solves, _ = walk_costs(*_estimator_problem(warm, X, y),
+                                    warm._path_start.costs)
+    assert found is not None
+    warm.fit(X, y)
+    assert warm.n_iter_ == n_solves and warm.converged_
+    assert warm.coef_.dtype == X.dtype
+    cold = MulticlassHingeSVM(C=0.6, **params).fit(X, y)
+    rtol = 1e-9 if X.dtype == np.float64 else 1e-5
+    assert warm.objective_ == pytest.approx(cold.objective_, rel=rtol)
+    assert warm.objective_ <= cold.objective_ * (1 + rtol)
+
+
+def _estimator_problem(est, X, y):
+    """(objective, warm coefficients) of ``est``'s next fit on ``X, y``."""
+    from hingeclf._base import encode_labels
+
+    classes, y_index = encode_labels(y)
+    problem = est._problem(X, y_index, est._costs(X, y_index, None, est.class_weight))
+    return problem, est._coef_internal

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from .._objective import CenteredObjective
 from ._certificate import certifiable, certified_gap
 from ._continuation import finish_on_face, solve_by_continuation
-from ._path import WALK_MAX_STEPS, walk_costs
+from ._path import walk_costs
 from ._result import SolverResult
 from .cd import solve_cd
 from .dual_cd import dual_cd_supports, solve_dual_cd
@@ -48,7 +48,10 @@ class SolverSpec:
     the duality gap. ``penalties`` lists the penalties the solver minimises (names of
     :func:`hingeclf._objective.make_penalty`); ``centred`` says whether a full-batch fit with an
     intercept runs in the centred parametrisation (coordinate solvers work on the data's own
-    columns and do not).
+    columns and do not). ``walks_path`` solvers start a warm fit of the exact hinge at new
+    costs by following its solution path (:mod:`hingeclf._solvers._path`): the first-order
+    ones, whose fits take hundreds of cheap iterations; a Newton fit takes tens, fewer than the
+    walk's face solves on the paths measured (``python -m benchmarks.warm_path``).
     """
 
     name: str
@@ -60,14 +63,15 @@ class SolverSpec:
     summary: str = ""
     penalties: frozenset = frozenset({"l2"})
     centred: bool = True
+    walks_path: bool = False
 
 
 SOLVERS = {
     "fgd": SolverSpec("fgd", solve_fgd, smooth_only=True,
                       summary="accelerated (proximal) gradient with backtracking and restart",
-                      penalties=frozenset({"l2", "l1", "elasticnet"})),
+                      penalties=frozenset({"l2", "l1", "elasticnet"}), walks_path=True),
     "lbfgs": SolverSpec("lbfgs", solve_lbfgs, smooth_only=True,
-                        summary="scipy L-BFGS-B on the fused loss and gradient"),
+                        summary="scipy L-BFGS-B on the fused loss and gradient", walks_path=True),
     "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
                          smooth_only=True,
                          summary="Newton with the generalised Hessian (explicit or CG)"),
@@ -75,7 +79,8 @@ SOLVERS = {
                       stochastic=True,
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
     "dual_cd": SolverSpec("dual_cd", solve_dual_cd, requires=frozenset({"dual"}), dual=True,
-                          summary="dual coordinate descent (compiled), duality-gap stopping"),
+                          summary="dual coordinate descent (compiled), duality-gap stopping",
+                          walks_path=True),
     # cd runs the smoothing continuation of the exact hinge itself (smooth_only=False), so that
     # its column access (a CSC conversion of CSR input) is built once for all the stages
     "cd": SolverSpec("cd", solve_cd, requires=frozenset({"gradient", "binary_terms"}),
@@ -189,29 +194,32 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
 
 
 def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
-              warm_costs=None, **kwargs):
+              path_start=None, **kwargs):
     check_solver_supports(solver, objective.loss, objective.penalty)
     spec = SOLVERS[solver]
+    if not spec.walks_path:
+        path_start = None
     if spec.dual:
         return spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
-                             random_state=random_state, **kwargs)
+                             random_state=random_state, path_start=path_start, **kwargs)
     centred = _centred if spec.centred else (lambda obj, c0, run: run(obj, c0))
     if spec.smooth_only and not objective.loss.is_smooth:
         walked = 0
-        if warm_costs is not None:
+        if path_start is not None:
             # the exact hinge from the optimum at other costs: follow its path
-            found, walked, _ = walk_costs(objective, coef0, warm_costs,
-                                          max_steps=min(WALK_MAX_STEPS, max_iter))
+            found, walked, _ = walk_costs(objective, coef0, path_start.costs,
+                                          max_steps=path_start.budget(max_iter))
             if found is not None:
                 coef, value, gap, _ = found
                 return SolverResult(coef=coef, n_iter=walked, converged=True, objective=value,
-                                    history=[value], gap=gap, message=(
+                                    history=[value], gap=gap, walked=walked, message=(
                                         f"followed the solution path from the warm start's "
                                         f"costs in {walked} face solves; optimality verified"))
         result = centred(objective, coef0, lambda obj, c0: solve_by_continuation(
             spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
             random_state=random_state, **kwargs))
         result.n_iter += walked
+        result.walked = walked
         return result
     if not spec.stochastic:
         def run(start, inner_tol, budget, state=None):

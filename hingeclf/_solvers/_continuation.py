@@ -460,6 +460,18 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     return _certified(certify, best_coef, best_value, bound)
 
 
+def active_entries(objective):
+    """``(active, valid)``: the terms of positive weight and the violation entries that exist
+    (each broadcasts where all are)."""
+    active = objective.weights > 0
+    if active.all():  # (one entry that broadcasts: no mask as long as the data)
+        active = np.ones(1, dtype=bool)
+    valid = active[:, None]  # (broadcast: all entries of binary and one-vs-rest terms are real)
+    if objective.loss.structure in ("weston_watkins", "crammer_singer"):
+        valid = objective.loss.valid_entries(objective.y, objective.n_out) & valid
+    return active, valid
+
+
 def face_masks(objective, lam):
     """``(chosen, zero, active, valid)``: the face that the weights ``lam`` of the violation
     entries propose (see :func:`polish_on_face`).
@@ -469,12 +481,7 @@ def face_masks(objective, lam):
     positive weight and ``valid`` the entries that exist (both broadcast when all are).
     """
     loss = objective.loss
-    active = objective.weights > 0
-    if active.all():  # (one entry that broadcasts: no mask as long as the data)
-        active = np.ones(1, dtype=bool)
-    valid = active[:, None]  # (broadcast: all entries of binary and one-vs-rest terms are real)
-    if loss.structure in ("weston_watkins", "crammer_singer"):
-        valid = loss.valid_entries(objective.y, objective.n_out) & valid
+    active, valid = active_entries(objective)
     chosen = (lam > 0) & valid
     if loss.power == 2:
         zero = None

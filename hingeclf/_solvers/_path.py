@@ -20,21 +20,56 @@ breakpoint the solution is that of both faces, so each segment needs one face so
 
 The walk gives up (returns None) where the warm point's face is not the optimum's at ``c0``
 (e.g. other data, or a point certified only by its gap), where a face has more than
-``max_free`` free entries, or after ``max_steps`` segments; the caller then goes on as for
-any warm start. Each face solve costs about three passes over the data, as much as an epoch of
-``dual_cd`` or an iteration of ``lbfgs``: ``n_iter`` counts the walk's face solves.
+``max_free`` free entries (:data:`WALK_MAX_FREE`: each segment solves the face's system, cubic
+in its size), or when it would need more than ``max_steps`` segments, judged from its progress
+after :data:`WALK_PROBE` segments; the caller then goes on as for any warm start. An estimator
+gives the walk a budget of what its solver itself spent on the last fit that it ran
+(:class:`PathStart`): the walk is taken where it is expected to be cheaper.
+
+``n_iter`` counts the walk's face solves (the final verification as one:
+:func:`polish_on_face`'s own face corrections, which a walk that ends on a valid face does
+not need, are not counted). A face solve makes about three passes over the data, as an epoch
+of ``dual_cd`` or an iteration of ``lbfgs`` does, but in Python: on data as small as iris it
+takes longer than a compiled epoch (``python -m benchmarks.warm_path`` records both counts
+and times).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .._objective import LinearObjective
-from ._continuation import FINISH_MAX_FREE, WARM_TIE, _solve_face, face_masks, polish_on_face
+from ._continuation import WARM_TIE, _solve_face, active_entries, polish_on_face
 
 # segments walked before giving up: on standardised iris (150 samples) a walk between
 # neighbouring values of a log-spaced grid (factor 4) took 20-141 segments
 WALK_MAX_STEPS = 300
+# after this many segments the walk extrapolates from its progress t the segments it needs, and
+# gives up when they exceed its budget (make_classification 5000 x 50, hinge, from C = 0.00316
+# to 0.01: without this, 300 face solves before giving up, where a cold dual_cd fit took 111
+# epochs; a probe of 20 segments still made digits' warm dual_cd paths slower than without walk)
+WALK_PROBE = 10
+# free entries of a face the walk solves: each segment solves the face's system (cubic in its
+# size) besides its passes over the data
+WALK_MAX_FREE = 100
+
+
+@dataclass
+class PathStart:
+    """Where a walk may start: the costs at which the warm coefficients are optimal, and the
+    walk's budget in face solves, ``n_iter``: the iterations the solver itself spent on the
+    last fit it ran (a walk that would take more gives up, and the solver's own warm start
+    runs instead)."""
+
+    costs: np.ndarray
+    n_iter: int
+
+    def budget(self, max_iter):
+        """Segments the walk may take: at most ``n_iter``, ``max_iter`` and
+        :data:`WALK_MAX_STEPS`."""
+        return max(1, min(WALK_MAX_STEPS, int(max_iter), int(self.n_iter)))
 
 
 def walks(objective):
@@ -44,7 +79,7 @@ def walks(objective):
             and hasattr(loss, "structure") and objective.penalty.name == "l2")
 
 
-def walk_costs(objective, coef0, costs0, *, max_free=FINISH_MAX_FREE, max_steps=WALK_MAX_STEPS):
+def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WALK_MAX_STEPS):
     """Follow the optimum from the costs ``costs0``, where ``coef0`` is optimal, to
     ``objective``'s costs (see the module docstring).
 
@@ -58,8 +93,8 @@ def walk_costs(objective, coef0, costs0, *, max_free=FINISH_MAX_FREE, max_steps=
     c0 = np.asarray(costs0, dtype=np.float64)
     coef0 = np.asarray(coef0).reshape(objective.shape)
     if (c0.shape != c1.shape or not np.all(np.isfinite(c0)) or np.any((c0 > 0) != (c1 > 0))
-            or not np.any(coef0)):
-        return None, 0, None
+            or not np.any(coef0) or np.array_equal(c0, c1)):
+        return None, 0, None  # (at the same costs the solver's own warm start checks the face)
     eps = 1e-9 if objective.dtype == np.float64 else 1e-4
     loss = objective.loss
 
@@ -68,12 +103,8 @@ def walk_costs(objective, coef0, costs0, *, max_free=FINISH_MAX_FREE, max_steps=
                                objective.n_out, objective.fit_intercept, objective.penalty)
 
     start = at(c0)
-    # the warm point's face: entries within WARM_TIE of a tie count as tied (as for the
-    # continuation's warm start)
-    lam = loss.smoothed(2 * WARM_TIE).term_weights(
-        loss.violations(start.y, start.raw(coef0)) + WARM_TIE)
-    chosen, zero, active, valid = face_masks(start, lam)
-    del lam
+    # (ties within WARM_TIE, or the float32 rounding band)
+    chosen, zero, active, valid = _face_at(start, coef0, max(WARM_TIE, eps))
     n_solves = 1
     here = _affine_state(start, chosen, zero, max_free)
     if here is None:
@@ -88,7 +119,14 @@ def walk_costs(objective, coef0, costs0, *, max_free=FINISH_MAX_FREE, max_steps=
             return None, n_solves, None
     t = 0.0
     c_here = c0
-    for _ in range(max_steps):
+    # progress is judged on the log scale of the total cost where it changes (breakpoints
+    # spread about evenly in log C, so they crowd at the start of a walk up in C)
+    ratio = float(c1.sum()) / max(float(c0.sum()), np.finfo(float).tiny)
+    for step in range(max_steps):
+        progress = (np.log1p(t * (ratio - 1.0)) / np.log(ratio) if abs(ratio - 1.0) > 1e-3
+                    else t)
+        if step >= WALK_PROBE and step > max_steps * progress:
+            return None, n_solves, None  # (at this pace the walk would not arrive in time)
         there = _affine_state(objective, chosen, zero, max_free)
         n_solves += 1
         if there is None:
@@ -125,6 +163,28 @@ def walk_costs(objective, coef0, costs0, *, max_free=FINISH_MAX_FREE, max_steps=
             if here is None:
                 return None, n_solves, None
     return None, n_solves, None
+
+
+def _face_at(objective, coef, tie):
+    """``(chosen, zero, active, valid)`` of :func:`face_masks`: the face of ``coef`` read
+    from its violations, pieces within ``tie`` of their term's maximum counting as chosen.
+
+    (Read directly: through the smoothed weights of a tiny smoothing, as the continuation's
+    warm start reads it, a Crammer-Singer term with two violations tied above 0 got weights
+    summing to 1 less rounding, which marked its zero piece as chosen.)
+    """
+    loss = objective.loss
+    active, valid = active_entries(objective)
+    v = loss.violations(objective.y, objective.raw(coef)).astype(np.float64)
+    if loss.grouped:
+        top = np.where(np.broadcast_to(valid, v.shape), v, -np.inf).max(axis=1)
+        zero = (top <= tie) | ~np.broadcast_to(active, top.shape)
+        level = np.maximum(top, 0.0)[:, None]
+        chosen = valid & (v >= level - tie)
+    else:
+        zero = v <= tie
+        chosen = valid & (v >= -tie)
+    return chosen, zero, active, valid
 
 
 def _affine_state(objective, chosen, zero, max_free):

@@ -29,6 +29,9 @@ class SolverResult:
         How the solver stopped.
     state : object
         Solver state to continue from (``sgd``'s iterate and step counter), or None.
+    walked : int
+        Face solves of a walk along the solution path (:mod:`hingeclf._solvers._path`)
+        counted in ``n_iter``.
     """
 
     coef: np.ndarray
@@ -39,3 +42,4 @@ class SolverResult:
     gap: float | None = None
     message: str = ""
     state: object = None
+    walked: int = 0

@@ -51,7 +51,7 @@ from .._losses import HingeFamilyLoss
 from .._objective import LinearObjective
 from ._certificate import circulation_scale
 from ._continuation import FINISH_MAX_FREE, polish_on_face, polish_result
-from ._path import WALK_MAX_STEPS, walk_costs
+from ._path import walk_costs
 from ._result import SolverResult
 
 EPS_START = 0.1
@@ -262,7 +262,7 @@ def _penalty_rho(norms, c, fit_intercept):
 
 
 def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=None,
-                  dual_state=None, **_):
+                  dual_state=None, path_start=None, **_):
     """Minimise by dual coordinate descent; see the module docstring for the rule.
 
     ``random_state`` is accepted and ignored: the sample order comes from :data:`ORDER_SEED`,
@@ -271,7 +271,8 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     """
     if objective.loss.structure == "crammer_singer":
         return _solve_crammer_singer(objective, coef0, tol=tol, max_iter=max_iter,
-                                     verbose=verbose, seed=ORDER_SEED, dual_state=dual_state)
+                                     verbose=verbose, seed=ORDER_SEED, dual_state=dual_state,
+                                     path_start=path_start)
     loss = objective.loss
     X = objective.X
     n, d = objective.n_samples, objective.n_features
@@ -290,11 +291,9 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     warm = bool(np.any(coef0))
     from_state = _usable(dual_state, objective, norms)
     alpha_state = _warm_alpha(dual_state, c, loss) if from_state else None
-    walked = 0
-    if from_state and warm:
-        done, walked = _walk_from_state(objective, coef0, dual_state, max_iter, norms)
-        if done is not None:
-            return done
+    done, walked = _walk(objective, coef0, path_start, max_iter, norms)
+    if done is not None:
+        return done
     raw0 = objective.raw(coef0) if warm and not from_state else None
     seed = ORDER_SEED
     tie = _tie_band(objective.dtype)
@@ -388,7 +387,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     if exact_faces:
         message += f"; {exact_faces} problem(s) finished exactly on their face"
     return SolverResult(coef=coef.astype(objective.dtype), n_iter=max(n_iter, 1) + walked,
-                        converged=converged, objective=total_p, history=[total_p],
+                        walked=walked, converged=converged, objective=total_p, history=[total_p],
                         gap=total_p - total_d, message=message,
                         state=_state(objective, mu_out, norms))
 
@@ -417,13 +416,15 @@ def _warm_alpha(state, c, loss, y=None):
     return kept * shrink[:, None]
 
 
-def _walk_from_state(objective, coef0, dual_state, max_iter, norms):
+def _walk(objective, coef0, path_start, max_iter, norms):
     """``(result, n_solves)``: the exact hinge's optimum at the new costs, reached by following
-    its solution path from the state's costs, where ``coef0`` is the optimum
-    (:func:`~hingeclf._solvers._path.walk_costs`); the result is None where the walk gives up
-    (``n_solves`` face solves were spent, counted in ``n_iter``)."""
-    found, walked, mu = walk_costs(objective, coef0, dual_state.costs,
-                                   max_steps=min(WALK_MAX_STEPS, max_iter))
+    its solution path from ``path_start``'s costs, where ``coef0`` is the optimum
+    (:func:`~hingeclf._solvers._path.walk_costs`); the result is None where there is no walk
+    or it gives up (``n_solves`` face solves were spent, counted in ``n_iter``)."""
+    if path_start is None:
+        return None, 0
+    found, walked, mu = walk_costs(objective, coef0, path_start.costs,
+                                   max_steps=path_start.budget(max_iter))
     if found is None:
         return None, walked
     coef, value, gap, _ = found
@@ -436,8 +437,8 @@ def _walk_from_state(objective, coef0, dual_state, max_iter, norms):
         mu = -mu
         mu[rows, y] = total
     return SolverResult(coef=coef, n_iter=max(walked, 1), converged=True, objective=value,
-                        history=[value], gap=gap, message=(
-                            f"followed the solution path from the dual state's costs in "
+                        history=[value], gap=gap, walked=walked, message=(
+                            f"followed the solution path from the warm start's costs in "
                             f"{walked} face solves; optimality verified"),
                         state=_state(objective, mu, norms)), walked
 
@@ -513,7 +514,8 @@ def _crammer_singer_feasible(alpha, y, K):
     return out
 
 
-def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dual_state=None):
+def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dual_state=None,
+                          path_start=None):
     """The sequential dual method (:func:`kernels.crammer_singer_dual_cd`) with the gap rule."""
     X = objective.X
     n, d, K = objective.n_samples, objective.n_features, objective.n_out
@@ -529,12 +531,10 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
     alpha = np.zeros((n, K))
     b = np.zeros(K)
     warm = bool(np.any(coef0))
-    walked = 0
+    done, walked = _walk(objective, coef0, path_start, max_iter, norms)
+    if done is not None:
+        return done
     if _usable(dual_state, objective, norms):
-        if warm:
-            done, walked = _walk_from_state(objective, coef0, dual_state, max_iter, norms)
-            if done is not None:
-                return done
         alpha = _warm_alpha(dual_state, c, objective.loss, y)
     elif warm:
         # the dual point of the warm primal: +c_i at y_i, -c_i at the largest violation
@@ -589,6 +589,7 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
             objective=primal, history=[primal], gap=gap, message=""), _cs_mu(alpha, c, y))
         if exact.converged:
             exact.n_iter += walked
+            exact.walked = walked
             exact.message = "face identified, optimality verified"
             mu = _cs_alpha_at_optimum(objective, exact.coef, alpha, tie) / safe_c
             exact.state = _state(objective, mu, norms)
@@ -604,7 +605,7 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
                f"{gap / max(primal, 1e-300):.3e} > tol")
     result = SolverResult(coef=coef.astype(objective.dtype), n_iter=max(epochs, 1) + walked,
                           converged=converged, objective=primal, history=[primal], gap=gap,
-                          message=message)
+                          message=message, walked=walked)
     finished = _finish_exactly(objective, result, _cs_mu(alpha, c, y))
     if finished is not result:  # the exact optimum: keep its dual point
         alpha = _cs_alpha_at_optimum(objective, finished.coef, alpha, tie)
