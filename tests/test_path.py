@@ -162,3 +162,30 @@ def _estimator_problem(est, X, y):
     classes, y_index = encode_labels(y)
     problem = est._problem(X, y_index, est._costs(X, y_index, None, est.class_weight))
     return problem, est._coef_internal
+
+
+def test_face_corrections_stop_when_a_face_repeats(monkeypatch):
+    """polish_on_face's corrections are a function of the face: from the optimum's face at a
+    neighbouring C they cycle here (versicolor against the rest, intercept), and stop at the
+    first repeated face, whatever the budget of updates; the walk reaches the optimum."""
+    from hingeclf._solvers import _continuation as cont
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    loss = HingeFamilyLoss("binary", 1)
+    target = loss.encode_target((y == 1).astype(int))
+    before = LinearObjective(loss, X, target, np.full(150, 0.0398), 1, True)
+    after = LinearObjective(loss, X, target, np.full(150, 0.158), 1, True)
+    start = _optimum(before)
+    hint = cont.face_weights(loss, *cont.face_of(before, start.coef, 1e-6)[:2])
+    solves = []
+    solve_face = cont._solve_face
+    monkeypatch.setattr(cont, "_solve_face", lambda *a, **k: solves.append(1) or solve_face(*a, **k))
+    counts = []
+    for budget in (cont.MAX_FACE_UPDATES, 10 * cont.MAX_FACE_UPDATES):
+        solves.clear()
+        assert cont.polish_on_face(after, start.coef, hint, max_updates=budget) is None
+        counts.append(len(solves))
+    assert counts[0] == counts[1] < cont.MAX_FACE_UPDATES + 1
+    found, _, _ = walk_costs(after, start.coef, before.weights)
+    assert found is not None and found[1] == pytest.approx(_optimum(after).objective, rel=1e-9)

@@ -42,6 +42,11 @@ GAMMA_START = 1.0
 # was not the optimum's): the start is already close, so the wide early stages mostly undo it
 GAMMA_WARM_START = 0.1
 WARM_TIE = 1e-6
+# face corrections tried from a warm start's own face before the continuation: at the same
+# costs it verifies at once, and a few entries off are corrected; at other costs the walk
+# (hingeclf._solvers._path) is the way along faces, while these corrections cycled (iris
+# Crammer-Singer, newton along C in 1e-3..10: the warm fits' face solves took 0.8 s of 1.0)
+WARM_FACE_UPDATES = 3
 GAMMA_FACTOR = 0.1
 GAMMA_MIN = 1e-12
 MAX_FREE = 1500
@@ -72,13 +77,14 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         # (along a C path, measured with newton: 5000 x 50 hinge, C in 1e-3..10, 753 inner
         # iterations from gamma = 1, 494 from 0.1, 363 from 0.01; iris Crammer-Singer 204, 181,
         # 336: 0.1 is the safe middle)
-        # at an optimum, tied entries sit at v = 0 up to rounding: count |v| <= delta as tied
-        # (the smoothed weight of v + delta with smoothing 2 delta is in (0, 1) exactly there)
+        # at an optimum, tied entries sit at their level up to rounding: within WARM_TIE (or
+        # float32's rounding band) they count as tied
         def hint():
-            return loss.smoothed(2 * WARM_TIE).term_weights(
-                loss.violations(objective.y, objective.raw(coef)) + WARM_TIE)
+            tie = WARM_TIE if objective.dtype == np.float64 else max(WARM_TIE, 1e-4)
+            return face_weights(loss, *face_of(objective, coef, tie)[:2])
 
-        polished = polish_on_face(objective, coef, hint, certify=tol)
+        polished = polish_on_face(objective, coef, hint, certify=tol,
+                                  max_updates=WARM_FACE_UPDATES)
         if polished is not None:
             coef, value, gap, verified = polished
             return SolverResult(
@@ -249,7 +255,8 @@ JOIN_MIN = 1
 FACE_RANK_FACTOR = 2
 
 
-def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, value=None):
+def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, value=None,
+                   max_updates=MAX_FACE_UPDATES):
     """Solve the problem exactly on the face of its optimum, found from a hint, and verify it.
 
     ``lam_hint`` is an array, or a function that returns it (then it is freed as soon as the
@@ -272,8 +279,9 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     weight leave (and then nothing joins in that round), else the pieces furthest above the
     level join (``JOIN_MIN``); a face whose conditions hold but whose gap stays open ties more
     pieces than the parameters can hold, and its tied piece furthest off the level is released
-    (:func:`_untie_worst`). The system is then solved again (at most ``MAX_FACE_UPDATES``
-    times).
+    (:func:`_untie_worst`). The system is then solved again (at most ``max_updates`` times,
+    :data:`MAX_FACE_UPDATES` by default, and no further once a face repeats: each correction is
+    a function of the face, so a repeated face starts a cycle).
 
     With ``certify`` (a relative tolerance), every candidate also serves as a certificate
     before its face is verified: its weights clipped into the dual set (and scaled to meet the
@@ -292,7 +300,7 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     base = getattr(objective, "base", None)
     if base is not None:  # centred parametrisation: solve the face in the original one
         found = polish_on_face(base, objective.to_base(coef), lam_hint, max_free, certify,
-                               value)
+                               value, max_updates)
         if found is None:
             return None
         new, value, gap, verified = found
@@ -309,10 +317,19 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     best_coef, best_value, bound = coef, value, -np.inf
     if certify is not None and value is None:
         best_value = objective.value(coef)
-    for _ in range(MAX_FACE_UPDATES + 1):
+    seen = set()
+    for _ in range(max_updates + 1):
         # the last candidate's arrays (each as long as the data) go before the next is formed
         cand = new = raw_new = mu = mu_zero = v = level = None
         join = leave = zero_join = zero_leave = None
+        # each step is a function of the face alone: a face met before starts a cycle, whose
+        # candidates are all known (the walk would end as it does at the last update, only
+        # later; from smoothed hints on iris Crammer-Singer, cycles of two faces ran to the end)
+        face = hash((np.packbits(chosen).tobytes(),
+                     b"" if zero is None else np.packbits(zero).tobytes()))
+        if face in seen:
+            return _certified(certify, best_coef, best_value, bound)
+        seen.add(face)
         cand = _solve_face(objective, chosen, zero, max_free)
         if cand is None:
             return _certified(certify, best_coef, best_value, bound)
@@ -492,6 +509,36 @@ def face_masks(objective, lam):
     else:
         zero = lam < 1.0
     return chosen, zero, active, valid
+
+
+def face_of(objective, coef, tie):
+    """``(chosen, zero, active, valid)`` of :func:`face_masks`: the face of ``coef`` read
+    from its violations, pieces within ``tie`` of their term's maximum counting as chosen.
+
+    (Read directly: through the smoothed weights of a tiny smoothing, as the warm start read
+    it before, a Crammer-Singer term with two violations tied above 0 got weights summing to 1
+    less rounding, which marked its zero piece as chosen.)
+    """
+    loss = objective.loss
+    active, valid = active_entries(objective)
+    v = loss.violations(objective.y, objective.raw(coef)).astype(np.float64)
+    if loss.grouped:
+        top = np.where(np.broadcast_to(valid, v.shape), v, -np.inf).max(axis=1)
+        zero = (top <= tie) | ~np.broadcast_to(active, top.shape)
+        level = np.maximum(top, 0.0)[:, None]
+        chosen = valid & (v >= level - tie)
+    else:
+        chosen = valid & (v >= -tie)
+        zero = (v <= tie) | ~chosen  # (a term of zero weight keeps its zero piece)
+    return chosen, zero, active, valid
+
+
+def face_weights(loss, chosen, zero):
+    """Weights of the violation entries from which :func:`face_masks` reads this face."""
+    if loss.grouped:
+        count = np.maximum(chosen.sum(axis=1), 1)[:, None]
+        return chosen / count * np.where(zero, 0.5, 1.0)[:, None]
+    return np.where(chosen, np.where(zero, 0.5, 1.0), 0.0)
 
 
 def _certified(certify, coef, value, bound):

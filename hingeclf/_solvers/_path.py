@@ -41,7 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._objective import LinearObjective
-from ._continuation import WARM_TIE, _solve_face, active_entries, polish_on_face
+from ._continuation import (WARM_TIE, _solve_face, active_entries, face_of, face_weights,
+                            polish_on_face)
 
 # segments walked before giving up: on standardised iris (150 samples) a walk between
 # neighbouring values of a log-spaced grid (factor 4) took 20-141 segments
@@ -104,7 +105,7 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
 
     start = at(c0)
     # (ties within WARM_TIE, or the float32 rounding band)
-    chosen, zero, active, valid = _face_at(start, coef0, max(WARM_TIE, eps))
+    chosen, zero, active, valid = face_of(start, coef0, max(WARM_TIE, eps))
     n_solves = 1
     here = _affine_state(start, chosen, zero, max_free)
     if here is None:
@@ -145,7 +146,7 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
                 tau, event = float(crossing[j]), (kind, tuple(np.argwhere(bad)[j]))
                 off = bool(np.broadcast_to(s_here, bad.shape)[event[1]] < 0)
         if event is None:  # the face holds up to c1: solve and verify it there
-            found = polish_on_face(objective, there[2], _face_weights(loss, chosen, zero),
+            found = polish_on_face(objective, there[2], face_weights(loss, chosen, zero),
                                    max_free=max_free)
             mu = there[0] / np.where(c1 > 0, c1, 1.0)[:, None]
             return found, n_solves + 1, np.clip(mu, 0.0, 1.0)
@@ -163,28 +164,6 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
             if here is None:
                 return None, n_solves, None
     return None, n_solves, None
-
-
-def _face_at(objective, coef, tie):
-    """``(chosen, zero, active, valid)`` of :func:`face_masks`: the face of ``coef`` read
-    from its violations, pieces within ``tie`` of their term's maximum counting as chosen.
-
-    (Read directly: through the smoothed weights of a tiny smoothing, as the continuation's
-    warm start reads it, a Crammer-Singer term with two violations tied above 0 got weights
-    summing to 1 less rounding, which marked its zero piece as chosen.)
-    """
-    loss = objective.loss
-    active, valid = active_entries(objective)
-    v = loss.violations(objective.y, objective.raw(coef)).astype(np.float64)
-    if loss.grouped:
-        top = np.where(np.broadcast_to(valid, v.shape), v, -np.inf).max(axis=1)
-        zero = (top <= tie) | ~np.broadcast_to(active, top.shape)
-        level = np.maximum(top, 0.0)[:, None]
-        chosen = valid & (v >= level - tie)
-    else:
-        zero = v <= tie
-        chosen = valid & (v >= -tie)
-    return chosen, zero, active, valid
 
 
 def _affine_state(objective, chosen, zero, max_free):
@@ -244,11 +223,3 @@ def _apply(loss, chosen, zero, kind, index):
         zero |= ~chosen.any(axis=1)
     else:
         zero |= ~chosen
-
-
-def _face_weights(loss, chosen, zero):
-    """Weights of the violation entries from which :func:`face_masks` reads this face."""
-    if loss.grouped:
-        count = np.maximum(chosen.sum(axis=1), 1)[:, None]
-        return chosen / count * np.where(zero, 0.5, 1.0)[:, None]
-    return np.where(chosen, np.where(zero, 0.5, 1.0), 0.0)
