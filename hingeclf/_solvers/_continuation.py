@@ -240,7 +240,7 @@ def polish_result(objective, result, hint, found):
         return result
     coef, value, gap, _ = polished
     return SolverResult(coef=coef, n_iter=result.n_iter, converged=True, objective=value,
-                        history=result.history + [value], gap=gap,
+                        history=result.history + [value], gap=gap, walked=result.walked,
                         message=result.message + f"; {found}, optimality verified")
 
 

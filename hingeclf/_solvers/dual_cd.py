@@ -27,12 +27,13 @@ the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds 
 Warm start: the result carries the dual point it ended at (``DualState``: the dual
 variables over the costs, ``mu = a / c``, and the costs; after an exact face finish, the
 optimum's, from its margins). Passed back as ``dual_state`` for the same data (same labels and
-row norms), the next fit of the hinge first follows the solution path from the state's costs
-to the new ones (:mod:`hingeclf._solvers._path`; ``n_iter`` then counts its face solves).
-Where that walk gives up, or for the other losses, the fit starts from the state as
-:func:`_warm_alpha` maps it to the new costs (the squared and smoothed hinges' variables scale
-with the cost, the hinge's are kept), with the intercepts of ``coef0``; otherwise a warm
-``coef0`` is turned into dual variables by the loss's derivative. A warm point is checked (gap
+row norms), the next fit starts from it as :func:`_warm_alpha` maps it to the new costs (the
+squared and smoothed hinges' variables scale with the cost, the hinge's are kept), with the
+intercepts of ``coef0``; otherwise a warm ``coef0`` is turned into dual variables by the loss's
+derivative. Before either, a fit of the hinge given ``path_start`` (the costs at which ``coef0``
+is optimal, and a budget) follows the solution path from those costs to the new ones
+(:mod:`hingeclf._solvers._path`); the epochs start only where that walk gives up, and ``n_iter``
+counts its face solves besides them (``max_iter`` bounds the epochs). A warm point is checked (gap
 and face finish) before the first epoch; from a dual state, the binary problems' face finish
 starts from the previous optimum's face. The stopping rule is the same as for a cold start.
 ``python -m benchmarks.warm_path`` compares warm and cold paths of ``C``
