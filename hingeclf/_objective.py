@@ -359,6 +359,12 @@ class LinearObjective:
         return LinearObjective(loss, self.X, self.y, self.weights, self.n_out,
                                self.fit_intercept, self.penalty)
 
+    def with_weights(self, weights):
+        """The same data, loss and penalty with other per-sample costs (in the data's dtype)."""
+        return LinearObjective(self.loss, self.X, self.y,
+                               np.asarray(weights).astype(self.dtype, copy=False), self.n_out,
+                               self.fit_intercept, self.penalty)
+
     # ------------------------------------------------------------------ layout
     def zeros(self):
         return np.zeros(self.shape, dtype=self.dtype)

@@ -21,7 +21,7 @@ import hingeclf._solvers as solvers_module
 from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import MULTICLASS_STRUCTURES, binary_loss
 from hingeclf._objective import LinearObjective
-from _pairs import config_solver_pairs, supports
+from _pairs import config_solver_pairs
 from hingeclf._solvers import SOLVERS, SolverSpec, check_solver_supports
 
 # the L2 solvers (the default penalty); the L1 / elastic-net ones are tested in test_sparse.py

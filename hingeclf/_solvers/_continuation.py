@@ -26,8 +26,6 @@ conditions are verified and the duality gap is at rounding level, and the contin
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp

@@ -40,9 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._objective import LinearObjective
-from ._continuation import (WARM_TIE, _solve_face, active_entries, face_of, face_weights,
-                            polish_on_face)
+from ._continuation import WARM_TIE, _solve_face, face_of, face_weights, polish_on_face
+from ._result import SolverResult
 
 # segments walked before giving up: on standardised iris (150 samples) a walk between
 # neighbouring values of a log-spaced grid (factor 4) took 20-141 segments
@@ -98,12 +97,7 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
         return None, 0, None  # (at the same costs the solver's own warm start checks the face)
     eps = 1e-9 if objective.dtype == np.float64 else 1e-4
     loss = objective.loss
-
-    def at(c):
-        return LinearObjective(loss, objective.X, objective.y, c.astype(objective.dtype),
-                               objective.n_out, objective.fit_intercept, objective.penalty)
-
-    start = at(c0)
+    start = objective.with_weights(c0)
     # (ties within WARM_TIE, or the float32 rounding band)
     chosen, zero, active, valid = face_of(start, coef0, max(WARM_TIE, eps))
     n_solves = 1
@@ -115,7 +109,7 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
     # that ties more entries than the parameters can hold, the least-norm weights can leave
     # their bounds (Weston-Watkins without intercept and unequal costs), and the first
     # segments then repair the face at t = 0 (the end is verified whatever the start)
-    for s, scale in _slacks(loss, chosen, zero, active, valid, *here, c0)[2:]:
+    for s, scale in _slacks(loss, chosen, zero, active, valid, *here[:2], c0)[2:]:
         if np.any(s < -max(eps, 1e-6) * scale):
             return None, n_solves, None
     t = 0.0
@@ -134,8 +128,8 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
             return None, n_solves, None
         tau, event, off = 1.0, None, False
         for kind, ((s_here, _), (s_there, scale)) in enumerate(zip(
-                _slacks(loss, chosen, zero, active, valid, *here, c_here),
-                _slacks(loss, chosen, zero, active, valid, *there, c1))):
+                _slacks(loss, chosen, zero, active, valid, *here[:2], c_here),
+                _slacks(loss, chosen, zero, active, valid, *there[:2], c1))):
             bad = s_there < -eps * scale
             if not bad.any():
                 continue
@@ -153,23 +147,31 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
         # the breakpoint: the segment's state there, then the face's change
         t += tau * (1.0 - t)
         c_here = c0 + t * (c1 - c0)
-        here = (here[0] + tau * (there[0] - here[0]), here[1] + tau * (there[1] - here[1]),
-                None)
+        here = (here[0] + tau * (there[0] - here[0]), here[1] + tau * (there[1] - here[1]))
         _apply(loss, chosen, zero, *event)
         if off:
             # a repair of a condition that failed already here (a start off its bounds): the
             # new face's solution here need not be the old one's; solved again
-            here = _affine_state(at(c_here), chosen, zero, max_free)
+            here = _affine_state(objective.with_weights(c_here), chosen, zero, max_free)
             n_solves += 1
             if here is None:
                 return None, n_solves, None
     return None, n_solves, None
 
 
+def walked_result(found, walked):
+    """The :class:`SolverResult` of a walk that ended at the verified optimum ``found``."""
+    coef, value, gap, _ = found
+    return SolverResult(coef=coef, n_iter=max(walked, 1), converged=True, objective=value,
+                        history=[value], gap=gap, walked=walked, message=(
+                            f"followed the solution path from the warm start's costs in "
+                            f"{walked} face solves; optimality verified"))
+
+
 def _affine_state(objective, chosen, zero, max_free):
     """``(u, v, coef)`` of the face's unclipped solution at ``objective``'s costs: the scaled
     weights ``u = c mu`` and the violations (float64), and the coefficients."""
-    cand = _solve_face(objective, chosen.copy(), zero.copy(), max_free, clip=False)
+    cand = _solve_face(objective, chosen, zero, max_free, clip=False)
     if cand is None:
         return None
     coef, raw, mu, _ = cand
@@ -179,7 +181,7 @@ def _affine_state(objective, chosen, zero, max_free):
     return u, v, coef
 
 
-def _slacks(loss, chosen, zero, active, valid, u, v, coef, c):
+def _slacks(loss, chosen, zero, active, valid, u, v, c):
     """The face's conditions as ``(s, scale)`` pairs with ``s >= 0`` where they hold.
 
     ``s`` is affine in ``t`` on a fixed face (as ``u`` and ``v`` are, and the costs); ``scale``

@@ -52,7 +52,7 @@ from .._losses import HingeFamilyLoss
 from .._objective import LinearObjective
 from ._certificate import circulation_scale
 from ._continuation import FINISH_MAX_FREE, polish_on_face, polish_result
-from ._path import walk_costs
+from ._path import walk_costs, walked_result
 from ._result import SolverResult
 
 EPS_START = 0.1
@@ -428,7 +428,6 @@ def _walk(objective, coef0, path_start, max_iter, norms):
                                    max_steps=path_start.budget(max_iter))
     if found is None:
         return None, walked
-    coef, value, gap, _ = found
     if objective.loss.structure == "crammer_singer":
         # the state holds alpha / c: the violation entries' weights negated, and their sum at
         # the sample's class
@@ -437,11 +436,9 @@ def _walk(objective, coef0, path_start, max_iter, norms):
         total = mu.sum(axis=1)
         mu = -mu
         mu[rows, y] = total
-    return SolverResult(coef=coef, n_iter=max(walked, 1), converged=True, objective=value,
-                        history=[value], gap=gap, walked=walked, message=(
-                            f"followed the solution path from the warm start's costs in "
-                            f"{walked} face solves; optimality verified"),
-                        state=_state(objective, mu, norms)), walked
+    result = walked_result(found, walked)
+    result.state = _state(objective, mu, norms)
+    return result, walked
 
 
 def _state(objective, mu, norms):
