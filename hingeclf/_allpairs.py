@@ -22,7 +22,8 @@ import scipy.linalg
 import numpy as np
 import scipy.sparse as sp
 
-from ._objective import L2Penalty
+from ._losses import Loss
+from ._objective import HessianOperator, L2Penalty, Objective
 from ._solvers._result import SolverResult
 
 __all__ = ["all_pairs_squared_hinge", "AllPairsSquaredHinge", "AllPairsObjective"]
@@ -199,15 +200,15 @@ def _check_inputs(y, scores):
     return y_pos, f, f_in.shape, out_dtype
 
 
-class AllPairsSquaredHinge:
+class AllPairsSquaredHinge(Loss):
     """The all-pairs squared hinge as the ``loss`` of an objective, for the solver layer.
 
     It is not a pointwise loss: it couples every positive with every negative, so it has no
     per-sample violations, no dual and no smoothing family. What the solver registry asks of a
-    loss (:func:`hingeclf._solvers.loss_capabilities`) it offers as follows: a gradient (Lipschitz:
-    ``smooth``), a generalised Hessian-vector product (``hessp``, O(n) per product after one
-    O(n log n) sort per Hessian), and ``separable = False``: the per-sample solvers (``sgd``)
-    refuse it.
+    loss (the capabilities of :class:`hingeclf._losses.Loss`) it offers as follows: a gradient
+    (Lipschitz: ``is_smooth``), a generalised Hessian-vector product (``has_hessian``, O(n) per
+    product after one O(n log n) sort per Hessian), and no per-sample terms: the per-sample
+    solvers (``sgd``) refuse it.
 
     Parameters
     ----------
@@ -216,8 +217,7 @@ class AllPairsSquaredHinge:
     """
 
     is_smooth = True
-    has_hessp = True
-    separable = False
+    has_hessian = True
     n_out = 1
 
     def __init__(self, margin=1.0):
@@ -300,7 +300,7 @@ class AllPairsSquaredHinge:
         return apply
 
 
-class AllPairsObjective:
+class AllPairsObjective(Objective):
     r"""``P(w) = 1/2 ||w||^2 + C L(X w)`` with ``L`` the all-pairs squared hinge.
 
     The interface is the one :class:`hingeclf._objective.LinearObjective` offers to the solvers
@@ -351,9 +351,6 @@ class AllPairsObjective:
         return AllPairsObjective(self.X, self.y, self.C, self.weights, loss, self.penalty)
 
     # ------------------------------------------------------------------ layout
-    def zeros(self):
-        return np.zeros(self.shape, dtype=self.dtype)
-
     def _w(self, coef):
         w = np.asarray(coef).reshape(self.shape)
         return w if w.dtype == self.dtype else w.astype(self.dtype)
@@ -424,11 +421,7 @@ class AllPairsObjective:
             total = max(float(dd.sum()), np.finfo(np.float64).tiny)
             return (np.maximum(sq - lin * lin / total, 0.0) + 1.0).reshape(self.shape)
 
-        apply.diagonal = diagonal
-        return apply
-
-    def hessp(self, coef, direction, raw=None):
-        return self.hessian_operator(coef, raw)(direction)
+        return HessianOperator(apply, diagonal=diagonal)
 
     def lipschitz_bound(self):
         """``1 + C * L_f * ||X||_F^2`` (see :meth:`AllPairsSquaredHinge.lipschitz`)."""

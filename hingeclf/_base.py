@@ -240,16 +240,15 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         if self.solver != "auto":
             return self.solver
         if getattr(self, "penalty", "l2") != "l2":
-            return "cd" if loss.structure in ("binary", "ovr") else "fgd"
+            return "cd" if solver_supports("cd", loss) else "fgd"
         if loss.is_smooth:
-            squared = (getattr(loss, "power", None) == 2 and getattr(loss, "gamma", None) == 0
-                       and getattr(loss, "smoother", "huber") == "huber")
+            squared = loss.has_squared_terms and not loss.is_smoothed
             if squared and sp.issparse(X) and solver_supports("dual_cd", loss):
                 return "dual_cd"
             return "newton" if squared else "lbfgs"
         # outputs of the fitted problem (an unfitted estimator, as in the docs' table: one)
         classes = getattr(self, "classes_", None)
-        n_out = 1 if loss.structure == "binary" or classes is None else len(classes)
+        n_out = 1 if classes is None else loss.n_outputs(len(classes))
         if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_out * (X.shape[1] + 1):
             return "newton"
         return "dual_cd" if solver_supports("dual_cd", loss) else "newton"

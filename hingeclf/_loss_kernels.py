@@ -14,6 +14,7 @@ their products). The results agree with them to rounding.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 
 # The loops below are branch-free (selects, min and max) and, for one column of decision values,
@@ -53,6 +54,27 @@ def _term(v, gamma, kink, half_inv, inv, power):
     if power == 1:
         return xi, lam, inside
     return xi * xi, 2.0 * xi * lam, 2.0 * (lam * lam + xi * inside)
+
+
+@numba.njit(cache=True, inline="always")
+def term(v, power, gamma):
+    """``(xi_gamma(v)^power, its derivative, its generalised second derivative)`` of one
+    violation ``v``: the one compiled home of a binary term, which every compiled kernel calls
+    (the loss's :attr:`~hingeclf._losses.HingeFamilyLoss.kernel_parameters` give
+    ``power`` and ``gamma``)."""
+    kink, half_inv, inv = _constants(gamma)
+    return _term(v, gamma, kink, half_inv, inv, power)
+
+
+@numba.njit(cache=True, nogil=True)
+def terms(v, power, gamma):
+    """:func:`term` of each entry of the 1-d float64 array ``v``: three arrays."""
+    value = np.empty_like(v)
+    slope = np.empty_like(v)
+    curvature = np.empty_like(v)
+    for i in range(v.shape[0]):
+        value[i], slope[i], curvature[i] = term(v[i], power, gamma)
+    return value, slope, curvature
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)

@@ -49,7 +49,148 @@ import numpy as np
 
 from . import _loss_kernels as _kernels
 
+
+class Loss:
+    """What the solver layer may ask of a loss: the declared interface of every loss.
+
+    A loss is written against decision values ``raw`` (shape ``(n, n_out)``) and an encoded
+    target ``y``; the chain rule through ``X`` belongs to the objective
+    (:mod:`hingeclf._objective`). Every loss offers :meth:`loss`, :meth:`gradient` and
+    :meth:`loss_gradient`. What else it offers it *declares* through the boolean properties
+    below (all False here), each of which promises the methods named in its docstring. A solver
+    lists the properties it needs (``SolverSpec.requires`` in :mod:`hingeclf._solvers`), the
+    registry checks them by name and refuses a loss that lacks one with an error naming both;
+    inside a solver, a property is asked, never a loss's parameters.
+
+    A new loss is one subclass: its name, the three methods and the properties it can honour.
+    """
+
+    #: capabilities a solver may require, each a boolean property of the loss
+    CAPABILITIES = ("is_smooth", "is_smoothable", "has_hessian", "has_box_dual",
+                    "has_per_sample_terms", "has_binary_terms", "has_compiled_terms")
+
+    # ---------------------------------------------------------------- always offered
+    @property
+    def name(self):
+        """A short name for messages."""
+        return type(self).__name__
+
+    def n_outputs(self, n_classes):
+        """Number of decision values per sample for ``n_classes`` classes."""
+        return 1
+
+    def encode_target(self, y_index):
+        """The target in the form :meth:`loss` takes, from class indices ``0 .. K-1``."""
+        return np.asarray(y_index)
+
+    def loss(self, y, raw):  # pragma: no cover - abstract
+        """Per-sample loss, shape ``(n,)``."""
+        raise NotImplementedError
+
+    def gradient(self, y, raw):
+        """Derivative of each sample's loss in its decision values, shape of ``raw``."""
+        return self.loss_gradient(y, raw)[1]
+
+    def loss_gradient(self, y, raw):  # pragma: no cover - abstract
+        """Per-sample loss and its derivative in ``raw``, in one pass."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- declared capabilities
+    @property
+    def is_smooth(self):
+        """The gradient is Lipschitz: :meth:`lipschitz` bounds its constant per sample."""
+        return False
+
+    @property
+    def is_smoothable(self):
+        """A smoothing family exists: :meth:`smoothed` gives its member at ``gamma > 0``
+        (smooth), and solvers that need smoothness reach this loss by continuation."""
+        return False
+
+    @property
+    def has_hessian(self):
+        """A (generalised) Hessian in ``raw`` exists: :meth:`hessian_operator`."""
+        return False
+
+    @property
+    def has_box_dual(self):
+        """The dual is a box-constrained quadratic problem that dual coordinate descent solves:
+        :meth:`dual_box` gives each variable's box and diagonal."""
+        return False
+
+    @property
+    def has_per_sample_terms(self):
+        """The loss is a sum of per-sample terms of violations ``v = 1 + A raw``, which the
+        per-sample solver ``sgd`` steps through implicitly: :meth:`violations`,
+        :meth:`apply_AT`, :meth:`prox_weights` (the weights at a step's landing point),
+        :meth:`term_coupling` and :attr:`direction_norm2` (the size of ``A``'s rows)."""
+        return False
+
+    @property
+    def has_binary_terms(self):
+        """One binary term per decision value (binary and one-vs-rest): the outputs are
+        independent problems with targets ``+-1``."""
+        return False
+
+    @property
+    def has_compiled_terms(self):
+        """One binary term per decision value, each the compiled scalar term
+        :func:`hingeclf._loss_kernels.term` at :attr:`kernel_parameters` ``(power, gamma)``:
+        compiled kernels (the one-pass sums, coordinate descent) evaluate the loss."""
+        return False
+
+    @property
+    def is_piecewise_linear(self):
+        """Piecewise linear in ``raw`` (the exact hinges): its optimum is found by face
+        identification, and smooth solvers reach it by continuation."""
+        return False
+
+    @property
+    def has_exact_faces(self):
+        """The exact (unsmoothed) loss of a family of terms ``xi(v)^power`` of violations
+        ``v = 1 + A raw`` (the hinges and squared hinges): its optimum is exact on a face,
+        which a face solve finds and verifies (:mod:`hingeclf._solvers._continuation`)."""
+        return False
+
+    @property
+    def has_dual_from_gradient(self):
+        """A dual point follows from a primal one (the derivative of the terms): the
+        duality gap certifies any primal point (:mod:`hingeclf._solvers._certificate`)."""
+        return False
+
+    @property
+    def has_dual_from_smoothing(self):
+        """A dual point follows from the primal point of a smoothed loss: the duality gap
+        certifies a primal point through the weights of :meth:`smoothed` losses."""
+        return False
+
+    def lipschitz(self, n_out):
+        """Lipschitz constant of the gradient in ``raw`` for one sample, or None."""
+        return None
+
+    def slope_at_margin(self, margin):
+        """The slope ``|dloss/dz|`` of a term at margin ``z = -margin`` (a scale for first
+        steps); 1 unless a loss says otherwise."""
+        return 1.0
+
+    def smoothed(self, gamma):
+        """The member of this loss's smoothing family at ``gamma``."""
+        raise ValueError(f"the {self.name} loss has no smoothing family")
+
+    def hessian_operator(self, y, raw):
+        """The map ``d_raw -> H d_raw`` at ``raw``, with a ``diagonal()`` method."""
+        raise ValueError(f"the {self.name} loss has no Hessian")
+
+    def dual_box(self, c):
+        """``(upper, diag)`` of each dual variable for the per-sample costs ``c``."""
+        raise ValueError(f"the {self.name} loss has no box-constrained dual")
+
+    def capabilities(self):
+        """The names of :data:`CAPABILITIES` this loss offers."""
+        return frozenset(name for name in self.CAPABILITIES if getattr(self, name))
+
 __all__ = [
+    "Loss",
     "HingeFamilyLoss",
     "BINARY_LOSSES",
     "MULTICLASS_STRUCTURES",
@@ -65,7 +206,7 @@ SMOOTHERS = ("huber", "psi")
 _MASKED = -1.0
 
 
-class HingeFamilyLoss:
+class HingeFamilyLoss(Loss):
     """One member of the hinge family: a structure, a power and a smoothing.
 
     Parameters
@@ -145,19 +286,34 @@ class HingeFamilyLoss:
             return max(1.0, n_out / 2.0)
         return 1.0
 
+    def __eq__(self, other):
+        return (isinstance(other, HingeFamilyLoss)
+                and self._parameters() == other._parameters())
+
+    def __hash__(self):
+        return hash(self._parameters())
+
+    def _parameters(self):
+        return (self.structure, self.power, self.gamma, self.smoother)
+
     @property
     def grouped(self):
         """True when a sample's violations are pieces of one term (Crammer-Singer)."""
         return self.structure == "crammer_singer"
 
+    # ------------------------------------------------------------------ declared capabilities
     @property
     def is_smooth(self):
         """True when the gradient is continuous (Lipschitz on bounded sets)."""
         if self.gamma > 0:
             return True
         # squared hinge of single-piece terms is C^1; the squared Crammer-Singer loss is not
-        # differentiable where two violating classes tie (MATH.md section 4).
+        # differentiable where two violating classes tie
         return self.power == 2 and not self.grouped
+
+    @property
+    def is_smoothable(self):
+        return True
 
     @property
     def is_piecewise_linear(self):
@@ -165,9 +321,137 @@ class HingeFamilyLoss:
         return self.power == 1 and self.gamma == 0
 
     @property
-    def has_hessp(self):
+    def has_hessian(self):
         """True when a (generalised) Hessian-vector product is available."""
         return self.is_smooth or (self.power == 2 and self.gamma == 0)
+
+    @property
+    def has_box_dual(self):
+        """The binary and one-vs-rest hinge, smoothed hinge and squared hinge, and the exact
+        Crammer-Singer hinge (its dual is a box per sample with a sum constraint); not the psi
+        smoother, whose conjugate is not quadratic."""
+        if self._psi:
+            return False
+        if self.structure == "crammer_singer":
+            return self.is_piecewise_linear
+        return self.has_binary_terms and (self.power == 1 or self.gamma == 0)
+
+    @property
+    def has_per_sample_terms(self):
+        return True
+
+    @property
+    def has_binary_terms(self):
+        return self.structure in ("binary", "ovr")
+
+    # ------------------------------------------------------------------ the shape of the terms
+    @property
+    def is_binary(self):
+        """One output with targets ``+-1`` (the ``binary`` structure)."""
+        return self.structure == "binary"
+
+    @property
+    def has_multi_piece_terms(self):
+        """A sample's violations are the pieces of one term ``max(0, max_p v_p)``
+        (Crammer-Singer), not terms of their own."""
+        return self.grouped
+
+    @property
+    def has_squared_terms(self):
+        """Each term is squared (``xi^2``): its dual weights are unbounded above."""
+        return self.power == 2
+
+    @property
+    def is_smoothed(self):
+        """A member of the smoothing family at ``gamma > 0``, not the exact loss."""
+        return self.gamma > 0
+
+    @property
+    def has_exact_faces(self):
+        return self.gamma == 0
+
+    @property
+    def has_dual_from_gradient(self):
+        """The dual point follows from the primal one (the derivative of the terms): the
+        squared losses and the Huber-smoothed hinges, not squared Crammer-Singer (kinked where
+        two violations tie) nor the psi smoother (whose conjugate is another function)."""
+        return not self._psi and (self.power == 2 or self.gamma > 0) and not self.grouped
+
+    @property
+    def has_dual_from_smoothing(self):
+        """The dual point follows from a smoothed primal point: the exact hinges, whose
+        Huber-smoothed weights lie in the hinge's dual set, and the squared Crammer-Singer hinge,
+        whose weights ``2 xi lambda`` are >= 0 for any smoothed ``lambda``."""
+        return not self._psi and self.gamma == 0 and (self.power == 1 or self.grouped)
+
+    def slope_at_margin(self, margin):
+        """1 for the hinges, ``2 (1 + margin)`` for the squared hinges."""
+        return 2.0 * (1.0 + margin) if self.power == 2 else 1.0
+
+    def smoothed_at_least(self, gamma):
+        """The loss whose term weights give the dual point at smoothing ``gamma``: the
+        Huber-smoothed loss at ``max(gamma, own smoothing)`` for the hinges and squared
+        Crammer-Singer, the loss itself otherwise (its weights need no smoothing)."""
+        if (self.power == 1 or self.grouped) and (gamma > 0 or self.gamma > 0):
+            return self.smoothed(max(gamma, self.gamma))
+        return self
+
+    @property
+    def kernel_parameters(self):
+        """``(power, gamma)``: what the compiled scalar term of
+        :func:`hingeclf._loss_kernels.term` takes (binary terms only)."""
+        return int(self.power), float(self.gamma)
+
+    def conjugate(self, mu, c):
+        """The conjugate part of the dual at the term weights ``mu`` (float64, shape
+        ``(n, n_out)``) and costs ``c``: ``(sum_i c_i phi(mu_i), t_max)``, where ``phi`` is
+        ``gamma/2 ||mu||^2`` for the hinges (``mu`` in ``[0, 1]``, a Crammer-Singer term's sum
+        at most 1) and ``(sum mu)^2 / 4`` per term for the squared losses, and ``t_max`` is the
+        largest scaling ``t`` that keeps ``t mu`` in that set."""
+        if self.power == 2:
+            per_term = mu.sum(axis=1) ** 2 if self.grouped else (mu * mu).sum(axis=1)
+        else:
+            per_term = (mu * mu).sum(axis=1)
+        capped = mu.sum(axis=1) if self.grouped else mu
+        return self.conjugate_from_sums(float(np.sum(c * per_term, dtype=np.float64)),
+                                        float(np.max(capped, initial=0.0)))
+
+    def conjugate_from_sums(self, square, largest):
+        """:meth:`conjugate` from ``square = sum_i c_i per_term_i`` and the largest capped
+        weight (single-piece terms: the largest ``mu``)."""
+        if self.power == 2:
+            return square / 4.0, np.inf
+        return 0.5 * self.gamma * square, (1.0 / largest if largest > 0 else np.inf)
+
+    def dual_box(self, c):
+        """``(upper, diag)`` of each binary term's dual variable for the per-sample costs
+        ``c``: the hinge's box ``[0, c_i]`` with the smoothing's diagonal ``gamma / c_i``, the
+        squared hinge's ``[0, inf)`` with ``1 / (2 c_i)``."""
+        c = np.asarray(c, dtype=np.float64)
+        positive = c > 0
+        safe = np.where(positive, c, 1.0)
+        if self.power == 1:
+            upper = c.copy()
+            diag = np.where(positive, self.gamma / safe, 0.0)
+        else:
+            upper = np.where(positive, np.inf, 0.0)
+            diag = np.where(positive, 0.5 / safe, 0.0)
+        return upper, diag
+
+    def positive_entries(self, y, n_out):
+        """Where the target sign ``t_ij`` is +1 (binary and one-vs-rest), as a boolean array
+        broadcasting against ``(n, n_out)``."""
+        if self.structure == "binary":
+            return (np.asarray(y) > 0)[:, None]
+        positive = np.zeros((np.shape(y)[0], n_out), dtype=bool)
+        positive[np.arange(positive.shape[0]), np.asarray(y)] = True
+        return positive
+
+    def target_signs(self, y, n_out, dtype):
+        """``t_ij`` in {-1, +1} of the binary terms, shape ``(n, n_out)``."""
+        if self.structure == "binary":
+            return np.ones((np.shape(y)[0], 1), dtype=dtype) * np.asarray(y)[:, None]
+        return self._signs(y, n_out, dtype)
 
     def lipschitz(self, n_out):
         """Lipschitz constant of the gradient in ``raw`` for one sample, or None if unbounded.
@@ -194,18 +478,22 @@ class HingeFamilyLoss:
         """Number of decision values per sample for ``n_classes`` classes."""
         return 1 if self.structure == "binary" else int(n_classes)
 
+    def output_loss(self):
+        """The binary loss of one output's problem (binary and one-vs-rest terms)."""
+        return HingeFamilyLoss("binary", self.power, self.gamma, self.smoother)
+
     # ------------------------------------------------------------------ fused weighted sums
     @property
-    def fused(self):
-        """True when the compiled one-pass kernels of :mod:`hingeclf._loss_kernels` apply:
-        the Huber-smoothed (or exact) separable structures, binary and one-vs-rest."""
+    def has_compiled_terms(self):
+        """The binary and one-vs-rest hinges, exact or Huber-smoothed, and squared hinges:
+        their terms are :func:`hingeclf._loss_kernels.term`."""
         return self.structure in ("binary", "ovr") and not self._psi
 
     def _kernel_args(self):
         return float(self.gamma), int(self.power), self.structure == "ovr"
 
     def weighted_value(self, y, raw, weights):
-        """``sum_i c_i loss_i(raw)`` in one pass (float64; :attr:`fused` losses only)."""
+        """``sum_i c_i loss_i(raw)`` in one pass (float64; :attr:`has_compiled_terms` losses only)."""
         return _kernels.weighted_value(y, raw, weights, *self._kernel_args())
 
     def weighted_value_on_line(self, y, raw, raw_d, step, weights):
@@ -414,6 +702,14 @@ class HingeFamilyLoss:
         """Per-sample loss, shape ``(n,)``."""
         return self._loss_and_dv(y, raw, need_grad=False)[0]
 
+    def loss_at_margin(self, y, raw, margin):
+        """Per-sample loss with violations ``margin - z`` instead of ``1 - z``: every violation
+        is linear in the scores, so ``margin - z(raw) = margin (1 - z(raw / margin))`` and the
+        loss of power ``p`` is ``margin^p loss(raw / margin)`` (exact for ``margin == 1``)."""
+        if margin == 1.0:
+            return self.loss(y, raw)
+        return margin ** self.power * self.loss(y, raw / margin)
+
     def gradient(self, y, raw):
         """Derivative of each sample's loss in its decision values, shape of ``raw``."""
         return self.apply_AT(y, self._loss_and_dv(y, raw, need_loss=False)[1])
@@ -439,7 +735,7 @@ class HingeFamilyLoss:
         the capped-simplex projection, ``(dv_S - mean_S dv) / gamma`` on the support ``S`` of a
         capped term); power 2, ``2 (lambda (lambda . dv) + xi J dv)``.
         """
-        if not self.has_hessp:
+        if not self.has_hessian:
             raise ValueError(f"the {self.name} loss has no Hessian-vector product")
         v = self.violations(y, raw)
         g = self.gamma

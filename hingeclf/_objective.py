@@ -324,7 +324,125 @@ def make_penalty(name, l1_ratio=0.5):
     raise ValueError(f"penalty must be one of {PENALTIES}, got {name!r}")
 
 
-class LinearObjective:
+class HessianOperator:
+    """The (generalised) Hessian of an objective at one point, as an operator.
+
+    ``H(direction)`` is the product ``H @ direction`` (shape of the coefficients). What else an
+    objective can form cheaply it passes as functions; each method returns None where it was
+    not given, so a solver asks for a form and falls back when there is none:
+
+    - :meth:`diagonal`: ``diag(H)`` (a preconditioner);
+    - :meth:`blocks`: one dense float64 block per output (the separable losses, whose outputs do
+      not couple), or None where the outputs couple;
+    - :meth:`matrix`: the whole dense float64 matrix, in the order of ``coef.ravel()``.
+    """
+
+    def __init__(self, apply, *, diagonal=None, blocks=None, matrix=None):
+        self._apply = apply
+        self._diagonal = diagonal
+        self._blocks = blocks
+        self._matrix = matrix
+
+    def __call__(self, direction):
+        return self._apply(direction)
+
+    def diagonal(self):
+        """``diag(H)`` in the shape of the coefficients, or None."""
+        return None if self._diagonal is None else self._diagonal()
+
+    def blocks(self, grams=None):
+        """The per-output blocks (``grams``: a :class:`CurvatureGrams` kept between calls by
+        the caller, to update the Gram products instead of forming them anew), or None."""
+        return None if self._blocks is None else self._blocks(grams)
+
+    def matrix(self):
+        """The whole Hessian as a dense float64 matrix, or None."""
+        return None if self._matrix is None else self._matrix()
+
+
+class Objective:
+    """The interface every objective offers the solvers.
+
+    An objective holds the data, the loss, the penalty and the costs; the solvers see it only
+    through these methods and attributes. ``coef`` has shape :attr:`shape` (``(n_out,
+    n_features + fit_intercept)``, the intercept last) and may be passed flattened; ``raw``
+    are the decision values at ``coef`` (shape ``(n_samples, n_out)``), which a caller that
+    has them passes to save a product with ``X``.
+
+    Attributes every objective sets: ``loss``, ``penalty``, ``X``, ``y``, ``weights`` (the
+    per-sample costs ``c_i``), ``n_out``, ``fit_intercept``, ``dtype``, ``n_samples``,
+    ``n_features``, ``shape``.
+    """
+
+    def zeros(self):
+        """The zero coefficients."""
+        return np.zeros(self.shape, dtype=self.dtype)
+
+    def with_loss(self, loss):  # pragma: no cover - abstract
+        """The same objective with another loss (the continuation's smoothed losses)."""
+        raise NotImplementedError
+
+    def raw(self, coef):  # pragma: no cover - abstract
+        """The decision values at ``coef``."""
+        raise NotImplementedError
+
+    def raw_direction(self, direction):
+        """The change of the decision values along ``direction`` (linear in it)."""
+        return self.raw(direction)
+
+    def value(self, coef, raw=None):  # pragma: no cover - abstract
+        """The objective's value (a Python float)."""
+        raise NotImplementedError
+
+    def value_on_line(self, coef, raw, raw_d, step):
+        """The value at ``coef``, whose decision values are ``raw + step raw_d``."""
+        return self.value(coef, raw + step * raw_d)
+
+    def value_gradient(self, coef, raw=None):  # pragma: no cover - abstract
+        """The value and the gradient (shape :attr:`shape`), in one pass."""
+        raise NotImplementedError
+
+    def gradient(self, coef, raw=None):
+        """The gradient (a subgradient where the loss has kinks)."""
+        return self.value_gradient(coef, raw)[1]
+
+    def hessian_operator(self, coef, raw=None):
+        """The :class:`HessianOperator` at ``coef`` (losses with ``has_hessian``)."""
+        raise ValueError(f"the {self.loss.name} objective has no Hessian")
+
+    def hessp(self, coef, direction, raw=None):
+        """The Hessian at ``coef`` applied to ``direction``."""
+        return self.hessian_operator(coef, raw)(direction)
+
+    def lipschitz_bound(self):
+        """An upper bound of the gradient's Lipschitz constant, or None."""
+        return None
+
+    def gradient_scale(self):  # pragma: no cover - abstract
+        """The scale of the gradient that relative stopping rules compare with (> 0)."""
+        raise NotImplementedError
+
+    def duality_gap(self, coef):
+        """A duality gap at ``coef`` that bounds ``P(coef) - P*``, where the objective has one
+        of its own, else None."""
+        return None
+
+    # a change of variables (:class:`CenteredObjective`) maps its coefficients to those of the
+    # objective in the data's own coordinates; elsewhere these are the identity
+    def original(self):
+        """The objective in the data's own coordinates."""
+        return self
+
+    def to_base(self, coef):
+        """``coef`` in the coordinates of :meth:`original`."""
+        return coef
+
+    def from_base(self, coef):
+        """The inverse of :meth:`to_base`."""
+        return coef
+
+
+class LinearObjective(Objective):
     """``P(coef) = penalty(W) + sum_i c_i loss_i(X W^T + b)`` for one data set.
 
     Parameters
@@ -366,9 +484,6 @@ class LinearObjective:
                                self.fit_intercept, self.penalty)
 
     # ------------------------------------------------------------------ layout
-    def zeros(self):
-        return np.zeros(self.shape, dtype=self.dtype)
-
     def _split(self, coef):
         coef = np.asarray(coef).reshape(self.shape)
         if coef.dtype != self.dtype:
@@ -403,12 +518,9 @@ class LinearObjective:
             raw = self.raw(coef)
         return self.penalty.value(w) + self._loss_value(raw)
 
-    def _fused(self):
-        return getattr(self.loss, "fused", False)
-
     def _loss_value(self, raw):
         """``sum_i c_i loss_i`` (float64)."""
-        if self._fused():
+        if self.loss.has_compiled_terms:
             return self.loss.weighted_value(self.y, raw, self.weights)
         loss = self.loss.loss(self.y, raw)
         return float(np.dot(self.weights.astype(np.float64, copy=False),
@@ -416,7 +528,7 @@ class LinearObjective:
 
     def _loss_value_gradient(self, raw):
         """``sum_i c_i loss_i`` and its gradient in the decision values, ``c_i dloss_i/draw``."""
-        if self._fused():
+        if self.loss.has_compiled_terms:
             return self.loss.weighted_value_gradient(self.y, raw, self.weights)
         loss, g_raw = self.loss.loss_gradient(self.y, raw)
         value = float(np.dot(self.weights.astype(np.float64, copy=False),
@@ -427,7 +539,7 @@ class LinearObjective:
         """The objective at ``coef`` whose decision values are ``raw + step raw_d`` (a trial
         point of a line search), without forming them where the loss is :attr:`fused`."""
         _, w, _ = self._split(coef)
-        if self._fused():
+        if self.loss.has_compiled_terms:
             return self.penalty.value(w) + self.loss.weighted_value_on_line(
                 self.y, raw, raw_d, step, self.weights)
         return self.value(coef, raw + step * raw_d)
@@ -444,13 +556,6 @@ class LinearObjective:
         grad[:, : self.n_features] += self.penalty.gradient(w)
         return value, grad
 
-    def gradient(self, coef, raw=None):
-        return self.value_gradient(coef, raw)[1]
-
-    def hessp(self, coef, direction, raw=None):
-        """Generalised Hessian of the objective at ``coef`` applied to ``direction``."""
-        return self.hessian_operator(coef, raw)(direction)
-
     def hessian_operator(self, coef, raw=None):
         """The map ``direction -> H direction`` at ``coef``; the loss curvature is computed once.
 
@@ -460,7 +565,7 @@ class LinearObjective:
         full, _, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        if self._fused() and self.loss.has_hessp:  # (the others raise below)
+        if self.loss.has_compiled_terms and self.loss.has_hessian:  # (the others raise below)
             # separable: the curvature is diagonal in the decision values, computed once
             curvature = self.loss.weighted_curvature(self.y, raw, self.weights)
 
@@ -507,7 +612,7 @@ class LinearObjective:
             block diagonal with blocks ``[X, 1]^T diag(c h_k) [X, 1] + penalty''``. With
             ``grams`` (a :class:`CurvatureGrams` kept by the caller between calls), the Gram
             products are updated from the previous call's by the rows whose curvature changed."""
-            if getattr(self.loss, "structure", None) not in ("binary", "ovr"):
+            if not self.loss.has_binary_terms:
                 return None
             ch = weighted_diagonal()
             out = []
@@ -540,14 +645,7 @@ class LinearObjective:
             idx = np.concatenate([k * p + np.arange(self.n_features) for k in range(K)])
             H[idx, idx] += self.penalty.l2
             return H
-        apply.diagonal = diagonal
-        apply.blocks = blocks
-        apply.matrix = matrix
-        return apply
-
-    def raw_direction(self, direction):
-        """The change of the decision values along ``direction`` (linear in it)."""
-        return self.raw(direction)
+        return HessianOperator(apply, diagonal=diagonal, blocks=blocks, matrix=matrix)
 
     def lipschitz_bound(self):
         """An upper bound of the gradient's Lipschitz constant, or None (non-smooth loss).
@@ -635,8 +733,8 @@ class LinearObjective:
         a lower bound of the optimum for every feasible ``alpha``: ``P - D >= P - P*``.
         """
         pen, loss = self.penalty, self.loss
-        if (pen.is_smooth or self.fit_intercept or loss.gamma != 0
-                or loss.structure not in ("binary", "ovr")):
+        if (pen.is_smooth or self.fit_intercept or not loss.has_compiled_terms
+                or not loss.has_exact_faces):
             return None
         full, w, _ = self._split(coef)
         raw = self.raw(full)
@@ -644,8 +742,7 @@ class LinearObjective:
         c = self.weights.astype(np.float64, copy=False)
         g_raw = loss.gradient(self.y, raw).astype(np.float64)  # dloss/draw, sign -y
         alpha_signed = -c[:, None] * g_raw                    # alpha_ik * t_ik
-        t = (np.ones_like(g_raw) * self.y[:, None] if loss.structure == "binary"
-             else loss._signs(self.y, self.n_out, np.float64))
+        t = loss.target_signs(self.y, self.n_out, np.float64)
         alpha = alpha_signed * t                              # >= 0
         U = np.asarray(self.X.T @ alpha_signed.astype(self.dtype), dtype=np.float64)  # (d, K)
         if pen.l2 > 0:
@@ -657,13 +754,13 @@ class LinearObjective:
             quad = 0.0
         alpha = alpha * scale
         dual = float(alpha.sum())
-        if loss.power == 2:
+        if loss.has_squared_terms:
             pos = c > 0
             dual -= float(np.sum((alpha[pos] ** 2) / (4.0 * c[pos, None])))
         return value - (dual - quad)
 
 
-class CenteredObjective:
+class CenteredObjective(Objective):
     """The same objective in the centred parametrisation ``[w, b']`` with ``b' = b + m . w``.
 
     ``m`` is the mean row of ``X``. In these coordinates the intercept no longer couples with
@@ -684,6 +781,9 @@ class CenteredObjective:
 
     def with_loss(self, loss):
         return CenteredObjective(self.base.with_loss(loss), self.center)
+
+    def original(self):
+        return self.base
 
     def zeros(self):
         return self.base.zeros()
@@ -722,17 +822,11 @@ class CenteredObjective:
         value, grad = self.base.value_gradient(self.to_base(coef), raw)
         return value, self._pull(grad)
 
-    def gradient(self, coef, raw=None):
-        return self.value_gradient(coef, raw)[1]
-
     def hessian_operator(self, coef, raw=None):
         base_h = self.base.hessian_operator(self.to_base(coef), raw)
 
         def apply(direction):
             return self._pull(base_h(self.to_base(direction)))
-        # a preconditioner only needs to be close: the base diagonal (exact for the intercepts;
-        # for the weights, the curvature of x - m is at most that of x plus a rank-one term)
-        apply.diagonal = base_h.diagonal
 
         def blocks(grams=None):
             """The base blocks ``[[A, a], [a^T, s]]`` in the centred coordinates: ``T^T H T``
@@ -763,12 +857,9 @@ class CenteredObjective:
             T[-1, :-1] = -np.asarray(self.center, dtype=np.float64)
             blocks4 = H.reshape(K, p, K, p)
             return np.einsum("ai,kalb,bj->kilj", T, blocks4, T).reshape(K * p, K * p)
-        apply.blocks = blocks
-        apply.matrix = matrix
-        return apply
-
-    def hessp(self, coef, direction, raw=None):
-        return self.hessian_operator(coef, raw)(direction)
+        # a preconditioner only needs to be close: the base diagonal (exact for the intercepts;
+        # for the weights, the curvature of x - m is at most that of x plus a rank-one term)
+        return HessianOperator(apply, diagonal=base_h.diagonal, blocks=blocks, matrix=matrix)
 
     def lipschitz_bound(self):
         return self.base.lipschitz_bound()

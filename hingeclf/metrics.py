@@ -144,18 +144,6 @@ def _reduce(per_sample, reduction):
     return float(per_sample.mean())
 
 
-def _family_loss(loss, y, raw, margin):
-    """Per-sample ``loss`` with violations ``margin - z`` instead of ``1 - z``.
-
-    The kernels have margin 1; every violation is linear in the scores, so
-    ``margin - z(raw) = margin * (1 - z(raw / margin))`` and the loss of power ``p`` is
-    ``margin**p * loss(raw / margin)`` (exact for ``margin == 1``).
-    """
-    if margin == 1.0:
-        return loss.loss(y, raw)
-    return margin ** loss.power * loss.loss(y, raw / margin)
-
-
 # ---------------------------------------------------------------------------- metrics
 def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None,
                multi_class="crammer_singer", squared=False, margin=1.0):
@@ -255,7 +243,7 @@ def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None,
 def _hinge_family_average(y_true, pred_decision, labels, sample_weight, multi_class, margin,
                           make_loss):
     """The weighted average of a hinge-family loss; ``make_loss(structure, margin)`` gives the
-    loss with margin 1 that ``_family_loss`` rescales to ``margin``."""
+    loss with margin 1 that ``HingeFamilyLoss.loss_at_margin`` rescales to ``margin``."""
     _check_option(multi_class, MULTICLASS_STRUCTURES, "multi_class")
     margin = _check_margin(margin)
     y_true = column_or_1d(y_true, warn=True)
@@ -309,7 +297,7 @@ def _hinge_family_average(y_true, pred_decision, labels, sample_weight, multi_cl
         loss = make_loss(multi_class, margin)
     # class index in sorted label order; binary: index 1 (the larger label) is the +1 class
     y = loss.encode_target(np.searchsorted(classes, y_true))
-    per_sample = _family_loss(loss, y, raw, margin)
+    per_sample = loss.loss_at_margin(y, raw, margin)
     return float(np.average(per_sample, weights=s))
 
 
@@ -391,7 +379,7 @@ def smooth_hinge_loss(y_true, pred_decision, *, smoothing=1.0, kind="huber", lab
             "kind='psi' does not apply to multi_class='crammer_singer' (a Crammer-Singer term "
             "is the max of several violations): use kind='huber', or "
             "multi_class='weston_watkins' or 'ovr'")
-    # _family_loss evaluates m * loss(raw / m); both smooth hinges are positively homogeneous in
+    # loss_at_margin evaluates m * loss(raw / m); both smooth hinges are positively homogeneous in
     # (u, s), so the kernel's smoothing s / m gives the smoothing s on the violations m - z
     return _hinge_family_average(y_true, pred_decision, labels, sample_weight, multi_class,
                                  margin, lambda structure, m: HingeFamilyLoss(
@@ -484,7 +472,7 @@ def multi_margin_loss(y_true, scores, *, p=1, margin=1.0, weight=None, reduction
             raise ValueError("weight contains NaN or infinity")
 
     # PyTorch convention: the Weston-Watkins loss divided by K, times the weight of the true class
-    per_sample = _family_loss(HingeFamilyLoss("weston_watkins", p), y, f, margin) / K
+    per_sample = HingeFamilyLoss("weston_watkins", p).loss_at_margin(y, f, margin) / K
     if weight is not None:
         per_sample = per_sample * w[y]
     if unbatched and reduction == "none":

@@ -568,7 +568,7 @@ def test_hessp_finite_differences(spec):
     rng = np.random.default_rng(6)
     y, raw = _points_away_from_kinks(loss, 80, rng)
     d = rng.standard_normal(raw.shape)
-    if not loss.has_hessp:
+    if not loss.has_hessian:
         with pytest.raises(ValueError):
             loss.hessp(y, raw, d)
         return
@@ -612,7 +612,7 @@ FLAGS_TABLE = [
 def test_flags(structure, power, gamma, is_smooth, has_hessp):
     loss = HingeFamilyLoss(structure, power, gamma)
     assert loss.is_smooth is is_smooth
-    assert loss.has_hessp is has_hessp
+    assert loss.has_hessian is has_hessp
     if not is_smooth:
         assert loss.lipschitz(_n_out(structure)) is None
 
@@ -754,7 +754,7 @@ def test_float32_in_float32_out(spec):
     assert loss.gradient(y, raw).dtype == np.float32
     value, grad = loss.loss_gradient(y, raw)
     assert value.dtype == np.float32 and grad.dtype == np.float32
-    if loss.has_hessp:
+    if loss.has_hessian:
         assert loss.hessp(y, raw, d).dtype == np.float32
 
 
@@ -773,7 +773,7 @@ def test_float32_agrees_with_float64(spec):
     tol = dict(rtol=1e-4, atol=1e-4)
     assert_allclose(loss.loss(y32, raw32)[keep], loss.loss(y64, raw64)[keep], **tol)
     assert_allclose(loss.gradient(y32, raw32)[keep], loss.gradient(y64, raw64)[keep], **tol)
-    if loss.has_hessp:
+    if loss.has_hessian:
         assert_allclose(loss.hessp(y32, raw32, d32)[keep], loss.hessp(y64, raw64, d64)[keep],
                         **tol)
 
@@ -841,7 +841,7 @@ def test_psi_against_naive_loops(structure, sigma):
     value, grad = loss.loss_gradient(y, raw)
     assert_allclose(value, ref_loss, rtol=1e-12)
     assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-14)
-    assert loss.is_smooth and loss.has_hessp and not loss.is_piecewise_linear
+    assert loss.is_smooth and loss.has_hessian and not loss.is_piecewise_linear
 
 
 @pytest.mark.parametrize("structure", PSI_STRUCTURES)
@@ -968,7 +968,7 @@ def test_fused_kernels_agree_with_the_array_formulas(structure, power, gamma, dt
     exactly at the kinks (0 and gamma)."""
     rng = np.random.default_rng(0)
     loss = HingeFamilyLoss(structure, power, gamma)
-    assert loss.fused
+    assert loss.has_compiled_terms
     n, K = 300, (1 if structure == "binary" else 4)
     y = loss.encode_target(rng.integers(0, 2 if structure == "binary" else K, n))
     raw = rng.normal(0.0, 1.5, size=(n, K)).astype(dtype)
@@ -988,7 +988,7 @@ def test_fused_kernels_agree_with_the_array_formulas(structure, power, gamma, dt
                            loss.loss(y, (raw + 0.37 * raw_d).astype(np.float64))))
     np.testing.assert_allclose(loss.weighted_value_on_line(y, raw, raw_d, 0.37, c), on_line,
                                rtol=rtol)
-    if loss.has_hessp:
+    if loss.has_hessian:
         curvature = loss.weighted_curvature(y, raw, c)
         np.testing.assert_allclose(curvature, loss.hessian_operator(y, raw).diagonal()
                                    * c[:, None], rtol=rtol)

@@ -177,7 +177,7 @@ def test_hessp_finite_differences(spec, fit_intercept, weights, layout):
     obj, X = _objective(spec, layout, fit_intercept, weights, seed=3)
     rng = np.random.default_rng(4)
     coef = _coef_away_from_kinks(obj, X, rng)
-    if not obj.loss.has_hessp:
+    if not obj.loss.has_hessian:
         with pytest.raises(ValueError):
             obj.hessp(coef, np.ones(obj.shape))
         return
@@ -267,7 +267,7 @@ def test_l2_penalty_is_half_squared_norm(spec, fit_intercept):
     expected = np.zeros(obj.shape)
     expected[:, :N_FEATURES] = W
     assert_allclose(free.gradient(coef), expected, rtol=1e-14, atol=0)
-    if obj.loss.has_hessp:
+    if obj.loss.has_hessian:
         d = rng.standard_normal(obj.shape)
         expected[:, :N_FEATURES] = d[:, :N_FEATURES]
         assert_allclose(free.hessp(coef, d), expected, rtol=1e-14, atol=0)
@@ -319,7 +319,7 @@ def test_dense_and_sparse_agree(spec, fit_intercept, layout):
     assert isinstance(g, np.ndarray) and g.shape == ref.shape
     assert_allclose(v, v_ref, rtol=1e-12)
     assert_allclose(g, g_ref, rtol=1e-12, atol=1e-12)
-    if ref.loss.has_hessp:
+    if ref.loss.has_hessian:
         assert_allclose(obj.hessp(coef, d), ref.hessp(coef, d), rtol=1e-12, atol=1e-12)
 
 
@@ -346,7 +346,7 @@ def test_float32_stays_float32(spec, fit_intercept, layout):
     scale = np.abs(obj64.gradient(coef64)).max()
     assert_allclose(value, obj64.value(coef64), rtol=1e-5)
     assert_allclose(grad, obj64.gradient(coef64), rtol=0, atol=1e-5 * scale)
-    if obj.loss.has_hessp:
+    if obj.loss.has_hessian:
         hv = obj.hessp(coef, d)
         assert hv.dtype == np.float32
         hv64 = obj64.hessp(coef64, d.astype(np.float64))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from typing import Callable
 
 import threading
@@ -21,43 +22,45 @@ from contextlib import contextmanager
 
 from threadpoolctl import threadpool_limits
 
+from .._losses import Loss
 from .._objective import CenteredObjective
-from ._certificate import certifiable, certified_gap
+from ._certificate import certified_gap
 from ._continuation import finish_on_face, solve_by_continuation
 from ._path import walk_costs, walked_result
 from ._result import SolverResult
 from .cd import solve_cd
-from .dual_cd import dual_cd_supports, solve_dual_cd
+from .dual_cd import solve_dual_cd
 from .fgd import solve_fgd
 from .lbfgs import solve_lbfgs
 from .newton import solve_newton
 from .sgd import solve_sgd
 
 __all__ = ["SOLVERS", "SolverSpec", "SolverResult", "minimize", "check_solver_supports",
-           "solver_supports", "loss_capabilities"]
+           "solver_supports"]
 
 
 @dataclass(frozen=True)
 class SolverSpec:
     """What the registry knows of a solver.
 
-    ``requires`` lists loss capabilities (see :func:`loss_capabilities`); ``smooth_only`` solvers
-    get non-smooth losses through smoothing continuation; ``stochastic`` solvers use
-    ``random_state`` and support ``partial_fit``; ``dual`` solvers work on the dual of the
-    objective as given (no change of variables, no primal finish) and certify their result by
-    the duality gap. ``penalties`` lists the penalties the solver minimises (names of
-    :func:`hingeclf._objective.make_penalty`); ``centred`` says whether a full-batch fit with an
-    intercept runs in the centred parametrisation (coordinate solvers work on the data's own
-    columns and do not). ``walks_path`` solvers start a warm fit of the exact hinge at new
-    costs by following its solution path (:mod:`hingeclf._solvers._path`): the first-order
-    ones, whose fits take hundreds of cheap iterations. A Newton fit takes tens: in a run of
-    ``python -m benchmarks.warm_path`` on commit 064ea19, when Newton walked, its iris paths
-    took 389 and 541 iterations warm against 235 and 214 cold (Crammer-Singer, Weston-Watkins).
+    ``requires`` names the capabilities the solver asks of a loss: boolean properties of
+    :class:`hingeclf._losses.Loss` (its ``CAPABILITIES``). ``smooth_only`` solvers need
+    ``is_smooth`` and get a non-smooth but ``is_smoothable`` loss through smoothing
+    continuation; ``stochastic`` solvers use ``random_state`` and support ``partial_fit``;
+    ``dual`` solvers work on the dual of the objective as given (no change of variables, no
+    primal finish) and certify their result by the duality gap. ``penalties`` lists the
+    penalties the solver minimises (names of :func:`hingeclf._objective.make_penalty`);
+    ``centred`` says whether a full-batch fit with an intercept runs in the centred
+    parametrisation (coordinate solvers work on the data's own columns and do not).
+    ``walks_path`` solvers start a warm fit of the exact hinge at new costs by following its
+    solution path (:mod:`hingeclf._solvers._path`): the first-order ones, whose fits take
+    hundreds of cheap iterations, not Newton, whose fits take tens (``python -m
+    benchmarks.warm_path``, benchmarks/results/warm_path.md).
     """
 
     name: str
     function: Callable
-    requires: frozenset = frozenset({"gradient"})
+    requires: tuple = ()
     smooth_only: bool = False
     stochastic: bool = False
     dual: bool = False
@@ -66,6 +69,12 @@ class SolverSpec:
     centred: bool = True
     walks_path: bool = False
 
+    def __post_init__(self):
+        unknown = set(self.requires) - set(Loss.CAPABILITIES)
+        if unknown:
+            raise ValueError(f"solver {self.name!r} requires unknown loss capabilities "
+                             f"{sorted(unknown)}; known: {Loss.CAPABILITIES}")
+
 
 SOLVERS = {
     "fgd": SolverSpec("fgd", solve_fgd, smooth_only=True,
@@ -73,64 +82,42 @@ SOLVERS = {
                       penalties=frozenset({"l2", "l1", "elasticnet"}), walks_path=True),
     "lbfgs": SolverSpec("lbfgs", solve_lbfgs, smooth_only=True,
                         summary="scipy L-BFGS-B on the fused loss and gradient", walks_path=True),
-    "newton": SolverSpec("newton", solve_newton, requires=frozenset({"gradient", "hessp"}),
-                         smooth_only=True,
+    "newton": SolverSpec("newton", solve_newton, requires=("has_hessian",), smooth_only=True,
                          summary="Newton with the generalised Hessian (explicit or CG)"),
-    "sgd": SolverSpec("sgd", solve_sgd, requires=frozenset({"gradient", "separable"}),
-                      stochastic=True,
+    "sgd": SolverSpec("sgd", solve_sgd, requires=("has_per_sample_terms",), stochastic=True,
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
-    "dual_cd": SolverSpec("dual_cd", solve_dual_cd, requires=frozenset({"dual"}), dual=True,
+    "dual_cd": SolverSpec("dual_cd", solve_dual_cd, requires=("has_box_dual",), dual=True,
                           summary="dual coordinate descent (compiled), duality-gap stopping",
                           walks_path=True),
     # cd runs the smoothing continuation of the exact hinge itself (smooth_only=False), so that
     # its column access (a CSC conversion of CSR input) is built once for all the stages
-    "cd": SolverSpec("cd", solve_cd, requires=frozenset({"gradient", "binary_terms"}),
+    "cd": SolverSpec("cd", solve_cd, requires=("has_compiled_terms",),
                      penalties=frozenset({"l1", "elasticnet"}), centred=False,
                      summary="primal coordinate descent with Newton steps (L1, Yuan et al. 2010)"),
 }
 
 
-def loss_capabilities(loss):
-    """What a loss offers: ``gradient`` (a subgradient, always), ``smooth``, ``smoothable`` (a
-    smoothing family for continuation), ``hessp`` (a generalised Hessian-vector product) and
-    ``dual`` (a box-constrained dual that coordinate descent solves: binary and one-vs-rest
-    hinge, smoothed hinge and squared hinge), ``separable`` (a sum of per-sample terms,
-    which per-sample solvers need; the all-pairs loss of :mod:`hingeclf._allpairs` is not) and
-    ``binary_terms`` (one binary term per decision value: binary and one-vs-rest)."""
-    caps = {"gradient"}
-    if getattr(loss, "structure", None) in ("binary", "ovr"):
-        caps.add("binary_terms")
-    if getattr(loss, "separable", True):
-        caps.add("separable")
-    if loss.is_smooth:
-        caps.add("smooth")
-    if hasattr(loss, "smoothed"):
-        caps.add("smoothable")
-    if loss.has_hessp:
-        caps.add("hessp")
-    if dual_cd_supports(loss):
-        caps.add("dual")
-    return frozenset(caps)
-
-
 def check_solver_supports(solver, loss, penalty=None):
-    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss`` (with ``penalty``)."""
+    """Raise ``ValueError`` naming both when ``solver`` cannot minimise ``loss`` (with ``penalty``).
+
+    The loss's capabilities are checked by the names the solver's :class:`SolverSpec` lists.
+    A ``smooth_only`` solver only ever sees the smoothed losses of the continuation of a
+    non-smooth loss, so it is their capabilities that count.
+    """
     spec = SOLVERS[solver]
     if penalty is not None and penalty.name not in spec.penalties:
         able = sorted(name for name, s in SOLVERS.items() if penalty.name in s.penalties)
         raise ValueError(f"solver={solver!r} does not support penalty={penalty.name!r} (it "
                          f"supports {', '.join(sorted(spec.penalties))}); solvers for "
                          f"penalty={penalty.name!r}: {', '.join(able)}")
-    caps = loss_capabilities(loss)
-    if spec.smooth_only and not loss.is_smooth and "smoothable" in caps:
-        # such a solver only ever sees the smoothed losses of the continuation
-        caps = loss_capabilities(loss.smoothed(1.0)) | {"smoothable"}
-    missing = set(spec.requires) - caps
-    if spec.smooth_only and not ({"smooth", "smoothable"} & caps):
-        missing.add("smooth")
+    seen = loss
+    if spec.smooth_only and not loss.is_smooth and loss.is_smoothable:
+        seen = loss.smoothed(1.0)
+    required = spec.requires + (("is_smooth",) if spec.smooth_only else ())
+    missing = [name for name in required if not getattr(seen, name)]
     if missing:
         raise ValueError(f"solver={solver!r} cannot handle the {loss.name} loss: it needs "
-                         f"{', '.join(sorted(missing))}, which that loss does not provide")
+                         f"{', '.join(missing)}, which that loss does not provide")
 
 
 def solver_supports(solver, loss):
@@ -149,7 +136,7 @@ SINGLE_THREAD_BELOW = 2_000_000
 
 
 def _stored_entries(X):
-    return X.nnz if hasattr(X, "nnz") else X.size
+    return X.nnz if sp.issparse(X) else X.size
 
 
 _blas_lock = threading.Lock()
@@ -250,7 +237,7 @@ def _certify(objective, run, result, tol, max_iter):
     """
     if objective.penalty.name != "l2":
         return result  # the certificate is the L2 dual's (L1 results carry their own gap)
-    if result.gap is not None or not result.converged or not certifiable(objective.loss):
+    if result.gap is not None or not result.converged or not objective.loss.has_dual_from_gradient:
         return result
     n_iter, inner_tol = result.n_iter, tol
     for attempt in range(MAX_REFINES + 1):

@@ -29,39 +29,17 @@ from .. import _loss_kernels as _kernels
 HINGE_GAMMAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
 
 
-def certifiable(loss):
-    """True for the losses whose dual point follows from the primal one: the squared losses
-    and the Huber-smoothed hinges of :class:`~hingeclf._losses.HingeFamilyLoss` (not the psi
-    smoother, whose conjugate is another function, nor the all-pairs loss), except squared
-    Crammer-Singer (not differentiable where two violations tie)."""
-    if not hasattr(loss, "structure") or getattr(loss, "smoother", "huber") != "huber":
-        return False
-    return (loss.power == 2 or loss.gamma > 0) and loss.structure != "crammer_singer"
-
-
-def certifiable_by_smoothing(loss):
-    """True for the non-smooth losses of the family whose dual point follows from a smoothed
-    primal point: the exact hinges (binary, one-vs-rest, Weston-Watkins, Crammer-Singer), whose
-    Huber-smoothed weights lie in the hinge's dual set, and the squared Crammer-Singer hinge
-    (kinked where two violations tie), whose weights ``2 xi lambda`` are >= 0 for any
-    smoothed ``lambda``."""
-    return (hasattr(loss, "structure") and getattr(loss, "smoother", "huber") == "huber"
-            and loss.gamma == 0 and (loss.power == 1 or loss.structure == "crammer_singer"))
-
-
 def dual_weights(objective, coef, gamma=0.0, raw=None):
     """``mu`` from the primal point ``coef`` (whose decision values ``raw`` may be given): the
     derivative of each term in its violations."""
-    loss = objective.loss
-    if loss.power == 1 or loss.structure == "crammer_singer":
-        loss = loss.smoothed(max(gamma, loss.gamma)) if gamma > 0 or loss.gamma > 0 else loss
+    loss = objective.loss.smoothed_at_least(gamma)
     if raw is None:
         raw = objective.raw(coef)
     v = loss.violations(objective.y, raw).astype(np.float64)
     lam = loss.term_weights(v)
-    if loss.power == 2:  # d xi^2 / dv = 2 xi lambda
+    if loss.has_squared_terms:  # d xi^2 / dv = 2 xi lambda
         xi = loss.term_values(v, lam)
-        lam = 2.0 * lam * (xi[:, None] if loss.grouped else xi)
+        lam = 2.0 * lam * (xi[:, None] if loss.has_multi_piece_terms else xi)
     mask = loss.valid_entries(objective.y, objective.n_out) & (objective.weights > 0)[:, None]
     return np.where(mask, lam, 0.0)
 
@@ -73,12 +51,8 @@ def _feasible(objective, mu):
     loss = objective.loss
     c = np.asarray(objective.weights, dtype=np.float64)
     cmu = c[:, None] * mu
-    if loss.structure in ("binary", "ovr"):
-        if loss.structure == "binary":
-            positive = (np.asarray(objective.y) > 0)[:, None]
-        else:
-            positive = np.zeros(mu.shape, dtype=bool)
-            positive[np.arange(mu.shape[0]), np.asarray(objective.y)] = True
+    if loss.has_binary_terms:
+        positive = loss.positive_entries(objective.y, objective.n_out)
         s_pos = np.where(positive, cmu, 0.0).sum(axis=0)
         s_neg = np.where(positive, 0.0, cmu).sum(axis=0)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -128,17 +102,12 @@ def dual_value(objective, mu):
     cg = c[:, None] * loss.apply_AT(objective.y, mu)
     W = -np.asarray(X.T @ cg.astype(X.dtype), dtype=np.float64).T
     linear = float(np.sum(c * mu.sum(axis=1)))
-    quadratic = 0.5 * float(np.sum(W * W))
-    if loss.power == 2:
-        per_term = mu.sum(axis=1) ** 2 if loss.grouped else (mu * mu).sum(axis=1)
-        quadratic += float(np.sum(c * per_term)) / 4.0
-        t_max = np.inf
-    else:
-        if loss.gamma > 0:
-            quadratic += 0.5 * loss.gamma * float(np.sum(c * (mu * mu).sum(axis=1)))
-        capped = mu.sum(axis=1) if loss.grouped else mu
-        largest = float(np.max(capped, initial=0.0))
-        t_max = 1.0 / largest if largest > 0 else np.inf
+    conjugate, t_max = loss.conjugate(mu, c)
+    return _best_scaling(linear, 0.5 * float(np.sum(W * W)) + conjugate, t_max)
+
+
+def _best_scaling(linear, quadratic, t_max):
+    """``max_t t L - t^2 Q`` over ``0 <= t <= t_max``, and never below ``t = 1``'s value."""
     t = 1.0
     if quadratic > 0:
         t = min(max(linear / (2.0 * quadratic), 0.0), t_max)
@@ -154,13 +123,13 @@ def certified_gap(objective, coef, primal=None, gammas=None):
     if primal is None:
         primal = objective.value(coef, raw)
     loss = objective.loss
-    if certifiable_by_smoothing(loss):
+    if loss.has_dual_from_smoothing:
         gammas = HINGE_GAMMAS if gammas is None else tuple(gammas)
     else:
         gammas = (0.0,)
     best = -np.inf
     for gamma in gammas:
-        if getattr(loss, "fused", False):
+        if loss.has_compiled_terms:
             best = max(best, _separable_dual_value(objective, gamma, raw))
             continue
         mu = _feasible(objective, dual_weights(objective, coef, gamma, raw))
@@ -174,10 +143,9 @@ def smoothed_weight_square(objective, coef, gamma):
     smoothed problem's optimum (where ``P_gamma = D_gamma``), the part of a stage's certificate
     that solving the stage more tightly cannot remove."""
     loss = objective.loss
-    if getattr(loss, "fused", False):
+    if loss.has_compiled_terms:
         s = _signed_weights(objective, gamma, objective.raw(coef))
-        return _kernels.dual_sums(objective.y, s, objective.weights,
-                                  loss.structure == "ovr")[1]
+        return _kernels.dual_sums(objective.y, s, objective.weights, not loss.is_binary)[1]
     mu = dual_weights(objective, coef, gamma)
     c = np.asarray(objective.weights, dtype=np.float64)
     return float(np.sum(c * (mu * mu).sum(axis=1)))
@@ -196,9 +164,7 @@ def _signed_weights(objective, gamma, raw):
     """``s = c t mu`` of :func:`dual_weights` (the hinge's weights smoothed by ``gamma``), for
     the separable losses: minus the weighted gradient in the decision values ``raw``, one
     compiled pass."""
-    loss = weights_loss = objective.loss
-    if loss.power == 1 and (gamma > 0 or loss.gamma > 0):
-        weights_loss = loss.smoothed(max(gamma, loss.gamma))
+    weights_loss = objective.loss.smoothed_at_least(gamma)
     _, s = weights_loss.weighted_value_gradient(objective.y, raw, objective.weights)
     np.negative(s, out=s)
     return s
@@ -211,10 +177,10 @@ def dual_bound(objective, mu):
     and :func:`dual_value` taken there. Used with a face solution's weights, which are close to
     the optimum's but may lie a little outside the set."""
     loss = objective.loss
-    np.clip(mu, 0.0, 1.0 if loss.power == 1 else None, out=mu)
-    if loss.power == 1 and loss.grouped:
+    np.clip(mu, 0.0, None if loss.has_squared_terms else 1.0, out=mu)
+    if loss.has_multi_piece_terms and not loss.has_squared_terms:
         mu /= np.maximum(mu.sum(axis=1), 1.0)[:, None]
-    if getattr(loss, "fused", False):
+    if loss.has_compiled_terms:
         s = loss.apply_AT(objective.y, mu, overwrite=True)
         s *= objective.weights[:, None]
         np.negative(s, out=s)
@@ -227,7 +193,7 @@ def _signed_dual_value(objective, s):
     feasible for the intercepts in place, then one product with ``X``."""
     loss = objective.loss
     c = objective.weights
-    ovr = loss.structure == "ovr"
+    ovr = not loss.is_binary
     if objective.fit_intercept:
         # the intercept constraint per output: the two sides' sums of c mu must be equal, so
         # the larger side is scaled down to the smaller
@@ -241,14 +207,5 @@ def _signed_dual_value(objective, s):
     W = np.asarray(X.T @ s.astype(X.dtype, copy=False), dtype=np.float64).T
     linear, square, largest = _kernels.dual_sums(objective.y, s, c, ovr)
     del s
-    quadratic = 0.5 * float(np.sum(W * W))
-    if loss.power == 2:
-        quadratic += square / 4.0
-        t_max = np.inf
-    else:
-        quadratic += 0.5 * loss.gamma * square
-        t_max = 1.0 / largest if largest > 0 else np.inf
-    t = 1.0
-    if quadratic > 0:
-        t = min(max(linear / (2.0 * quadratic), 0.0), t_max)
-    return max(t * linear - t * t * quadratic, linear - quadratic)
+    conjugate, t_max = loss.conjugate_from_sums(square, largest)
+    return _best_scaling(linear, 0.5 * float(np.sum(W * W)) + conjugate, t_max)

@@ -31,8 +31,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._objective import max_abs
-from ._certificate import (certifiable_by_smoothing, certified_gap, dual_bound,
-                           smoothed_weight_square)
+from ._certificate import certified_gap, dual_bound, smoothed_weight_square
 from ._result import SolverResult
 
 GAMMA_START = 1.0
@@ -69,7 +68,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
     gamma = GAMMA_START
     # the face solve works in the dual of the L2-penalised problem: other penalties skip it
     exact_face = objective.penalty.name == "l2"
-    if np.any(coef) and loss.gamma == 0 and exact_face:
+    if np.any(coef) and loss.has_exact_faces and exact_face:
         # a warm start may sit on the optimum already (refit of the same problem): try its face
         # directly; otherwise walk the path from the warm point, starting at GAMMA_WARM_START
         # (along a C path, measured with newton: 5000 x 50 hinge, C in 1e-3..10, 753 inner
@@ -110,7 +109,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
         coef = res.coef
         value = objective.value(coef)
         history.extend(res.history)
-        if loss.gamma == 0 and exact_face:
+        if loss.has_exact_faces and exact_face:
             def hint(smoothed=loss.smoothed(gamma), coef=coef):
                 return smoothed.term_weights(
                     loss.violations(objective.y, objective.raw(coef), overwrite=True))
@@ -128,7 +127,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
             print(f"[continuation] gamma {gamma:.1e}: {res.n_iter} iterations, objective "
                   f"{value:.10g}, smoothing gap {smoothing_gap:.3e}")
         threshold = tol * max(abs(value), np.finfo(float).tiny)
-        certify = exact_face and certifiable_by_smoothing(loss)
+        certify = exact_face and loss.has_dual_from_smoothing
         if res.converged and certify:
             # the duality gap from the stage's smoothed weights bounds P - P* whatever the
             # inner solver's residual; it is often below the smoothing gap (the dual of the
@@ -159,7 +158,7 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
                 if refine == STAGE_REFINES or not refined_ok:
                     break
                 at_optimum = value - smooth_value  # (the smoothing gap bounds it)
-                if loss.power == 1:  # (squared Crammer-Singer: the smoothing gap itself)
+                if not loss.has_squared_terms:  # (squared Crammer-Singer: the smoothing gap)
                     at_optimum -= 0.5 * gamma * smoothed_weight_square(objective, coef, gamma)
                 if at_optimum > 0.5 * threshold:
                     break
@@ -221,7 +220,7 @@ def finish_on_face(objective, result):
     gradient rule). Otherwise the solver's result stands as it was.
     """
     loss = objective.loss
-    if getattr(loss, "gamma", None) != 0 or getattr(loss, "power", None) != 2:
+    if not (loss.has_exact_faces and loss.has_squared_terms):
         return result  # not an exact squared loss of the family (smoothed, or all-pairs)
     if objective.penalty.name != "l2":
         return result
@@ -295,8 +294,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     Returns ``(coef, value, gap, verified)`` (``verified``: the face's optimality conditions
     hold; else the gap certificate met ``certify``), or None.
     """
-    base = getattr(objective, "base", None)
-    if base is not None:  # centred parametrisation: solve the face in the original one
+    base = objective.original()
+    if base is not objective:  # centred parametrisation: solve the face in the original one
         found = polish_on_face(base, objective.to_base(coef), lam_hint, max_free, certify,
                                value, max_updates)
         if found is None:
@@ -345,11 +344,12 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
         # not chosen, the zero piece is, at level 0; where the zero piece is not chosen, the
         # level is v. Those faces keep no level array (nor mu_zero, 1 - mu where the zero
         # piece is chosen)
-        single = loss.power == 1 and not loss.grouped
+        single = not loss.has_squared_terms and not loss.has_multi_piece_terms
         if single:
             level = None
-        elif loss.power == 2:
-            level = mu.sum(axis=1, keepdims=True) / 2.0 if loss.grouped else mu / 2.0
+        elif loss.has_squared_terms:
+            level = (mu.sum(axis=1, keepdims=True) / 2.0 if loss.has_multi_piece_terms
+                     else mu / 2.0)
         else:
             level = np.where(zero, 0.0, np.where(chosen, v, -np.inf).max(axis=1))[:, None]
         # the moves, each a mask as long as the data, formed in place one at a time (in
@@ -405,8 +405,9 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
             rounding = GAP_ROUNDING * np.finfo(objective.dtype).eps * (
                 abs(value) + abs(dual) + _term_magnitude(objective, new, c))
             slack_error = float(np.sum(c[:, None] * np.clip(-mu, 0.0, None), dtype=np.float64))
-            if loss.power == 1:  # and above their upper bound (sum 1 per term)
-                above = (np.clip(mu.sum(axis=1) - 1.0, 0.0, None) if loss.grouped
+            if not loss.has_squared_terms:  # and above their upper bound (sum 1 per term)
+                above = (np.clip(mu.sum(axis=1) - 1.0, 0.0, None)
+                         if loss.has_multi_piece_terms
                          else np.clip(mu - 1.0, 0.0, None).sum(axis=1))
                 slack_error += float(np.sum(c * above, dtype=np.float64))
             if objective.fit_intercept:
@@ -466,7 +467,7 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
                 zero[zero_join] = True
         if zero is not None:
             # a term must keep at least one chosen piece
-            if loss.grouped:
+            if loss.has_multi_piece_terms:
                 zero |= ~chosen.any(axis=1)
             else:
                 np.less_equal(chosen, zero, out=zero)  # zero |= ~chosen, without a temporary
@@ -482,7 +483,7 @@ def active_entries(objective):
     if active.all():  # (one entry that broadcasts: no mask as long as the data)
         active = np.ones(1, dtype=bool)
     valid = active[:, None]  # (broadcast: all entries of binary and one-vs-rest terms are real)
-    if objective.loss.structure in ("weston_watkins", "crammer_singer"):
+    if not objective.loss.has_binary_terms:  # (masked entries exist)
         valid = objective.loss.valid_entries(objective.y, objective.n_out) & valid
     return active, valid
 
@@ -498,9 +499,9 @@ def face_masks(objective, lam):
     loss = objective.loss
     active, valid = active_entries(objective)
     chosen = (lam > 0) & valid
-    if loss.power == 2:
+    if loss.has_squared_terms:
         zero = None
-    elif loss.grouped:
+    elif loss.has_multi_piece_terms:
         # a term of zero weight has no valid entry: its zero piece is the chosen one
         zero = (lam.sum(axis=1, dtype=np.float64)
                 < 1.0 - 8 * lam.shape[1] * np.finfo(objective.dtype).eps) | ~active
@@ -520,7 +521,7 @@ def face_of(objective, coef, tie):
     loss = objective.loss
     active, valid = active_entries(objective)
     v = loss.violations(objective.y, objective.raw(coef)).astype(np.float64)
-    if loss.grouped:
+    if loss.has_multi_piece_terms:
         top = np.where(np.broadcast_to(valid, v.shape), v, -np.inf).max(axis=1)
         zero = (top <= tie) | ~np.broadcast_to(active, top.shape)
         level = np.maximum(top, 0.0)[:, None]
@@ -533,7 +534,7 @@ def face_of(objective, coef, tie):
 
 def face_weights(loss, chosen, zero):
     """Weights of the violation entries from which :func:`face_masks` reads this face."""
-    if loss.grouped:
+    if loss.has_multi_piece_terms:
         count = np.maximum(chosen.sum(axis=1), 1)[:, None]
         return chosen / count * np.where(zero, 0.5, 1.0)[:, None]
     return np.where(chosen, np.where(zero, 0.5, 1.0), 0.0)
@@ -566,7 +567,7 @@ def _untie_worst(loss, chosen, zero, v, eps):
     zero there); one above ``eps`` makes the zero piece leave (the term is that violation).
     Returns False when no tied piece is off its level by more than ``eps``.
     """
-    tied = chosen & (zero[:, None] if loss.grouped else zero)
+    tied = chosen & (zero[:, None] if loss.has_multi_piece_terms else zero)
     off = np.where(tied, np.abs(v), 0.0)
     flat = int(np.argmax(off))
     if not off.flat[flat] > eps:
@@ -575,27 +576,24 @@ def _untie_worst(loss, chosen, zero, v, eps):
     if v[i, j] < 0:
         chosen[i, j] = False  # the zero piece, chosen already, stays
     else:
-        zero[(i,) if loss.grouped else (i, j)] = False
+        zero[(i,) if loss.has_multi_piece_terms else (i, j)] = False
     return True
 
 
 def _n_tied(loss, chosen, zero):
     """Number of tied (free) entries of a hinge face."""
-    if loss.grouped:
+    if loss.has_multi_piece_terms:
         return int((chosen & ((chosen.sum(axis=1) + zero) >= 2)[:, None]).sum())
     return int((chosen & zero).sum())
 
 
 def _dual_value(objective, mu, coef):
-    """``D(mu) = sum c mu - 1/2 ||W||^2 (- sum c (sum mu)^2 / 4 for the squared losses)``."""
-    loss = objective.loss
+    """``D(mu) = sum c mu - 1/2 ||W||^2 - sum c phi(mu)`` with the conjugate part ``phi`` of
+    the exact loss (:meth:`~hingeclf._losses.HingeFamilyLoss.conjugate`)."""
     c = objective.weights
     w = coef[:, : objective.n_features].astype(np.float64)
     dual = float(np.sum(c * mu.sum(axis=1), dtype=np.float64)) - objective.penalty.value(w)
-    if loss.power == 2:
-        per_term = mu.sum(axis=1) ** 2 if loss.grouped else (mu * mu).sum(axis=1)
-        dual -= float(np.sum(c * per_term, dtype=np.float64)) / 4.0
-    return dual
+    return dual - objective.loss.conjugate(mu, c)[0]
 
 
 def _solve_face(objective, chosen, zero, max_free, clip=True):
@@ -614,14 +612,14 @@ def _solve_face(objective, chosen, zero, max_free, clip=True):
     what :func:`hingeclf._solvers._path.walk_costs` interpolates).
     """
     loss, X, y = objective.loss, objective.X, objective.y
-    power = loss.power
+    squared = loss.has_squared_terms
     c = objective.weights  # (in the data's dtype, as are the weights mu: no float64 copy)
     n_out = objective.n_out
-    if power == 2:
+    if squared:
         free = chosen.copy()
         fixed = None
         group_rows = np.zeros(0, dtype=np.intp)
-    elif loss.grouped:
+    elif loss.has_multi_piece_terms:
         tied = chosen.sum(axis=1) + zero >= 2
         free = chosen & tied[:, None]
         fixed = (chosen & ~tied[:, None]).astype(objective.dtype)
@@ -637,7 +635,7 @@ def _solve_face(objective, chosen, zero, max_free, clip=True):
     n_free = rows.size
 
     # the part of W fixed by the entries of weight 1
-    if power == 2:  # no entry is fixed: W and the intercept constraint start from zero
+    if squared:  # no entry is fixed: W and the intercept constraint start from zero
         fixed_sum = np.zeros(n_out)
         w_fixed = np.zeros((n_out, objective.n_features))
     else:
@@ -664,10 +662,10 @@ def _solve_face(objective, chosen, zero, max_free, clip=True):
         gram *= e.T
     else:
         gram *= e @ e.T
-    if power == 2:
+    if squared:
         # v = xi: the entries of one term share xi (one row for Crammer-Singer)
         scale = 1.0 / (2.0 * c[rows].astype(np.float64))
-        if loss.grouped:
+        if loss.has_multi_piece_terms:
             gram += (rows[:, None] == rows[None, :]) * scale[:, None]
         else:
             gram[np.diag_indices(n_free)] += scale
@@ -712,7 +710,7 @@ def _solve_face(objective, chosen, zero, max_free, clip=True):
     b = sol[n_free:n_free + n_b]
 
     # weights used to build W: clipped into their bounds (the checks use the unclipped ones)
-    upper = 1.0 if power == 1 else None
+    upper = None if squared else 1.0
     cg = loss.apply_AT(y, np.clip(mu, 0.0, upper) if clip else mu, overwrite=clip)
     cg *= c[:, None]
     w = -np.asarray(X.T @ cg.astype(X.dtype, copy=False)).T.astype(np.float64)
@@ -722,5 +720,6 @@ def _solve_face(objective, chosen, zero, max_free, clip=True):
     raw_new = objective.raw(new)
     # the zero pieces' weights, needed for Crammer-Singer only (a single-violation hinge term's
     # is 1 - mu where its zero piece is chosen)
-    mu_zero = np.where(zero, 1.0 - mu.sum(axis=1), 0.0) if power == 1 and loss.grouped else None
+    cs_hinge = not squared and loss.has_multi_piece_terms
+    mu_zero = np.where(zero, 1.0 - mu.sum(axis=1), 0.0) if cs_hinge else None
     return new, raw_new, mu, mu_zero

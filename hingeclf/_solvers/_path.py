@@ -75,8 +75,8 @@ class PathStart:
 def walks(objective):
     """True for the problems whose path :func:`walk_costs` can follow."""
     loss = objective.loss
-    return (getattr(loss, "power", None) == 1 and getattr(loss, "gamma", None) == 0
-            and hasattr(loss, "structure") and objective.penalty.name == "l2")
+    return (loss.is_piecewise_linear and loss.has_exact_faces
+            and objective.penalty.name == "l2")
 
 
 def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WALK_MAX_STEPS):
@@ -189,7 +189,7 @@ def _slacks(loss, chosen, zero, active, valid, u, v, c):
     violations'). Entries without a condition of a kind hold ``inf``.
     """
     cc = c[:, None]
-    if loss.grouped:
+    if loss.has_multi_piece_terms:
         tied = chosen.sum(axis=1) + zero >= 2
         free = chosen & tied[:, None]
         level = np.where(zero, 0.0, np.where(chosen, v, -np.inf).max(axis=1))
@@ -211,7 +211,7 @@ def _slacks(loss, chosen, zero, active, valid, u, v, c):
 def _apply(loss, chosen, zero, kind, index):
     """Change the face at a breakpoint: ``kind`` is the index of the condition in
     :func:`_slacks` that failed, at ``index``."""
-    term = index[0] if loss.grouped else index
+    term = index[0] if loss.has_multi_piece_terms else index
     if kind == 0:
         chosen[index] = False
     elif kind == 1:
@@ -221,7 +221,7 @@ def _apply(loss, chosen, zero, kind, index):
     else:
         zero[term] = True
     # a term keeps at least one chosen piece
-    if loss.grouped:
+    if loss.has_multi_piece_terms:
         zero |= ~chosen.any(axis=1)
     else:
         zero |= ~chosen

@@ -81,6 +81,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from numba import njit
 
+from .._loss_kernels import term, terms
 from .._objective import weighted_gram
 from ._continuation import solve_by_continuation
 from ._result import SolverResult
@@ -100,41 +101,6 @@ UNSHRINK = 0.3
 REBUILD_FRACTION = 0.25
 # the inner coordinate descent solves the model to this fraction of the outer violation
 INNER_FORCING = 1e-4
-
-
-# ---------------------------------------------------------------------- scalar loss kernels
-@njit(cache=True)
-def _phi(v, power, gamma):
-    """``phi(v)``: ``max(0, v)^2`` (power 2) or the Huberised hinge ``xi_gamma(v)``."""
-    if v <= 0.0:
-        return 0.0
-    if power == 2:
-        return v * v
-    if v >= gamma:
-        return v - 0.5 * gamma
-    return v * v / (2.0 * gamma)
-
-
-@njit(cache=True)
-def _dphi(v, power, gamma):
-    if v <= 0.0:
-        return 0.0
-    if power == 2:
-        return 2.0 * v
-    if v >= gamma:
-        return 1.0
-    return v / gamma
-
-
-@njit(cache=True)
-def _ddphi(v, power, gamma):
-    if v <= 0.0:
-        return 0.0
-    if power == 2:
-        return 2.0
-    if v >= gamma:
-        return 0.0
-    return 1.0 / gamma
 
 
 @njit(cache=True)
@@ -193,8 +159,9 @@ def _cd_kernel(data, indices, indptr, XT, dense, state, lc, w, bias, fit_interce
             for i in range(n_samples):
                 cy = state[i, 1]
                 ci = abs(cy)
-                g -= cy * _dphi(state[i, 0], power, gamma)
-                h += ci * _ddphi(state[i, 0], power, gamma)
+                _, slope, curvature = term(state[i, 0], power, gamma)
+                g -= cy * slope
+                h += ci * curvature
                 lcb += ci
             if power == 1:
                 h = max(h, COLUMN_FLOOR * lcb / gamma)
@@ -210,8 +177,8 @@ def _cd_kernel(data, indices, indptr, XT, dense, state, lc, w, bias, fit_interce
                         cy = state[i, 1]
                         yi = math.copysign(1.0, cy)
                         vi = state[i, 0]
-                        change += abs(cy) * (_phi(vi - td * yi, power, gamma)
-                                             - _phi(vi, power, gamma))
+                        change += abs(cy) * (term(vi - td * yi, power, gamma)[0]
+                                             - term(vi, power, gamma)[0])
                     if change <= SIGMA * t * g * d:
                         for i in range(n_samples):
                             cy = state[i, 1]
@@ -258,8 +225,9 @@ def _cd_kernel(data, indices, indptr, XT, dense, state, lc, w, bias, fit_interce
                     if vi > 0.0:
                         x = vals[k]
                         cy = state[i, 1]
-                        g -= cy * _dphi(vi, power, gamma) * x
-                        h += abs(cy) * _ddphi(vi, power, gamma) * x * x
+                        _, slope, curvature = term(vi, power, gamma)
+                        g -= cy * slope * x
+                        h += abs(cy) * curvature * x * x
                 h = max(h, COLUMN_FLOOR * lc[j] / gamma)
             g_loss = g
             wj = w[j]
@@ -318,10 +286,10 @@ def _cd_kernel(data, indices, indptr, XT, dense, state, lc, w, bias, fit_interce
                     vi = state[i, 0]
                     ci = abs(cy)
                     if first:
-                        loss_old += ci * _phi(vi, power, gamma)
+                        loss_old += ci * term(vi, power, gamma)[0]
                     vi -= (step * math.copysign(1.0, cy)) * vals[k]
                     state[i, 0] = vi
-                    loss_new += ci * _phi(vi, power, gamma)
+                    loss_new += ci * term(vi, power, gamma)[0]
                 moved = td
                 if loss_new - loss_old + pen <= SIGMA * t * delta:
                     accepted = True
@@ -423,15 +391,6 @@ class _Columns:
             self.indptr = np.zeros(1, dtype=np.int32)
 
 
-def _phi_np(v, power, gamma):
-    """Vectorised ``phi``, ``phi'`` and ``phi''`` of :func:`_phi` (float64)."""
-    if power == 2:
-        p = np.maximum(v, 0.0)
-        return p * p, 2.0 * p, np.where(v > 0.0, 2.0, 0.0)
-    val = np.where(v >= gamma, v - 0.5 * gamma, np.where(v > 0.0, v * v / (2.0 * gamma), 0.0))
-    return val, np.clip(v / gamma, 0.0, 1.0), np.where((v > 0.0) & (v < gamma), 1.0 / gamma, 0.0)
-
-
 def _matvec(X, w):
     """``X w`` in float64, the product in X's dtype (no upcast copy of a float32 X)."""
     return np.asarray(X @ w.astype(X.dtype, copy=False), dtype=np.float64).ravel()
@@ -498,7 +457,7 @@ def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, m
     rounding = 10 * np.finfo(X.dtype).eps
     H_loss = D_prev = None
     while it < max_iter:
-        phi, dphi, ddphi = _phi_np(v, power, gamma)
+        phi, dphi, ddphi = terms(v, power, gamma)
         g_raw = -c * dphi * y
         gw = _rmatvec(X, g_raw) + l2 * w
         gb = g_raw.sum()
@@ -539,7 +498,7 @@ def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, m
         for _ in range(MAX_LINESEARCH):
             wn = u_w if t == 1.0 else w + t * step[:d]
             vn = v + t * dv
-            pn = (float(np.dot(c, _phi_np(vn, power, gamma)[0])) + l1 * float(np.abs(wn).sum())
+            pn = (float(np.dot(c, terms(vn, power, gamma)[0])) + l1 * float(np.abs(wn).sum())
                   + 0.5 * l2 * float(wn @ wn))
             if pn - p0 <= SIGMA * t * delta + rounding * abs(p0):
                 accepted = True
@@ -556,10 +515,7 @@ def _solve_newton(X, y, c, w, b, fit_intercept, l1, l2, power, gamma, tol_abs, m
 
 def _binary_targets(objective):
     """``(n_out, n)`` float64 signs ``y_ik`` of the separate binary problems."""
-    loss = objective.loss
-    if loss.structure == "binary":
-        return np.asarray(objective.y, dtype=np.float64)[None, :]
-    return loss._signs(objective.y, objective.n_out, np.float64).T.copy()
+    return objective.loss.target_signs(objective.y, objective.n_out, np.float64).T.copy()
 
 
 def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kwargs):
@@ -570,9 +526,6 @@ def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kw
     built once for all the stages.
     """
     loss = objective.loss
-    if loss.structure not in ("binary", "ovr"):
-        raise ValueError(f"solver='cd' cannot handle the {loss.name} loss: it needs one binary "
-                         "term per decision value (binary or one-vs-rest)")
     if objective.penalty.l1 == 0 and objective.penalty.l2 == 0:  # pragma: no cover - defensive
         raise ValueError("solver='cd' needs a penalty")
     columns = kwargs.pop("columns", None)
@@ -582,8 +535,6 @@ def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kw
         return solve_by_continuation(solve_cd, objective, coef0, tol=tol, max_iter=max_iter,
                                      verbose=verbose, shrinking=shrinking, columns=columns,
                                      **kwargs)
-    if loss.power == 2 and loss.gamma > 0:  # pragma: no cover - only grouped losses smooth so
-        raise ValueError("solver='cd' does not handle the smoothed squared hinge")
     pen = objective.penalty
     d = objective.n_features
     coef = np.array(np.asarray(coef0).reshape(objective.shape), dtype=np.float64, copy=True)
@@ -612,7 +563,7 @@ def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kw
                 w, b, it, ok, viol = _solve_newton(
                     objective.X, y, c, coef[k, :d].copy(),
                     coef[k, d] if objective.fit_intercept else 0.0, objective.fit_intercept,
-                    float(pen.l1), float(pen.l2), int(loss.power), float(loss.gamma),
+                    float(pen.l1), float(pen.l2), *loss.kernel_parameters,
                     float(tol_abs), int(max_iter))
             coef[k, :d] = w
             if objective.fit_intercept:
@@ -626,7 +577,7 @@ def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kw
             it, ok, viol = _cd_kernel(columns.data, columns.indices, columns.indptr,
                                       columns.XT, columns.dense, state, lc, w, bias,
                                       objective.fit_intercept, float(pen.l1), float(pen.l2),
-                                      int(loss.power), float(loss.gamma), float(tol_abs),
+                                      *loss.kernel_parameters, float(tol_abs),
                                       int(max_iter), bool(shrinking), float(UNSHRINK), SEED)
             coef[k, :d] = w
             if objective.fit_intercept:
@@ -636,7 +587,7 @@ def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kw
         violation = max(violation, float(viol))
     out = coef.astype(objective.dtype)
     value = objective.value(out)
-    gap = objective.duality_gap(out) if loss.gamma == 0 else None
+    gap = None if loss.is_smoothed else objective.duality_gap(out)
     if verbose:
         print(f"[cd] {objective.loss.name}: {n_iter} outer iterations, objective {value:.10g}, "
               f"max violation {violation:.3e} (threshold {tol_abs:.3e})")

@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import _dual_kernels as kernels
-from .._losses import HingeFamilyLoss
+from .._loss_kernels import terms
 from .._objective import LinearObjective
 from ._certificate import circulation_scale
 from ._continuation import FINISH_MAX_FREE, polish_on_face, polish_result
@@ -80,9 +80,7 @@ class DualState:
     is not used.
     """
 
-    structure: str
-    power: int
-    gamma: float
+    loss: object
     fit_intercept: bool
     mu: np.ndarray
     costs: np.ndarray
@@ -91,24 +89,11 @@ class DualState:
 
     def matches(self, objective, norms):
         """True when this state belongs to ``objective``'s data and loss."""
-        loss = objective.loss
-        return (self.structure == loss.structure and self.power == loss.power
-                and self.gamma == loss.gamma and self.fit_intercept == objective.fit_intercept
+        return (self.loss == objective.loss and self.fit_intercept == objective.fit_intercept
                 and self.mu.shape[0] == objective.n_samples
                 and self.targets.shape == np.shape(objective.y)
                 and np.array_equal(self.targets, np.asarray(objective.y))
                 and np.allclose(self.norms, norms, rtol=1e-10, atol=0.0))
-
-
-def dual_cd_supports(loss):
-    """True for the losses whose dual this solver handles."""
-    if getattr(loss, "smoother", "huber") != "huber" or not hasattr(loss, "structure"):
-        return False  # psi's dual is not a box QP; the all-pairs loss is not separable
-    if loss.structure == "crammer_singer":
-        return loss.power == 1 and loss.gamma == 0
-    if loss.structure not in ("binary", "ovr"):
-        return False
-    return loss.power == 1 or loss.gamma == 0
 
 
 def kernel_matrix(X):
@@ -120,30 +105,6 @@ def kernel_matrix(X):
         X = X.tocsr() if X.format != "csr" else X
         return (X.data, X.indices, X.indptr)
     return X
-
-
-def dual_box(loss, c):
-    """``(upper, diag)`` of each dual variable for the per-sample costs ``c``."""
-    c = np.asarray(c, dtype=np.float64)
-    positive = c > 0
-    safe = np.where(positive, c, 1.0)
-    if loss.power == 1:
-        upper = c.copy()
-        diag = np.where(positive, loss.gamma / safe, 0.0)
-    else:
-        upper = np.where(positive, np.inf, 0.0)
-        diag = np.where(positive, 0.5 / safe, 0.0)
-    return upper, diag
-
-
-def _primal_loss(u, power, gamma):
-    """Loss of the violations ``u = 1 - z``, elementwise (float64)."""
-    if power == 2:
-        p = np.maximum(u, 0.0)
-        return p * p
-    if gamma == 0:
-        return np.maximum(u, 0.0)
-    return np.where(u >= gamma, u - 0.5 * gamma, np.where(u > 0, u * u / (2.0 * gamma), 0.0))
 
 
 def best_intercept(r, y, c, power, gamma, b0):
@@ -168,7 +129,7 @@ def best_intercept(r, y, c, power, gamma, b0):
         from scipy.optimize import minimize_scalar
 
         def f(b):
-            return float(np.dot(ck, _primal_loss(yk * (t - b), 1, gamma)))
+            return float(np.dot(ck, terms(yk * (t - b), 1, gamma)[0]))
         lo, hi = float(t.min()) - gamma, float(t.max()) + gamma
         return float(minimize_scalar(f, bounds=(lo, hi), method="bounded",
                                      options=dict(xatol=1e-12 * max(1.0, abs(lo), abs(hi)))).x)
@@ -209,8 +170,8 @@ def _binary_gap(Xk, n, y, c, upper, diag, alpha, w, w_raw, b0, fit_intercept, po
     feasible; ``w_raw = sum_i alpha_i y_i x_i`` (see the module docstring)."""
     r = kernels.rows_dot(Xk, w, n)
     b = best_intercept(r, y, c, power, gamma, b0) if fit_intercept else 0.0
-    primal = 0.5 * float(np.dot(w, w)) + float(np.dot(c, _primal_loss(1.0 - y * (r + b),
-                                                                         power, gamma)))
+    primal = 0.5 * float(np.dot(w, w)) + float(np.dot(c, terms(1.0 - y * (r + b),
+                                                                  power, gamma)[0]))
     feasible = alpha
     w_dual = w_raw  # on the constraint, centred and raw rows give the same weights
     if fit_intercept:
@@ -229,14 +190,9 @@ def _binary_gap(Xk, n, y, c, upper, diag, alpha, w, w_raw, b0, fit_intercept, po
     return primal, dual, b
 
 
-def _initial_alpha(y, c, raw, upper, power, gamma):
+def _initial_alpha(y, c, raw, power, gamma):
     """The dual point implied by a primal one: ``a_i = c_i`` times the loss's derivative."""
-    u = 1.0 - y * raw
-    if power == 2:
-        return np.where(upper > 0, 2.0 * c * np.maximum(u, 0.0), 0.0)
-    if gamma > 0:
-        return c * np.clip(u / gamma, 0.0, 1.0)
-    return np.where(u > 0, c, 0.0)
+    return c * terms(1.0 - y * raw, power, gamma)[1]
 
 
 # the sample order of every epoch is a pseudo-random permutation drawn from this fixed seed (plus
@@ -270,7 +226,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     so that, as for the other full-batch solvers, the model depends on the data and the
     parameters only.
     """
-    if objective.loss.structure == "crammer_singer":
+    if objective.loss.has_multi_piece_terms:
         return _solve_crammer_singer(objective, coef0, tol=tol, max_iter=max_iter,
                                      verbose=verbose, seed=ORDER_SEED, dual_state=dual_state,
                                      path_start=path_start)
@@ -279,15 +235,12 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     n, d = objective.n_samples, objective.n_features
     Xk = kernel_matrix(X)
     c = np.asarray(objective.weights, dtype=np.float64)
-    upper, diag = dual_box(loss, c)
+    upper, diag = loss.dual_box(c)
     fit_intercept = objective.fit_intercept
     center, xm, norms = _centring(X, Xk, n, d, fit_intercept)
     rho = _penalty_rho(norms, c, fit_intercept)
     qd = norms + diag + rho
-    if objective.n_out == 1:
-        targets = np.asarray(objective.y, dtype=np.float64)[:, None]
-    else:
-        targets = loss._signs(np.asarray(objective.y), objective.n_out, np.float64)
+    targets = loss.target_signs(objective.y, objective.n_out, np.float64)
     coef0 = np.asarray(coef0).reshape(objective.shape)
     warm = bool(np.any(coef0))
     from_state = _usable(dual_state, objective, norms)
@@ -312,8 +265,8 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
         if from_state:
             alpha = np.minimum(np.maximum(alpha_state[:, k], 0.0), upper)
         elif warm:
-            alpha = _initial_alpha(y, c, raw0[:, k].astype(np.float64), upper, loss.power,
-                                   loss.gamma)
+            alpha = _initial_alpha(y, c, raw0[:, k].astype(np.float64),
+                                   *loss.kernel_parameters)
         else:
             alpha = np.zeros(n)
         # the kernel's intercept is that of the centred rows: b + m . w
@@ -340,7 +293,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
             w_primal = w - state[1] * center  # the centred weights
             primal, dual, b = _binary_gap(Xk, n, y, c, upper, diag, alpha, w_primal, w,
                                           state[0] - float(np.dot(center, w_primal)),
-                                          fit_intercept, loss.power, loss.gamma)
+                                          fit_intercept, *loss.kernel_parameters)
             gap = primal - dual
             if verbose > 1:
                 print(f"[dual_cd] problem {k}: {epochs} epochs, eps {eps:.1e}, primal "
@@ -348,7 +301,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
             certified = gap <= tol * max(primal, np.finfo(np.float64).tiny)
             # the face of the current dual point may be the optimum's: solved exactly there
             # (verified) when it is small, whether the gap already certifies or not
-            column = LinearObjective(HingeFamilyLoss("binary", loss.power, loss.gamma), X,
+            column = LinearObjective(loss.output_loss(), X,
                                      y.astype(objective.dtype), objective.weights, 1,
                                      fit_intercept)
             if face is None:
@@ -366,7 +319,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
                 exact_faces += 1
                 # keep the optimum's dual point (the kernel's may be far from it)
                 raw = kernels.rows_dot(Xk, w_primal, n) + b
-                mu_out[:, k] = _mu_at_optimum(y, c, raw, alpha / safe_c, upper, loss, tie)
+                mu_out[:, k] = _mu_at_optimum(y, c, raw, alpha / safe_c, loss, tie)
                 break
             if epochs >= max_iter:
                 converged = False
@@ -407,7 +360,7 @@ def _warm_alpha(state, c, loss, y=None):
     the warm and cold totals are in the message of commit 12fd73f.)
     """
     mu = state.mu
-    if loss.power != 1 or loss.gamma != 0:
+    if not loss.is_piecewise_linear:
         return mu * c[:, None]
     kept = mu * state.costs[:, None]
     if y is None:  # binary and one-vs-rest: one variable per term, in [0, c]
@@ -428,7 +381,7 @@ def _walk(objective, coef0, path_start, max_iter, norms):
                                    max_steps=path_start.budget(max_iter))
     if found is None:
         return None, walked
-    if objective.loss.structure == "crammer_singer":
+    if objective.loss.has_multi_piece_terms:
         # the state holds alpha / c: the violation entries' weights negated, and their sum at
         # the sample's class
         rows = np.arange(mu.shape[0])
@@ -443,8 +396,7 @@ def _walk(objective, coef0, path_start, max_iter, norms):
 
 def _state(objective, mu, norms):
     loss = objective.loss
-    return DualState(structure=loss.structure, power=loss.power, gamma=loss.gamma,
-                     fit_intercept=objective.fit_intercept, mu=mu,
+    return DualState(loss=loss, fit_intercept=objective.fit_intercept, mu=mu,
                      costs=np.array(objective.weights, dtype=np.float64, copy=True),
                      targets=np.array(objective.y, copy=True), norms=norms)
 
@@ -460,7 +412,7 @@ def _tie_band(dtype):
     return 1e-9 if np.dtype(dtype) == np.float64 else 1e-4
 
 
-def _mu_at_optimum(y, c, raw, mu_kernel, upper, loss, tie):
+def _mu_at_optimum(y, c, raw, mu_kernel, loss, tie):
     """The dual variables over ``c`` at an exact optimum with decision values ``raw``.
 
     They follow from the margins (``mu = -loss'(z)``): ``2 max(u, 0)`` for the squared hinge,
@@ -470,8 +422,8 @@ def _mu_at_optimum(y, c, raw, mu_kernel, upper, loss, tie):
     is kept there.
     """
     u = 1.0 - y * raw
-    mu = _initial_alpha(y, c, raw, upper, loss.power, loss.gamma) / np.where(c > 0, c, 1.0)
-    if loss.power == 1 and loss.gamma == 0:
+    mu = _initial_alpha(y, c, raw, *loss.kernel_parameters) / np.where(c > 0, c, 1.0)
+    if loss.is_piecewise_linear:
         mu = np.where(np.abs(u) <= tie, np.clip(mu_kernel, 0.0, 1.0), mu)
     return np.where(c > 0, mu, 0.0)
 

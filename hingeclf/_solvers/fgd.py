@@ -169,6 +169,6 @@ def solve_prox_fgd(objective, coef0, *, tol, max_iter, verbose=0):
     value = objective.value(x, raw_x)
     message = ("gradient-mapping criterion met" if converged
                else f"max_iter={max_iter} reached before the gradient-mapping criterion")
-    gap = objective.duality_gap(x) if hasattr(objective, "duality_gap") else None
+    gap = objective.duality_gap(x)
     return SolverResult(coef=x, n_iter=k, converged=converged, objective=value,
                         history=history, gap=gap, message=message)

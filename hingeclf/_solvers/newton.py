@@ -66,8 +66,8 @@ def _explicit_direction(hessian, g, damping, full=False, grams=None):
     each intercept's diagonal entry gets ``damping``. None when neither applies or a matrix is
     not numerically positive definite (then CG takes over)."""
     blocks = hessian.blocks(grams)
-    if blocks is None and full and hasattr(hessian, "matrix"):
-        H = hessian.matrix()
+    H = hessian.matrix() if blocks is None and full else None
+    if H is not None:
         if damping:
             p = g.shape[1]
             H[np.arange(p - 1, H.shape[0], p), np.arange(p - 1, H.shape[0], p)] += damping
@@ -94,14 +94,6 @@ def _explicit_direction(hessian, g, damping, full=False, grams=None):
     if not np.all(np.isfinite(out)):
         return None
     return out.ravel()
-
-
-def _value_on_line(objective, coef, raw, raw_d, step):
-    """The objective at ``coef``, whose decision values are ``raw + step raw_d``."""
-    on_line = getattr(objective, "value_on_line", None)
-    if on_line is not None:
-        return on_line(coef, raw, raw_d, step)
-    return objective.value(coef, raw + step * raw_d)
 
 
 def _at_precision(history, g_history, rounding):
@@ -191,7 +183,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, state=None, **_)
             return hv.ravel().astype(np.float64)
 
         d_flat = None
-        if objective.shape[1] <= EXPLICIT_MAX_PARAMS and hasattr(hessian, "blocks"):
+        if objective.shape[1] <= EXPLICIT_MAX_PARAMS:
             d_flat = _explicit_direction(hessian, g, damping if objective.fit_intercept
                                          else 0.0, full=n_params <= EXPLICIT_MAX_MATRIX,
                                          grams=grams)
@@ -219,7 +211,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, state=None, **_)
             x_new = x + step * d
             with np.errstate(over="ignore", invalid="ignore"):
                 # a trial step far too long may overflow: it is rejected like any other
-                f_new = _value_on_line(objective, x_new, raw, raw_d, step)
+                f_new = objective.value_on_line(x_new, raw, raw_d, step)
             if f_new <= f + ARMIJO * step * slope + rounding * abs(f):
                 break
             step *= 0.5

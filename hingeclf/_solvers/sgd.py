@@ -55,8 +55,7 @@ def _initial_state(objective, coef0):
     c_sum = float(np.sum(objective.weights, dtype=np.float64))
     alpha = 1.0 / max(c_sum, np.finfo(np.float64).tiny)
     typw = alpha ** -0.25
-    # |l'(z)| at margin z = -typw: 1 for the hinge, 2 (1 + typw) for the squared hinge
-    dloss = 1.0 if objective.loss.power == 1 else 2.0 * (1.0 + typw)
+    dloss = objective.loss.slope_at_margin(typw)
     eta0 = typw / max(1.0, dloss)
     t0 = 1.0 / (alpha * eta0)
     zeros = objective.zeros()
