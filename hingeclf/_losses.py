@@ -149,7 +149,7 @@ class Loss:
     def has_exact_faces(self):
         """The exact (unsmoothed) loss of a family of terms ``xi(v)^power`` of violations
         ``v = 1 + A raw`` (the hinges and squared hinges): its optimum is exact on a face,
-        which a face solve finds and verifies (:mod:`hingeclf._solvers._continuation`)."""
+        which a face solve finds and verifies (:mod:`hingeclf._solvers._face`)."""
         return False
 
     @property

@@ -17,7 +17,7 @@ from hingeclf._objective import LinearObjective
 from hingeclf._solvers import minimize
 from hingeclf._solvers._certificate import (certified_gap, circulation_scale, dual_bound,
                                            dual_weights, smoothed_weight_square)
-from hingeclf._solvers._continuation import polish_on_face
+from hingeclf._solvers._face import polish_on_face
 from hingeclf._solvers.dual_cd import _crammer_singer_feasible, best_intercept
 
 CONFIGS = [(HingeSVM, {}), (SquaredHingeSVM, {}),

@@ -168,7 +168,7 @@ def test_face_corrections_stop_when_a_face_repeats(monkeypatch):
     """polish_on_face's corrections are a function of the face: from the optimum's face at a
     neighbouring C they cycle here (versicolor against the rest, intercept), and stop at the
     first repeated face, whatever the budget of updates; the walk reaches the optimum."""
-    from hingeclf._solvers import _continuation as cont
+    from hingeclf._solvers import _face as cont
 
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
@@ -179,8 +179,9 @@ def test_face_corrections_stop_when_a_face_repeats(monkeypatch):
     start = _optimum(before)
     hint = cont.face_weights(loss, *cont.face_of(before, start.coef, 1e-6)[:2])
     solves = []
-    solve_face = cont._solve_face
-    monkeypatch.setattr(cont, "_solve_face", lambda *a, **k: solves.append(1) or solve_face(*a, **k))
+    solve_face = cont.solve_face_system
+    monkeypatch.setattr(cont, "solve_face_system",
+                        lambda *a, **k: solves.append(1) or solve_face(*a, **k))
     counts = []
     for budget in (cont.MAX_FACE_UPDATES, 10 * cont.MAX_FACE_UPDATES):
         solves.clear()

@@ -987,7 +987,7 @@ def test_n_iter_is_at_most_max_iter(config, solver, max_iter):
 def test_n_iter_sums_the_smoothing_stages(config, solver):
     """Non-smooth losses: ``max_iter`` bounds each smoothing stage and ``n_iter_`` is the sum
     over the stages run (at most 13, smoothing 1 down to 1e-12)."""
-    from hingeclf._solvers._continuation import GAMMA_FACTOR, GAMMA_MIN, GAMMA_START
+    from hingeclf._solvers._smoothing import GAMMA_FACTOR, GAMMA_MIN, GAMMA_START
     n_stages = int(round(np.log(GAMMA_MIN / GAMMA_START) / np.log(GAMMA_FACTOR))) + 1
     cls, kw, _, _ = config
     X, y = noisy(n_classes=_n_classes(cls))

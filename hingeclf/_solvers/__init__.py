@@ -6,7 +6,7 @@ what it needs from a loss; :func:`minimize` checks that, and routes non-smooth l
 smoothing continuation for the solvers that need smoothness. Full-batch solvers with an
 intercept run in the centred parametrisation (``CenteredObjective``). Full-batch solvers on the exact
 losses end with a face solve that makes the solution exact and certified where the face is small
-(``hingeclf._solvers._continuation``).
+(``hingeclf._solvers._face``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from threadpoolctl import threadpool_limits
 from .._losses import Loss
 from .._objective import CenteredObjective
 from ._certificate import certified_gap
-from ._continuation import finish_on_face, solve_by_continuation
+from ._finish import finish_on_face
+from ._smoothing import solve_by_continuation
 from ._path import walk_costs, walked_result
 from ._result import SolverResult
 from .cd import solve_cd

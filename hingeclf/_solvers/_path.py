@@ -1,7 +1,7 @@
 """Warm starts of the exact hinge by following its solution path in the costs.
 
 For the hinge (``power = 1``, no smoothing) with the L2 penalty, the dual restricted to a face
-(which pieces of each term are chosen: :func:`~hingeclf._solvers._continuation.polish_on_face`)
+(which pieces of each term are chosen: :func:`~hingeclf._solvers._face.polish_on_face`)
 is one linear system whose matrix does not depend on the costs and whose right-hand side is
 linear in them. So between costs ``c0`` (where the warm coefficients are the optimum) and the
 new costs ``c1``, along ``c(t) = c0 + t (c1 - c0)``, the face's solution (its scaled weights
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._continuation import WARM_TIE, _solve_face, face_of, face_weights, polish_on_face
+from ._face import face_of, face_weights, polish_on_face, solve_face_system, tie_tolerance
 from ._result import SolverResult
 
 # segments walked before giving up: on standardised iris (150 samples) a walk between
@@ -95,11 +95,10 @@ def walk_costs(objective, coef0, costs0, *, max_free=WALK_MAX_FREE, max_steps=WA
     if (c0.shape != c1.shape or not np.all(np.isfinite(c0)) or np.any((c0 > 0) != (c1 > 0))
             or not np.any(coef0) or np.array_equal(c0, c1)):
         return None, 0, None  # (at the same costs the solver's own warm start checks the face)
-    eps = 1e-9 if objective.dtype == np.float64 else 1e-4
+    eps = tie_tolerance(objective.dtype)
     loss = objective.loss
     start = objective.with_weights(c0)
-    # (ties within WARM_TIE, or the float32 rounding band)
-    chosen, zero, active, valid = face_of(start, coef0, max(WARM_TIE, eps))
+    chosen, zero, active, valid = face_of(start, coef0, tie_tolerance(objective.dtype, warm=True))
     n_solves = 1
     here = _affine_state(start, chosen, zero, max_free)
     if here is None:
@@ -171,7 +170,7 @@ def walked_result(found, walked):
 def _affine_state(objective, chosen, zero, max_free):
     """``(u, v, coef)`` of the face's unclipped solution at ``objective``'s costs: the scaled
     weights ``u = c mu`` and the violations (float64), and the coefficients."""
-    cand = _solve_face(objective, chosen, zero, max_free, clip=False)
+    cand = solve_face_system(objective, chosen, zero, max_free, clip=False)
     if cand is None:
         return None
     coef, raw, mu, _ = cand

@@ -23,7 +23,7 @@ class for one-vs-rest, the classes being separate problems) it minimises
 
 with ``phi(v) = max(0, v)^2`` (squared hinge) or the Huberised hinge ``phi = xi_gamma`` (the
 smoothed hinge, ``gamma > 0``). The exact hinge is reached by smoothing continuation (the stages
-of :func:`hingeclf._solvers._continuation.solve_by_continuation`, each warm started; the
+of :func:`hingeclf._solvers._smoothing.solve_by_continuation`, each warm started; the
 L2 face solve does not apply to these penalties).
 
 One *outer iteration* visits the intercept (an unpenalised Newton step over all samples) and then
@@ -83,7 +83,7 @@ from numba import njit
 
 from .._loss_kernels import term, terms
 from .._objective import weighted_gram
-from ._continuation import solve_by_continuation
+from ._smoothing import solve_by_continuation
 from ._result import SolverResult
 
 SIGMA = 0.01

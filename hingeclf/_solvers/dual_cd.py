@@ -51,7 +51,8 @@ from . import _dual_kernels as kernels
 from .._loss_kernels import terms
 from .._objective import LinearObjective
 from ._certificate import circulation_scale
-from ._continuation import FINISH_MAX_FREE, polish_on_face, polish_result
+from ._face import polish_on_face, tie_tolerance
+from ._finish import FINISH_MAX_FREE, polish_result
 from ._path import walk_costs, walked_result
 from ._result import SolverResult
 
@@ -250,7 +251,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
         return done
     raw0 = objective.raw(coef0) if warm and not from_state else None
     seed = ORDER_SEED
-    tie = _tie_band(objective.dtype)
+    tie = tie_tolerance(objective.dtype)
 
     coef = np.zeros(objective.shape)
     mu_out = np.zeros((n, objective.n_out))
@@ -407,11 +408,6 @@ def _usable(dual_state, objective, norms):
             and dual_state.mu.shape[1] == objective.n_out)
 
 
-def _tie_band(dtype):
-    """Violations within this of 0 count as ties at the optimum (as in ``polish_on_face``)."""
-    return 1e-9 if np.dtype(dtype) == np.float64 else 1e-4
-
-
 def _mu_at_optimum(y, c, raw, mu_kernel, loss, tie):
     """The dual variables over ``c`` at an exact optimum with decision values ``raw``.
 
@@ -502,7 +498,7 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
              - rho * ssum)
     eps, chunk, epochs = EPS_START, CHUNK_START, 0
     converged = met = False
-    tie = _tie_band(objective.dtype)
+    tie = tie_tolerance(objective.dtype)
     safe_c = np.where(c > 0, c, 1.0)[:, None]
     check_first = warm
     while True:
