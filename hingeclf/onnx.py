@@ -3,8 +3,9 @@
 Importing this module registers a converter for each estimator with skl2onnx, so that
 ``skl2onnx.to_onnx`` accepts a fitted :class:`~hingeclf.HingeSVM`,
 :class:`~hingeclf.SquaredHingeSVM`, :class:`~hingeclf.MulticlassHingeSVM` or
-:class:`~hingeclf.AllPairsSquaredHingeSVM`, and a :class:`~sklearn.pipeline.Pipeline` that ends
-in one. ``import hingeclf`` does not import this module (nor skl2onnx); it needs the ``onnx``
+:class:`~hingeclf.AllPairsSquaredHingeSVM`, a :class:`~sklearn.pipeline.Pipeline` that ends
+in one, and a fitted :class:`~hingeclf.RegularizationPathCV` (written as its
+``best_estimator_``). ``import hingeclf`` does not import this module (nor skl2onnx); it needs the ``onnx``
 extra: ``pip install "hingeclf[onnx]"``.
 
 At prediction time every estimator is a linear function ``X coef_^T + intercept_`` followed by a
@@ -13,7 +14,8 @@ with skl2onnx's converter for ``LinearSVC``. The exported model has two outputs:
 ``predict`` returns) and the decision values of ``decision_function``, without any
 transformation (skl2onnx names that output ``probabilities`` for every classifier, but these are
 not probabilities). For two classes the second output has one column, the score of
-``classes_[1]``; otherwise one column per class.
+``classes_[1]``; otherwise one column per class. The input must be float32: skl2onnx's
+LinearSVC converter refuses float64.
 """
 
 import importlib.util
@@ -21,6 +23,7 @@ import importlib.util
 import numpy as np
 
 from .allpairs import AllPairsSquaredHingeSVM
+from .model_selection import RegularizationPathCV
 from .svm import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 
 __all__ = ["register"]
@@ -87,11 +90,21 @@ def _converter(scope, operator, container):
         operator.raw_operator = estimator
 
 
+def _search_parser(scope, model, inputs, custom_parsers=None):
+    """A fitted RegularizationPathCV predicts with its ``best_estimator_``: parse that."""
+    from skl2onnx._parse import _parse_sklearn
+
+    return _parse_sklearn(scope, model.best_estimator_, inputs, custom_parsers=custom_parsers)
+
+
 def register():
     """Register the hingeclf estimators' converters with skl2onnx.
 
-    Importing :mod:`hingeclf.onnx` calls this function, so it is needed only after something
-    else replaced the registrations. Registering again is harmless.
+    Registers a converter for HingeSVM, SquaredHingeSVM, MulticlassHingeSVM and
+    AllPairsSquaredHingeSVM, and a parser for RegularizationPathCV that converts its
+    ``best_estimator_``. Importing :mod:`hingeclf.onnx` calls this function (when skl2onnx is installed), so it
+    is needed only after something else replaced the registrations. Registering again is
+    harmless.
 
     Raises
     ------
@@ -118,7 +131,7 @@ def register():
     ['label', 'probabilities']
     """
     try:
-        from skl2onnx import update_registered_converter
+        from skl2onnx import update_registered_converter, update_registered_parser
     except ImportError as error:
         raise ImportError(_MISSING) from error
     for cls, alias in ESTIMATORS.items():
@@ -128,6 +141,7 @@ def register():
         update_registered_converter(cls, alias, _shape_calculator, _converter,
                                     parser=_parser,
                                     options={"nocl": [False], "zipmap": [True, False]})
+    update_registered_parser(RegularizationPathCV, _search_parser)
 
 
 if importlib.util.find_spec("skl2onnx") is not None:

@@ -18,6 +18,7 @@ from hingeclf import (  # noqa: E402
     AllPairsSquaredHingeSVM,
     HingeSVM,
     MulticlassHingeSVM,
+    RegularizationPathCV,
     SquaredHingeSVM,
 )
 
@@ -84,6 +85,22 @@ def test_pipeline_matches_onnxruntime(name, n_classes):
     X, y = _data(n_classes)
     model = make_pipeline(StandardScaler(), ESTIMATORS[name]()).fit(X, y)
     _check_same_predictions(model, X)
+
+
+def test_regularization_path_cv_exports_its_best_estimator():
+    X, y = _data(3)
+    search = RegularizationPathCV(make_pipeline(StandardScaler(), HingeSVM()), Cs=3,
+                                  cv=3).fit(X, y)
+    _check_same_predictions(search, X)
+
+
+def test_float64_input_is_refused_by_skl2onnx():
+    """The documented limit: skl2onnx's LinearSVC converter has no float64 version."""
+    X, y = _data(3)
+    X = X.astype(np.float64)
+    model = HingeSVM().fit(X, y)
+    with pytest.raises(NotImplementedError, match="double"):
+        skl2onnx.to_onnx(model, X[:1])
 
 
 def test_string_labels():
