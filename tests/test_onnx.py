@@ -129,3 +129,16 @@ def test_import_hingeclf_does_not_import_skl2onnx():
             "assert 'skl2onnx' not in sys.modules and 'onnxruntime' not in sys.modules; "
             "import hingeclf.onnx; assert 'skl2onnx' in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_register_without_skl2onnx_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)  # makes ``import skl2onnx`` fail
+    with pytest.raises(ImportError, match=r"hingeclf\[onnx\]"):
+        hingeclf.onnx.register()
+
+
+def test_importing_without_skl2onnx_does_not_fail():
+    """The module imports (for the docs and ``help``) without the extra; it registers nothing."""
+    code = ("import sys; sys.modules['skl2onnx'] = None; import hingeclf.onnx; "
+            "assert hingeclf.onnx.ESTIMATORS")
+    subprocess.run([sys.executable, "-c", code], check=True)
