@@ -27,6 +27,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax from the built site's _static/mathjax/ instead of a CDN, so the maths renders
+    # offline (the package ships MathJax's files; it sets ``mathjax_path``)
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "hingeclf_docs",

@@ -99,8 +99,16 @@ def test_estimators_have_examples():
             assert sum(len(t.examples) for t in tests if t.name == name) > 0, path
 
 
+def _skip_without_onnx_extra(name):
+    """The examples of the ONNX export need the ``onnx`` extra (skl2onnx, onnxruntime)."""
+    if "onnx" in name:
+        pytest.importorskip("skl2onnx")
+        pytest.importorskip("onnxruntime")
+
+
 @pytest.mark.parametrize("module", _all_modules(), ids=lambda m: m.__name__)
 def test_docstring_examples(module):
+    _skip_without_onnx_extra(module.__name__)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
@@ -125,6 +133,7 @@ def test_doc_pages_with_examples_found():
 
 @pytest.mark.parametrize("page", DOC_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 def test_doc_page_examples(page):
+    _skip_without_onnx_extra(page.name)
     result = doctest.testfile(str(page), module_relative=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0

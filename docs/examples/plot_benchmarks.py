@@ -48,5 +48,7 @@ for ax, case in zip(axes[:, 0], cases):
                  f"{rows[0]['dtype']})", fontsize=9)
     ax.set_xlim(right=times.max() * 20)
 axes[-1, 0].set_xlabel("median fit time (s)")
-fig.suptitle(f"{path.name}: {meta['command']}", fontsize=10)
+# the command (several runs joined, hundreds of characters) is printed above; a title of that
+# length would not fit the figure's width
+fig.suptitle(f"median fit times from benchmarks/results/{path.name}", fontsize=10)
 plt.show()
