@@ -102,12 +102,13 @@ def _path_start(estimator, X, y, sample_weight):
 
 
 def _fold_path(estimator, c_name, Cs, X, y, train, test, scorer, fit_params, score_params, fold,
-               n_folds, verbose, progress, start, fitted=None):
+               n_folds, verbose, progress, start, fitted=None, keep=False):
     """Fit and score one fold along the grid, smallest ``C`` first, each fit warm started.
 
     ``fitted`` is this fold's estimator from an earlier part of the path (an automatic grid
     being extended): the walk continues from its last solution. Returns ``(scores, fit_times,
-    score_times, estimator)``, one entry per ``C`` in the order of ``Cs``.
+    score_times, estimator)``, one entry per ``C`` in the order of ``Cs``; the estimator only
+    with ``keep`` (None otherwise, not sent back from a worker for nothing).
     """
     if fitted is None:
         est = clone(estimator)
@@ -136,7 +137,7 @@ def _fold_path(estimator, c_name, Cs, X, y, train, test, scorer, fit_params, sco
                   f"fit {t1 - t0:.3f}s, elapsed {t2 - start:.2f}s", file=sys.stdout, flush=True)
         if progress is not None:
             progress(fold, float(C), score)
-    return scores, fit_times, score_times, est
+    return scores, fit_times, score_times, (est if keep else None)
 
 
 def _extension(Cs, n_extra):
@@ -426,10 +427,10 @@ class RegularizationPathCV(_DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, B
             out = Parallel(n_jobs=self.n_jobs)(
                 delayed(_fold_path)(self.estimator, c_name, new, X, y, train, test,
                                     self.scorer_, fit_params, score_params, k, len(splits),
-                                    self.verbose, progress, start, fitted[k])
+                                    self.verbose, progress, start, fitted[k], automatic)
                 for k, (train, test) in enumerate(splits))
             parts.append(out)
-            fitted = [o[3] for o in out] if automatic else fitted
+            fitted = [o[3] for o in out]
             scores = np.hstack([[o[0] for o in part] for part in parts])  # (n_splits, n_Cs)
             mean = scores.mean(axis=0)
             new = new[:0]
