@@ -194,9 +194,10 @@ class RegularizationPathCV(_DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, B
         ``C_min`` every sample sits on the linear part of its loss and ``W`` only scales with
         ``C``). It is computed once, on the whole of the data passed to ``fit`` (after the
         pipeline's transformers). While the best ``C`` of this automatic grid is its largest,
-        the grid is extended upwards at its own spacing, up to one decade at a time, each
-        fold's path continuing from its last fit; at most ``C_EXTRA_DECADES`` (4) decades are
-        added, and a ``UserWarning`` says so when the best ``C`` is still the largest then.
+        the grid is extended upwards at its own spacing (a decade for ``Cs=1``), up to one
+        decade at a time, each fold's path continuing from its last fit; at most
+        ``C_EXTRA_DECADES`` (4) decades are added, and a ``UserWarning`` says so when the best
+        ``C`` is still the largest then.
         An array gives the values themselves (never extended; a ``UserWarning`` says when the
         best ``C`` is the smallest or the largest of several values). Either way they are
         sorted in increasing order and duplicates dropped.

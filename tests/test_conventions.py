@@ -4,7 +4,7 @@ weights, ``densify``/``sparsify``, and the HTML representation's links to the AP
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.feature_selection import SelectFromModel
 from sklearn.preprocessing import StandardScaler
 
