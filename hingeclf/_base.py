@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.linear_model._base import LinearClassifierMixin, SparseCoefMixin
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -127,20 +127,32 @@ def _integer_lookup(y):
     return (values + low).astype(y.dtype), position
 
 
-def _class_weights(class_weight, classes, y_index):
+def _class_weights(class_weight, classes, y_index, sample_weight=None):
     """The weight of each class (shape ``(K,)``, float64): ones for None, the dict's values, or
-    for ``"balanced"`` ``n / (K * count_k)`` (scikit-learn's ``compute_class_weight``), from
-    the class counts without forming the labels again."""
+    for ``"balanced"`` scikit-learn's ``compute_class_weight`` over the weighted class counts
+    (``sum(s) / (K * sum_{y_i = k} s_i)``, so that integer sample weights count as repeated
+    rows, as in scikit-learn >= 1.6). The counts come from ``y_index`` by ``bincount``; the
+    labels are not formed again: ``compute_class_weight`` is given one row per class weighted
+    by its count, which has the same weighted counts. A class whose samples all weigh 0 gets
+    weight 0 (its samples have no cost anyway)."""
     if isinstance(class_weight, str) and class_weight == "balanced":
-        counts = np.bincount(y_index, minlength=len(classes)).astype(np.float64)
-        with np.errstate(divide="ignore"):
-            return y_index.shape[0] / (len(classes) * counts)
+        counts = np.bincount(y_index, weights=sample_weight,
+                             minlength=len(classes)).astype(np.float64)
+        present = counts > 0
+        weights = np.zeros(len(classes), dtype=np.float64)
+        index = np.arange(int(present.sum()))
+        weights[present] = compute_class_weight("balanced", classes=index, y=index,
+                                                sample_weight=counts[present])
+        # (K is then the number of classes of positive weight, as with repeated rows, where
+        # a class of weight 0 has no row)
+        return weights
     return np.asarray(compute_class_weight(class_weight, classes=classes, y=classes),
                       dtype=np.float64)
 
 
 def _check_class_weight_keys(class_weight, classes):
-    """Raise ``ValueError`` naming the keys of a ``class_weight`` dict that are not classes.
+    """Raise ``ValueError`` naming the keys of a ``class_weight`` dict that are not classes,
+    or the classes given a negative weight (a negative cost would reward errors).
 
     scikit-learn's ``compute_class_weight`` ignores such keys when every class has a weight
     (and otherwise names only the classes without one); a misspelt or absent class is more
@@ -159,6 +171,35 @@ def _check_class_weight_keys(class_weight, classes):
     if unknown:
         raise ValueError(f"class_weight names classes that are not in the data: {unknown!r} "
                          f"(the classes are {np.asarray(classes).tolist()!r})")
+    negative = {k: v for k, v in class_weight.items() if _is_negative(v)}
+    if negative:
+        named = ", ".join(f"class {k!r} has weight {v!r}" for k, v in negative.items())
+        raise ValueError(f"class_weight must be non-negative: {named}")
+
+
+def _is_negative(value):
+    try:
+        return float(value) < 0
+    except (TypeError, ValueError):  # not a number: compute_class_weight reports it
+        return False
+
+
+#: Root of the published documentation; the HTML representation of an estimator links to its
+#: API page there, ``generated/hingeclf.<Estimator>.html`` (docs/api.rst: Sphinx autosummary
+#: writes one page per name of ``hingeclf.__all__`` under ``generated/``).
+DOCS_URL = "https://hingeclf.readthedocs.io/en/latest/"
+
+
+class _DocLinkMixin:
+    """Links of the HTML representation (scikit-learn's ``_get_doc_link``) to hingeclf's API
+    pages: every public estimator is exported by ``hingeclf`` and documented as
+    ``hingeclf.<name>``, whichever module defines it."""
+
+    _doc_link_module = "hingeclf"
+    _doc_link_template = DOCS_URL + "generated/hingeclf.{estimator_name}.html"
+
+    def _doc_link_url_param_generator(self):
+        return {"estimator_name": type(self).__name__}
 
 
 # ``auto`` picks the primal Newton for the binary hinge on dense data with at least this many
@@ -166,10 +207,12 @@ def _check_class_weight_keys(class_weight, classes):
 PRIMAL_MIN_RATIO = 10
 
 
-class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
+class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin, BaseEstimator):
     """Linear classifier minimising ``1/2 ||W||^2 + C sum_i s_i cw[y_i] loss_i`` (shared code).
 
-    Subclasses define ``_make_loss(n_classes)`` and their ``__init__``.
+    Subclasses define ``_make_loss(n_classes)`` and their ``__init__``. ``densify`` and
+    ``sparsify`` (scikit-learn's ``SparseCoefMixin``, as in ``LinearSVC``) convert ``coef_``
+    between a dense array and a sparse matrix; warm starts use a separate copy of the solution.
     """
 
     _parameter_constraints: dict = {
@@ -279,12 +322,15 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
         gathered by class, times the sample weights in place.
         """
         _check_class_weight_keys(class_weight, self.classes_)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
         with np.errstate(over="ignore", invalid="ignore"):
-            per_class = self.C * _class_weights(class_weight, self.classes_, y_index)
+            per_class = self.C * _class_weights(class_weight, self.classes_, y_index,
+                                                sample_weight)
             costs = per_class[y_index]
             if sample_weight is not None:
-                costs *= _check_sample_weight(sample_weight, X, dtype=np.float64,
-                                              ensure_non_negative=True)
+                costs *= sample_weight
             total = float(np.sum(costs))
         if not (np.isfinite(total) and total <= np.finfo(X.dtype).max
                 and np.all(np.isfinite(costs))):

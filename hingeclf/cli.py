@@ -485,6 +485,7 @@ class ProgressBar:
 
     def update(self, *_):
         self.done += 1
+        self.total = max(self.total, self.done)  # (an automatic grid may be extended upwards)
         filled = int(self.width * self.done / self.total)
         bar = "#" * filled + "." * (self.width - filled)
         elapsed = time.perf_counter() - self.start

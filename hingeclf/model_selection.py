@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
+from inspect import signature
 from numbers import Integral
 
 import numpy as np
@@ -20,19 +22,33 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import check_cv
+from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags, indexable
+from sklearn.utils.metadata_routing import (MetadataRouter, MethodMapping, _routing_enabled,
+                                            process_routing)
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _safe_split, available_if
-from sklearn.utils.validation import (_check_method_params, check_array, check_is_fitted,
-                                      column_or_1d)
+from sklearn.utils.validation import (_check_method_params, _check_sample_weight, check_array,
+                                      check_is_fitted, column_or_1d)
 
-from ._base import BaseHingeClassifier, _fit_context, encode_labels
+from ._allpairs import AllPairsObjective
+from ._base import BaseHingeClassifier, _DocLinkMixin, _fit_context, encode_labels
+from .allpairs import AllPairsSquaredHingeSVM
 
 __all__ = ["RegularizationPathCV"]
 
 #: An integer ``Cs`` spans this many decades above the start of the path.
 C_DECADES = 4.0
+
+#: While the best ``C`` of an automatic grid is its largest, the grid is extended upwards (one
+#: decade at a time, at the grid's spacing) by at most this many decades in all.
+C_EXTRA_DECADES = 4.0
+
+# Whether the installed scikit-learn's searches pass ``sample_weight`` to the scorer of each
+# held-out fold when metadata routing is off (scikit-learn 1.9 does, when the scorer accepts
+# it): RegularizationPathCV does as GridSearchCV does.
+_SEARCH_WEIGHTS_SCORES = hasattr(BaseSearchCV, "_check_scorers_accept_sample_weight")
 
 
 def _final_step(estimator):
@@ -61,11 +77,20 @@ def _path_start(estimator, X, y, sample_weight):
     if est.classes_.size < 2:
         raise ValueError(f"RegularizationPathCV needs samples of at least 2 classes; the data "
                          f"contain only one class: {est.classes_[0]!r}")
-    costs = est._costs(X, y_index, sample_weight, est.class_weight)
-    problem = est._problem(X, y_index, costs)
+    if isinstance(est, AllPairsSquaredHingeSVM):
+        if est.classes_.size > 2:
+            raise ValueError(f"AllPairsSquaredHingeSVM is binary only; y has "
+                             f"{est.classes_.size} classes: {est.classes_.tolist()!r}")
+        sw = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        problem = AllPairsObjective(X, y_index == 1, 1.0, sw, est.margin)
+        centred = True  # the pairwise loss ignores a common shift of the scores
+    else:
+        problem = est._problem(X, y_index, est._costs(X, y_index, sample_weight,
+                                                      est.class_weight))
+        centred = est.fit_intercept
     g = problem.gradient(problem.zeros())[:, : problem.n_features].astype(np.float64)
     moves = np.asarray(X @ g.T, dtype=np.float64)
-    if est.fit_intercept:
+    if centred:
         # centred with the sample weights, so that a weight counts as repeats would
         sw = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, float)
         if sw.sum() > 0:
@@ -76,26 +101,33 @@ def _path_start(estimator, X, y, sample_weight):
     return 1.0 / largest
 
 
-def _fold_path(estimator, c_name, Cs, X, y, train, test, scorer, fit_params, fold, n_folds,
-               verbose, progress, start):
+def _fold_path(estimator, c_name, Cs, X, y, train, test, scorer, fit_params, score_params, fold,
+               n_folds, verbose, progress, start, fitted=None, keep=False):
     """Fit and score one fold along the grid, smallest ``C`` first, each fit warm started.
 
-    Returns ``(scores, fit_times, score_times)``, one entry per ``C`` in the order of ``Cs``.
+    ``fitted`` is this fold's estimator from an earlier part of the path (an automatic grid
+    being extended): the walk continues from its last solution. Returns ``(scores, fit_times,
+    score_times, estimator)``, one entry per ``C`` in the order of ``Cs``; the estimator only
+    with ``keep`` (None otherwise, not sent back from a worker for nothing).
     """
-    est = clone(estimator)
-    final, prefix = _final_step(est)
-    if "warm_start" in final.get_params():
-        est.set_params(**{prefix + "warm_start": True})
+    if fitted is None:
+        est = clone(estimator)
+        final, prefix = _final_step(est)
+        if "warm_start" in final.get_params():
+            est.set_params(**{prefix + "warm_start": True})
+    else:
+        est = fitted
     X_train, y_train = _safe_split(est, X, y, train)
     X_test, y_test = _safe_split(est, X, y, test, train)
     fit_params = _check_method_params(X, params=fit_params, indices=train)
+    score_params = _check_method_params(X, params=score_params, indices=test)
     scores, fit_times, score_times = [], [], []
     for C in Cs:
         est.set_params(**{c_name: float(C)})
         t0 = time.perf_counter()
         est.fit(X_train, y_train, **fit_params)
         t1 = time.perf_counter()
-        score = float(scorer(est, X_test, y_test))
+        score = float(scorer(est, X_test, y_test, **score_params))
         t2 = time.perf_counter()
         scores.append(score)
         fit_times.append(t1 - t0)
@@ -105,7 +137,20 @@ def _fold_path(estimator, c_name, Cs, X, y, train, test, scorer, fit_params, fol
                   f"fit {t1 - t0:.3f}s, elapsed {t2 - start:.2f}s", file=sys.stdout, flush=True)
         if progress is not None:
             progress(fold, float(C), score)
-    return scores, fit_times, score_times
+    return scores, fit_times, score_times, (est if keep else None)
+
+
+def _extension(Cs, n_extra):
+    """The values that extend an automatic grid upwards: the grid's own spacing (one decade
+    for a grid of one value), up to one decade at a time, and in all at most
+    ``C_EXTRA_DECADES`` above the grid's original top (``n_extra`` values already added)."""
+    n_original = Cs.size - n_extra
+    step = C_DECADES / (n_original - 1) if n_original > 1 else 1.0
+    cap = int(np.floor(C_EXTRA_DECADES / step + 1e-9))
+    n_new = min(max(1, int(np.floor(1.0 / step + 1e-9))), cap - n_extra)
+    if n_new <= 0:
+        return Cs[:0]
+    return Cs[-1] * 10.0 ** (step * np.arange(1, n_new + 1))
 
 
 def _estimator_has(attr):
@@ -124,10 +169,11 @@ def _refitted(self):
     return True
 
 
-class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class RegularizationPathCV(_DocLinkMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Tune ``C`` of a hingeclf estimator by cross-validation along a warm-started path.
 
-    Scores the same candidates on the same folds as ``GridSearchCV(estimator, {"C": Cs})``, but
+    Scores the same candidates on the same folds as ``GridSearchCV(estimator, {"C": Cs})``
+    (with the same metadata: ``sample_weight``, ``groups``, routed or not), but
     within each fold walks the ``C`` grid from small to large, warm starting each fit from the
     solution at the previous ``C`` (``warm_start=True`` on a clone per fold). The folds are drawn
     once, before any fit, so each warm start comes from the same training set. Folds run in
@@ -137,23 +183,32 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     estimator : estimator object
-        A hingeclf estimator (``HingeSVM``, ``SquaredHingeSVM``, ``MulticlassHingeSVM``), or a
-        :class:`~sklearn.pipeline.Pipeline` ending in one (its ``C`` is then tuned as
-        ``<step>__C``, and the other steps are refitted per fit).
+        A hingeclf estimator (``HingeSVM``, ``SquaredHingeSVM``, ``MulticlassHingeSVM``,
+        ``AllPairsSquaredHingeSVM``), or a :class:`~sklearn.pipeline.Pipeline` ending in one
+        (its ``C`` is then tuned as ``<step>__C``, and the other steps are refitted per fit).
+        Other estimators are refused with a ``TypeError``.
     Cs : int or array-like of float, default=10
         The grid. An int gives that many values log-spaced over ``C_DECADES`` (4) decades from
         the point where the solution stops being trivial: ``C_min = 1 / max_ik |(x_i - mean)
         . G_k|``, with ``G`` the gradient of the loss in ``W`` at zero for ``C = 1`` (below
         ``C_min`` every sample sits on the linear part of its loss and ``W`` only scales with
         ``C``). It is computed once, on the whole of the data passed to ``fit`` (after the
-        pipeline's transformers). An array gives the values themselves; either way they are
+        pipeline's transformers). While the best ``C`` of this automatic grid is its largest,
+        the grid is extended upwards at its own spacing (a decade for ``Cs=1``), up to one
+        decade at a time, each fold's path continuing from its last fit; at most
+        ``C_EXTRA_DECADES`` (4) decades are added, and a ``UserWarning`` says so when the best
+        ``C`` is still the largest then.
+        An array gives the values themselves (never extended; a ``UserWarning`` says when the
+        best ``C`` is the smallest or the largest of several values). Either way they are
         sorted in increasing order and duplicates dropped.
     cv : int, cross-validation generator or iterable, default=5
         As in :class:`~sklearn.model_selection.GridSearchCV` (``check_cv``: stratified K-fold
         for an int). The splits are computed once.
     scoring : str, callable or None, default=None
         Score to maximise on the held-out folds, as in ``GridSearchCV`` (None: the estimator's
-        ``score``, accuracy). A single metric.
+        ``score``, accuracy). A single metric. With ``sample_weight`` passed to ``fit``, the
+        scores of the held-out folds are weighted as ``GridSearchCV`` weights them (see
+        ``fit``).
     n_jobs : int or None, default=None
         Folds fitted in parallel (one joblib task per fold; ``None`` means 1 unless in a
         ``joblib.parallel_config`` context).
@@ -166,7 +221,7 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     Cs_ : ndarray of shape (n_Cs,)
-        The grid, in increasing order.
+        The grid, in increasing order (an automatic grid with its extension, if any).
     cv_results_ : dict of ndarray
         In the format of ``GridSearchCV.cv_results_``: ``mean_fit_time``, ``std_fit_time``,
         ``mean_score_time``, ``std_score_time``, ``param_<name>``, ``params``,
@@ -239,7 +294,8 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if not isinstance(final, BaseHingeClassifier):
             raise TypeError(
                 "RegularizationPathCV needs a hingeclf estimator (HingeSVM, SquaredHingeSVM, "
-                f"MulticlassHingeSVM) or a Pipeline ending in one; got {type(final).__name__}")
+                "MulticlassHingeSVM, AllPairsSquaredHingeSVM) or a Pipeline ending in one; got "
+                f"{type(final).__name__}")
         return prefix + "C"
 
     def _grid(self, X, y, sample_weight):
@@ -253,8 +309,74 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(f"Cs must hold positive finite numbers, got {self.Cs!r}")
         return np.unique(Cs)
 
+    def get_metadata_routing(self):
+        """Get the metadata routing of this object.
+
+        ``fit`` routes its metadata to the estimator's ``fit``, to the scorer (on each
+        held-out fold) and to the splitter's ``split``; ``score`` routes to the scorer. See
+        scikit-learn's user guide on metadata routing.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            The routing of ``fit`` and ``score`` to the estimator, scorer and splitter.
+        """
+        router = MetadataRouter(owner=self)
+        router.add(estimator=self.estimator,
+                   method_mapping=MethodMapping().add(caller="fit", callee="fit"))
+        router.add(scorer=check_scoring(self.estimator, scoring=self.scoring),
+                   method_mapping=MethodMapping().add(caller="fit", callee="score")
+                   .add(caller="score", callee="score"))
+        router.add(splitter=self.cv,
+                   method_mapping=MethodMapping().add(caller="fit", callee="split"))
+        return router
+
+    def _scorer_accepts_sample_weight(self):
+        scorer = self.scorer_
+        if hasattr(scorer, "_accept_sample_weight"):
+            accepts = scorer._accept_sample_weight()
+        else:
+            accepts = "sample_weight" in signature(scorer).parameters
+        if not accepts:
+            warnings.warn(f"The scorer {scorer} does not accept sample_weight: the held-out "
+                          f"scores of RegularizationPathCV are unweighted although the fits "
+                          f"are weighted", UserWarning, stacklevel=4)
+        return accepts
+
+    def _route(self, params):
+        """``(fit_params, score_params, split_params, sample_weight)``: the metadata of the
+        estimator's ``fit``, the scorer and the splitter, and the sample weights the final
+        step's ``fit`` receives (for the automatic grid's start)."""
+        final, prefix = _final_step(self.estimator)
+        if _routing_enabled():
+            routed = process_routing(self, "fit", **params)
+            fit_params = dict(routed.estimator.fit)
+            if isinstance(self.estimator, Pipeline):
+                name = self.estimator.steps[-1][0]
+                inner = process_routing(self.estimator, "fit", **fit_params)
+                sample_weight = inner[name].fit.get("sample_weight")
+            else:
+                sample_weight = fit_params.get("sample_weight")
+            return (fit_params, dict(routed.scorer.score), dict(routed.splitter.split),
+                    sample_weight)
+        # without routing, as GridSearchCV: ``groups`` goes to the splitter, everything else
+        # to the estimator's fit; ``sample_weight`` to the final step of a pipeline, and to
+        # the scorer when it accepts it (and the installed scikit-learn's searches do so)
+        fit_params = dict(params)
+        split_params = {"groups": fit_params.pop("groups", None)}
+        sample_weight = fit_params.pop("sample_weight", None)
+        score_params = {}
+        if sample_weight is not None:
+            if prefix + "sample_weight" in fit_params:
+                raise ValueError(f"sample_weight and {prefix}sample_weight were both passed: "
+                                 f"pass one")
+            fit_params[prefix + "sample_weight"] = sample_weight
+            if _SEARCH_WEIGHTS_SCORES and self._scorer_accepts_sample_weight():
+                score_params["sample_weight"] = sample_weight
+        return fit_params, score_params, split_params, fit_params.get(prefix + "sample_weight")
+
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None, groups=None):
+    def fit(self, X, y, **params):
         """Score every ``C`` of the grid on every fold, then refit the best.
 
         Parameters
@@ -263,49 +385,70 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Training data.
         y : array-like of shape (n_samples,)
             Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Passed to the estimator's ``fit`` (restricted to each training fold); the held-out
-            scores are unweighted, as in ``GridSearchCV``.
-        groups : array-like of shape (n_samples,), default=None
-            Group labels for group-aware splitters such as ``GroupKFold``.
+        **params : dict of str -> object
+            Metadata, as for ``GridSearchCV.fit``. With metadata routing enabled
+            (``sklearn.set_config(enable_metadata_routing=True)``), each is routed to the
+            estimator's ``fit``, the scorer and the splitter as they request it. Without it,
+            ``groups`` goes to the splitter (for group-aware splitters such as ``GroupKFold``),
+            ``sample_weight`` to the estimator's ``fit`` (to the last step of a pipeline) and,
+            as the installed scikit-learn's ``GridSearchCV`` does (1.9), to the scorer on each
+            held-out fold when the scorer accepts it, so that the fold scores are weighted (a
+            warning says when it does not); any other parameter goes to the estimator's
+            ``fit`` (e.g. ``<step>__sample_weight`` for a pipeline, which weights the fits
+            only). Array-likes of length ``n_samples`` are split with the folds.
 
         Returns
         -------
         self : object
             The fitted search.
         """
-        return self._fit(X, y, sample_weight=sample_weight, groups=groups)
+        return self._fit(X, y, **params)
 
-    def _fit(self, X, y, sample_weight=None, groups=None, progress=None):
+    def _fit(self, X, y, progress=None, **params):
         """``fit`` with an optional ``progress(fold, C, score)`` callback (serial runs only)."""
         c_name = self._check_estimator()
         if y is None:
             raise ValueError("RegularizationPathCV requires y to be passed, but the target y is "
                              "None")
         y = column_or_1d(y, warn=True)
-        X, y, groups = indexable(X, y, groups)
-        fit_params = {}
-        if sample_weight is not None:
-            _, prefix = _final_step(self.estimator)
-            fit_params[prefix + "sample_weight"] = sample_weight
+        X, y = indexable(X, y)
+        params = _check_method_params(X, params=params)
         self.scorer_ = check_scoring(self.estimator, scoring=self.scoring)
+        fit_params, score_params, split_params, sample_weight = self._route(params)
         cv = check_cv(self.cv, y, classifier=True)
-        splits = list(cv.split(X, y, groups))  # fixed once: every C of a fold sees the same data
+        # fixed once: every C of a fold sees the same data
+        splits = list(cv.split(X, y, **split_params))
         self.n_splits_ = len(splits)
+        automatic = isinstance(self.Cs, Integral)
         Cs = self._grid(X, y, sample_weight)
-        self.Cs_ = Cs
         start = time.perf_counter()
-        out = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_path)(self.estimator, c_name, Cs, X, y, train, test, self.scorer_,
-                                fit_params, k, len(splits), self.verbose, progress, start)
-            for k, (train, test) in enumerate(splits))
-        scores = np.array([o[0] for o in out])       # (n_splits, n_Cs)
-        fit_times = np.array([o[1] for o in out])
-        score_times = np.array([o[2] for o in out])
+        parts, fitted, n_extra = [], [None] * len(splits), 0
+        new = Cs
+        while new.size:
+            out = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fold_path)(self.estimator, c_name, new, X, y, train, test,
+                                    self.scorer_, fit_params, score_params, k, len(splits),
+                                    self.verbose, progress, start, fitted[k], automatic)
+                for k, (train, test) in enumerate(splits))
+            parts.append(out)
+            fitted = [o[3] for o in out]
+            scores = np.hstack([[o[0] for o in part] for part in parts])  # (n_splits, n_Cs)
+            mean = scores.mean(axis=0)
+            new = new[:0]
+            if automatic and np.nanargmax(np.where(np.isnan(mean), -np.inf, mean)) == Cs.size - 1:
+                # the best C is the grid's largest: the scores may still rise above it
+                new = _extension(Cs, n_extra)
+                n_extra += new.size
+                Cs = np.concatenate([Cs, new])
+        del fitted
+        fit_times = np.hstack([[o[1] for o in part] for part in parts])
+        score_times = np.hstack([[o[2] for o in part] for part in parts])
+        self.Cs_ = Cs
         self.cv_results_ = self._results(c_name, Cs, scores, fit_times, score_times)
         self.best_index_ = int(np.flatnonzero(self.cv_results_["rank_test_score"] == 1)[0])
         self.best_score_ = float(self.cv_results_["mean_test_score"][self.best_index_])
         self.best_params_ = {c_name: float(Cs[self.best_index_])}
+        self._warn_at_edge(Cs, automatic, n_extra)
         if self.refit:
             self.best_estimator_ = clone(self.estimator).set_params(**self.best_params_)
             t0 = time.perf_counter()
@@ -319,6 +462,27 @@ class RegularizationPathCV(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             self.classes_ = np.unique(np.asarray(y))
         return self
+
+    def _warn_at_edge(self, Cs, automatic, n_extra):
+        """Warn when the best ``C`` is at an edge where a ``C`` beyond it might score higher:
+        either edge of a given grid of several values, the top of an automatic grid that
+        reached its cap."""
+        best, C = self.best_index_, Cs[self.best_index_]
+        if not np.isfinite(self.best_score_) or Cs.size < 2:
+            return
+        if automatic and best == Cs.size - 1:
+            warnings.warn(
+                f"The best C ({C:.4g}) is still the largest of the automatic grid after "
+                f"extending it by {n_extra} values up to C_EXTRA_DECADES = {C_EXTRA_DECADES:g} "
+                f"decades above its first top: a larger C may score higher. Give Cs as a list "
+                f"of values reaching above it.", UserWarning, stacklevel=5)
+        elif not automatic and best in (0, Cs.size - 1):
+            edge, beyond = ("smallest", "smaller") if best == 0 else ("largest", "larger")
+            warnings.warn(
+                f"The best C ({C:.4g}) is the {edge} value of the given Cs "
+                f"({Cs[0]:.4g} to {Cs[-1]:.4g}): a {beyond} C may score higher. Extend Cs "
+                f"beyond it (or pass an int for an automatic grid).", UserWarning,
+                stacklevel=5)
 
     @staticmethod
     def _results(c_name, Cs, scores, fit_times, score_times):

@@ -68,8 +68,12 @@ _COMMON_PARAMETERS = """
         Maximum number of iterations (epochs for ``"sgd"`` and ``"dual_cd"``; for non-smooth
         losses with ``"lbfgs"``, ``"newton"`` or ``"fgd"``, of each smoothing stage).
     class_weight : dict, "balanced" or None, default=None
-        Weights ``cw[y]`` of the classes in the objective; ``"balanced"`` uses
-        ``n_samples / (n_classes * count(y))``.
+        Non-negative weights ``cw[y]`` of the classes in the objective (a negative weight is
+        refused with a ``ValueError``); ``"balanced"`` uses
+        ``sum(sample_weight) / (n_classes * sum(sample_weight of class y))``, scikit-learn's
+        ``compute_class_weight`` with ``sample_weight`` (without sample weights,
+        ``n_samples / (n_classes * count(y))``), so integer sample weights give the fit of
+        repeated rows.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same shapes. For the hinge
         at a new ``C`` (or new sample weights), ``"dual_cd"``, ``"fgd"`` and ``"lbfgs"``
