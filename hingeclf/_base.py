@@ -23,9 +23,6 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
-from ._solvers._path import PathStart
-from ._solvers.dual_cd import DualState
-from ._solvers.sgd import SGDState, warm_state
 
 try:  # scikit-learn >= 1.3
     from sklearn.base import _fit_context
@@ -38,9 +35,10 @@ def _solver_options():
     return StrOptions({"auto", *SOLVERS})
 
 
-def _sgd_selected(estimator):
-    """``partial_fit`` exists exactly when ``solver="sgd"``."""
-    return estimator.solver == "sgd"
+def _stochastic_solver_selected(estimator):
+    """``partial_fit`` exists exactly when the chosen solver is a stochastic one (``sgd``)."""
+    spec = SOLVERS.get(estimator.solver)
+    return spec is not None and spec.stochastic
 
 
 # Headroom (a factor 2**SCALE_HEADROOM below the largest float) for the products the solvers form:
@@ -361,31 +359,6 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             return prev.astype(problem.dtype)
         return problem.zeros()
 
-    def _warm_solver_state(self, problem, solver):
-        """Extra solver arguments of a warm start beyond ``coef0``: sgd's step counter, the
-        dual variables a ``dual_cd`` fit ended at (``dual_cd`` checks that they belong to
-        this data and loss, and starts from ``coef0`` otherwise), and for the solvers that walk
-        the exact hinge's solution path the costs of the last converged fit and its iterations
-        (the walk starts from those costs when ``coef0`` is optimal there, within that many
-        face solves)."""
-        if not self.warm_start:
-            return {}
-        prev = getattr(self, "_sgd_state", None)
-        if (SOLVERS[solver].stochastic and isinstance(prev, SGDState)
-                and prev.coef.shape == problem.shape):
-            return {"state": warm_state(problem, prev)}
-        state = {}
-        prev = getattr(self, "_dual_state", None)
-        if SOLVERS[solver].dual and isinstance(prev, DualState):
-            state["dual_state"] = prev
-        prev = getattr(self, "_path_start", None)
-        if (SOLVERS[solver].walks_path and isinstance(prev, PathStart)
-                and prev.costs.shape == (problem.n_samples,)):
-            # the costs at which the warm coefficients are optimal: the exact hinge's path is
-            # followed from there (hingeclf._solvers._path)
-            state["path_start"] = prev
-        return state
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the training data.
@@ -422,41 +395,20 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
                           max_iter=self.max_iter, verbose=self.verbose,
                           random_state=self.random_state,
-                          **self._warm_solver_state(problem, solver))
-        if self.solver == "auto" and solver == "dual_cd" and not result.converged:
-            # dual coordinate descent slows down on badly scaled features (unscaled
-            # breast_cancer, hinge: 195.7 after 1000 epochs, optimum 48.9); Newton's
-            # continuation does not. It starts afresh: from the unconverged dual point its
-            # continuation ran out of max_iter in a stage on that same data
-            if self.verbose:
-                print(f"[{type(self).__name__}] dual_cd did not converge "
-                      f"({result.message}); continuing with newton")
-            solver = "newton"
-            result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
-                              max_iter=self.max_iter, verbose=self.verbose,
-                              random_state=self.random_state)
-        self._sgd_state = result.state if isinstance(result.state, SGDState) else None
-        # the dual variables, kept only for a warm start (they are as large as the data's rows)
-        self._dual_state = (result.state if self.warm_start
-                            and isinstance(result.state, DualState) else None)
-        self._path_start = self._next_path_start(problem, result)
-        self._store(problem, result, solver)
+                          warm=getattr(self, "_warm", None) if self.warm_start else None,
+                          fallback=self._fallback_solver(solver))
+        # what the next fit may start from: kept for a warm start (a dual state is as large as
+        # the data's rows) and for partial_fit after a stochastic fit
+        self._warm = (result.warm if self.warm_start or SOLVERS[result.solver].stochastic
+                      else None)
+        self._store(problem, result, result.solver)
         return self
 
-    def _next_path_start(self, problem, result):
-        """The costs of a converged fit and the walk budget, kept for a warm start.
-
-        The budget is what the solver itself spent (iterations beyond a walk's face solves);
-        after a fit that a walk ended, the budget it had is kept (a short walk must not starve
-        the next one).
-        """
-        if not (self.warm_start and result.converged):
-            return None
-        own = int(result.n_iter) - int(result.walked)
-        prev = getattr(self, "_path_start", None)
-        if result.walked and own <= 0 and isinstance(prev, PathStart):
-            own = prev.n_iter
-        return PathStart(np.array(problem.weights, dtype=np.float64), max(own, 1))
+    def _fallback_solver(self, solver):
+        """The solver that continues a fit ``solver`` left unconverged, or None: ``newton``
+        after ``auto``'s ``dual_cd``, which slows down on badly scaled features where
+        Newton's continuation does not (the user guide's "Solvers" page)."""
+        return "newton" if self.solver == "auto" and solver == "dual_cd" else None
 
     def _store(self, problem, result, solver):
         coef = np.asarray(result.coef, dtype=problem.dtype).reshape(problem.shape)
@@ -492,7 +444,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
                 ConvergenceWarning, stacklevel=3)
 
     # ------------------------------------------------------------------ partial_fit (sgd)
-    @available_if(_sgd_selected)
+    @available_if(_stochastic_solver_selected)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of ``sgd`` over a batch of data (only with ``solver="sgd"``).
 
@@ -515,7 +467,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         """
         self._validate_params()
         self._check_finite_C()
-        first = not hasattr(self, "_sgd_state") or self._sgd_state is None
+        first = getattr(self, "_warm", None) is None
         if first:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
@@ -537,11 +489,11 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
                             require_two_classes=False)
         problem = self._problem(X, y_index, costs)
         coef0 = problem.zeros()  # ignored when continuing from a state
-        result = minimize(problem, "sgd", coef0, tol=self.tol, max_iter=1,
-                          random_state=self.random_state, state=None if first else
-                          self._sgd_state, n_epochs=1)
-        self._sgd_state = result.state
-        self._store(problem, result, "sgd")
+        result = minimize(problem, self.solver, coef0, tol=self.tol, max_iter=1,
+                          random_state=self.random_state, warm=getattr(self, "_warm", None),
+                          n_epochs=1)
+        self._warm = result.warm
+        self._store(problem, result, result.solver)
         return self
 
     def __sklearn_tags__(self):

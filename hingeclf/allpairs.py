@@ -267,7 +267,7 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
                           max_iter=self.max_iter, verbose=self.verbose,
                           random_state=self.random_state)
         result = finish_exact(problem, result, threshold=self.tol * problem.gradient_scale())
-        self._sgd_state = None
+        self._warm = None
         self._store(problem, result, solver)
         if self.fit_intercept:
             scores = np.asarray(problem.raw(self.coef_)).ravel()

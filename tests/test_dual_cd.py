@@ -18,7 +18,7 @@ from hingeclf._solvers import minimize
 from hingeclf._solvers._certificate import (certified_gap, circulation_scale, dual_bound,
                                            dual_weights, smoothed_weight_square)
 from hingeclf._solvers._face import polish_on_face
-from hingeclf._solvers.dual_cd import _crammer_singer_feasible, best_intercept
+from hingeclf._solvers.dual_cd import DualState, _crammer_singer_feasible, best_intercept
 
 CONFIGS = [(HingeSVM, {}), (SquaredHingeSVM, {}),
            (MulticlassHingeSVM, dict(multi_class="ovr")),
@@ -318,9 +318,9 @@ def test_dual_state_kept_only_for_warm_start_and_only_for_its_data(config):
     cls, kw = config
     X, y = _data(config)
     params = dict(solver="dual_cd", tol=1e-10, max_iter=10**5, **kw)
-    assert cls(**params).fit(X, y)._dual_state is None
+    assert cls(**params).fit(X, y)._warm is None
     warm = cls(warm_start=True, **params).fit(X, y)
-    assert warm._dual_state is not None
+    assert isinstance(warm._warm.state, DualState)
     rng = np.random.default_rng(0)
     X2 = X + 0.3 * rng.standard_normal(X.shape)  # other data of the same shape
     sw = rng.uniform(0.2, 3.0, size=X.shape[0])

@@ -144,7 +144,7 @@ def test_walk_on_sparse_and_float32_data(multi_class, solver, layout):
     warm = MulticlassHingeSVM(C=0.5, warm_start=True, **params).fit(X, y)
     warm.set_params(C=0.6)
     found, n_solves, _ = walk_costs(*_estimator_problem(warm, X, y),
-                                    warm._path_start.costs)
+                                    warm._warm.path.costs)
     assert found is not None
     warm.fit(X, y)
     assert warm.n_iter_ == n_solves and warm.converged_

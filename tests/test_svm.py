@@ -275,8 +275,7 @@ def _refusing_solver(*args, **kwargs):  # pragma: no cover - must never be calle
 @pytest.fixture
 def needs_hessp(monkeypatch):
     """A temporary registry entry for a solver that needs a Hessian-vector product."""
-    spec = SolverSpec("needs_hessp", _refusing_solver,
-                      requires=frozenset({"gradient", "hessp"}))
+    spec = SolverSpec("needs_hessp", _refusing_solver, requires=("has_hessian",))
     monkeypatch.setitem(SOLVERS, "needs_hessp", spec)
     return "needs_hessp"
 
@@ -285,7 +284,7 @@ def test_check_solver_supports_names_solver_and_loss(needs_hessp):
     hinge = binary_loss("hinge")  # non-smooth: no Hessian product
     with pytest.raises(ValueError, match=r"needs_hessp.*hinge|hinge.*needs_hessp") as info:
         check_solver_supports(needs_hessp, hinge)
-    assert "hessp" in str(info.value).replace("needs_hessp", "")
+    assert "has_hessian" in str(info.value)
     # the squared hinge has a generalised Hessian product: accepted
     check_solver_supports(needs_hessp, binary_loss("squared_hinge"))
 
@@ -504,7 +503,7 @@ def test_sgd_warm_start_continues_with_small_steps(cls, C2, solver):
     # without the carried-over state the same budget falls short (the start is washed out)
     fresh = cls(C=1.0, solver=solver, random_state=0).fit(X, y)
     fresh.set_params(C=C2, max_iter=budget, warm_start=True)
-    fresh._sgd_state = None
+    fresh._warm = None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fresh.fit(X, y)

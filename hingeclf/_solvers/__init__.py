@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from typing import Callable
 
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import threadpool_limits
 
@@ -27,8 +27,8 @@ from .._objective import CenteredObjective
 from ._certificate import certified_gap
 from ._finish import finish_on_face
 from ._smoothing import solve_by_continuation
-from ._path import walk_costs, walked_result
-from ._result import SolverResult
+from ._path import PathStart, walk_costs, walked_result
+from ._result import SolverResult, WarmStart
 from .cd import solve_cd
 from .dual_cd import solve_dual_cd
 from .fgd import solve_fgd
@@ -36,8 +36,8 @@ from .lbfgs import solve_lbfgs
 from .newton import solve_newton
 from .sgd import solve_sgd
 
-__all__ = ["SOLVERS", "SolverSpec", "SolverResult", "minimize", "check_solver_supports",
-           "solver_supports"]
+__all__ = ["SOLVERS", "SolverSpec", "SolverResult", "WarmStart", "minimize",
+           "check_solver_supports", "solver_supports"]
 
 
 @dataclass(frozen=True)
@@ -172,25 +172,61 @@ def _single_blas_thread():
 
 
 def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state=None,
-             **kwargs):
-    """Run the registered ``solver`` on ``objective`` from ``coef0``."""
-    if _stored_entries(objective.X) < SINGLE_THREAD_BELOW:
-        with _single_blas_thread():
-            return _minimize(objective, solver, coef0, tol=tol, max_iter=max_iter,
-                             verbose=verbose, random_state=random_state, **kwargs)
-    return _minimize(objective, solver, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
-                     random_state=random_state, **kwargs)
+             warm=None, fallback=None, **kwargs):
+    """Run the registered ``solver`` on ``objective`` from ``coef0``: the one pipeline around
+    every solver.
+
+    ``warm`` is the :class:`WarmStart` of an earlier result (or None): its solver state goes
+    to the solver, which uses it only if it is its own and fits the data, and its path start
+    to the solvers that walk the exact hinge's path. ``fallback`` names a solver that runs
+    afresh when ``solver`` stops unconverged. The steps, each in its own function:
+
+    1. :func:`_solve`: check that the solver supports the loss and penalty, then run it as its
+       :class:`SolverSpec` says: a dual solver as it is; a smooth-only solver on a non-smooth
+       loss along the exact hinge's solution path (:func:`~._path.walk_costs`) or by
+       smoothing continuation (:func:`~._smoothing.solve_by_continuation`); any other
+       full-batch solver, then its exact finish on a face (:func:`~._finish.finish_on_face`)
+       and its certificate (:func:`_certify`); a stochastic solver as it is. Full-batch
+       solvers with an intercept run in the centred parametrisation (:func:`_centred`).
+    2. the fallback, where ``solver`` did not converge;
+    3. the result's ``solver`` and ``warm`` (its solver state and the start of a path walk).
+
+    Small fits run with one BLAS thread (:func:`_single_blas_thread`).
+    """
+    context = (_single_blas_thread() if _stored_entries(objective.X) < SINGLE_THREAD_BELOW
+               else nullcontext())
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, random_state=random_state,
+                   **kwargs)
+    with context:
+        result = _solve(objective, solver, coef0, warm, **options)
+        if fallback is not None and not result.converged:
+            if verbose:
+                print(f"[minimize] {solver} did not converge ({result.message}); continuing "
+                      f"with {fallback}")
+            # afresh: from an unconverged point the fallback's own start can be worse
+            solver, result = fallback, _solve(objective, fallback, coef0, None, **options)
+    result.solver = solver
+    result.warm = WarmStart(result.state, PathStart.after(
+        objective, result, None if warm is None else warm.path))
+    return result
 
 
-def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
-              path_start=None, **kwargs):
+def _solve(objective, solver, coef0, warm, *, tol, max_iter, verbose, random_state,
+           **kwargs):
+    """Step 1 of :func:`minimize`: one solver's run, as its :class:`SolverSpec` says."""
     check_solver_supports(solver, objective.loss, objective.penalty)
     spec = SOLVERS[solver]
-    if not spec.walks_path:
-        path_start = None
+    run_options = dict(tol=tol, max_iter=max_iter, verbose=verbose,
+                       random_state=random_state, **kwargs)
+    path_start = None
+    if warm is not None:
+        run_options["warm_state"] = warm.state
+        if spec.walks_path and warm.path is not None and warm.path.usable(objective):
+            path_start = warm.path
     if spec.dual:
-        return spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
-                             random_state=random_state, path_start=path_start, **kwargs)
+        return spec.function(objective, coef0, path_start=path_start, **run_options)
+    if spec.stochastic:
+        return spec.function(objective, coef0, **run_options)
     centred = _centred if spec.centred else (lambda obj, c0, run: run(obj, c0))
     if spec.smooth_only and not objective.loss.is_smooth:
         walked = 0
@@ -201,22 +237,19 @@ def _minimize(objective, solver, coef0, *, tol, max_iter, verbose, random_state,
             if found is not None:
                 return walked_result(found, walked)
         result = centred(objective, coef0, lambda obj, c0: solve_by_continuation(
-            spec.function, obj, c0, tol=tol, max_iter=max_iter, verbose=verbose,
-            random_state=random_state, **kwargs))
+            spec.function, obj, c0, **run_options))
         result.n_iter += walked
         result.walked = walked
         return result
-    if not spec.stochastic:
-        def run(start, inner_tol, budget, state=None):
-            resume = {} if state is None else {"state": state}
-            return centred(objective, start, lambda obj, c0: finish_on_face(obj, spec.function(
-                obj, c0, tol=inner_tol, max_iter=budget, verbose=verbose,
-                random_state=random_state, **kwargs, **resume)))
-        result = _certify(objective, run, run(coef0, tol, max_iter), tol, max_iter)
-        result.state = None  # (what a resumed run would reuse; not kept with the model)
-        return result
-    return spec.function(objective, coef0, tol=tol, max_iter=max_iter, verbose=verbose,
-                         random_state=random_state, **kwargs)
+
+    def run(start, inner_tol, budget, state=None):
+        resume = {} if state is None else {"state": state}
+        options = dict(run_options, tol=inner_tol, max_iter=budget, **resume)
+        return centred(objective, start, lambda obj, c0: finish_on_face(
+            obj, spec.function(obj, c0, **options)))
+    result = _certify(objective, run, run(coef0, tol, max_iter), tol, max_iter)
+    result.state = None  # (what a resumed run would reuse; not kept with the model)
+    return result
 
 
 # a primal solver's gradient rule can be met far from the optimum on badly scaled data

@@ -66,6 +66,25 @@ class PathStart:
     costs: np.ndarray
     n_iter: int
 
+    @classmethod
+    def after(cls, objective, result, previous=None):
+        """The start a converged ``result`` on ``objective`` offers the next fit, or None.
+
+        The budget is what the solver itself spent (iterations beyond a walk's face solves);
+        after a fit that a walk ended, the ``previous`` start's budget is kept (a short walk
+        must not starve the next one).
+        """
+        if not result.converged:
+            return None
+        own = int(result.n_iter) - int(result.walked)
+        if result.walked and own <= 0 and previous is not None:
+            own = previous.n_iter
+        return cls(np.array(objective.weights, dtype=np.float64), max(own, 1))
+
+    def usable(self, objective):
+        """True when this start's costs are per sample of ``objective``'s data."""
+        return self.costs.shape == (objective.n_samples,)
+
     def budget(self, max_iter):
         """Segments the walk may take: at most ``n_iter``, ``max_iter`` and
         :data:`WALK_MAX_STEPS`."""

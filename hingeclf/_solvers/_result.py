@@ -8,6 +8,22 @@ import numpy as np
 
 
 @dataclass
+class WarmStart:
+    """What a fit hands the next fit of the same estimator, opaque to the estimator.
+
+    ``state`` is the solver's own state (``sgd``'s iterate and step counter, ``dual_cd``'s dual
+    variables); each solver checks that a state is its own and belongs to the data before it
+    uses one, and starts from the coefficients alone otherwise. ``path`` is, after a converged
+    fit, the costs at which its coefficients are optimal and the walk's budget
+    (:class:`hingeclf._solvers._path.PathStart`), for the solvers that walk the exact hinge's
+    solution path.
+    """
+
+    state: object = None
+    path: object = None
+
+
+@dataclass
 class SolverResult:
     """What a solver hands back to an estimator.
 
@@ -32,6 +48,11 @@ class SolverResult:
     walked : int
         Face solves of a walk along the solution path (:mod:`hingeclf._solvers._path`)
         counted in ``n_iter``.
+    solver : str
+        The registered solver that produced the result (set by
+        :func:`hingeclf._solvers.minimize`; a fallback's name when one ran).
+    warm : WarmStart or None
+        What the next fit may start from (set by :func:`hingeclf._solvers.minimize`).
     """
 
     coef: np.ndarray
@@ -43,3 +64,5 @@ class SolverResult:
     message: str = ""
     state: object = None
     walked: int = 0
+    solver: str = ""
+    warm: WarmStart | None = None

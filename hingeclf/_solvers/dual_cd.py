@@ -220,13 +220,15 @@ def _penalty_rho(norms, c, fit_intercept):
 
 
 def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=None,
-                  dual_state=None, path_start=None, **_):
+                  warm_state=None, path_start=None, **_):
     """Minimise by dual coordinate descent; see the module docstring for the rule.
 
     ``random_state`` is accepted and ignored: the sample order comes from :data:`ORDER_SEED`,
     so that, as for the other full-batch solvers, the model depends on the data and the
-    parameters only.
+    parameters only. ``warm_state`` is an earlier fit's :class:`DualState`, used when it
+    belongs to this data and loss.
     """
+    dual_state = warm_state
     if objective.loss.has_multi_piece_terms:
         return _solve_crammer_singer(objective, coef0, tol=tol, max_iter=max_iter,
                                      verbose=verbose, seed=ORDER_SEED, dual_state=dual_state,

@@ -71,7 +71,7 @@ def _initial_state(objective, coef0):
                     radius=float(np.sqrt(2.0 * p0)), center=center)
 
 
-def warm_state(objective, previous):
+def warm_started(objective, previous):
     """A state to continue from ``previous`` (an earlier run's) on ``objective`` (warm start).
 
     The model of the earlier run (its average) is the starting point, re-centred on this
@@ -162,8 +162,8 @@ def _epoch(objective, state, rng, average, row_norms2):
     state.epochs += 1
 
 
-def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, state=None,
-              n_epochs=None, **_):
+def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0,
+              warm_state=None, n_epochs=None, **_):
     """Averaged mini-batch stochastic subgradient descent on the primal objective.
 
     Each epoch visits the samples one at a time (``BATCH_SIZE = 1``: with one sample a step's
@@ -175,11 +175,21 @@ def solve_sgd(objective, coef0, *, tol, max_iter, random_state=None, verbose=0, 
     Stopping rule (``fit``): after each epoch the objective is evaluated at the averaged
     coefficients; the run stops when ``N_ITER_NO_CHANGE`` (5) epochs in a row did not improve the
     best value by more than ``tol * |best|``. ``n_iter`` counts epochs. With ``n_epochs`` given
-    (``partial_fit``), exactly that many epochs run from ``state`` and no stopping rule applies.
+    (``partial_fit``), exactly that many epochs run and no stopping rule applies.
+
+    ``warm_state`` is an earlier run's :class:`SGDState` (others are ignored): with ``n_epochs``
+    the run continues it as it stands (``partial_fit``'s next batch); without, a fit starts from
+    its model (:func:`warm_started`).
     """
     rng = check_random_state(random_state)
-    if state is None:
+    previous = warm_state if (isinstance(warm_state, SGDState)
+                              and warm_state.coef.shape == objective.shape) else None
+    if previous is None:
         state = _initial_state(objective, coef0)
+    elif n_epochs is not None:
+        state = previous
+    else:
+        state = warm_started(objective, previous)
     row_norms2 = _row_norms2(objective, state.center)
     history = []
     if n_epochs is not None:
