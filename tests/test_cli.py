@@ -92,16 +92,6 @@ def csv_data():
     return np.round(X, 6), np.array(["setosa", "versicolor", "virginica"])[y]
 
 
-@pytest.fixture(params=["pandas", "csv-module"])
-def csv_backend(request, monkeypatch):
-    """Run CSV tests with pandas (when installed) and with the csv-module fallback."""
-    if request.param == "pandas":
-        pytest.importorskip("pandas")
-    else:
-        monkeypatch.setattr(cli, "_import_pandas", lambda: None)
-    return request.param
-
-
 # --------------------------------------------------------------------------
 # train: success
 # --------------------------------------------------------------------------
@@ -182,7 +172,7 @@ def test_train_format_override(capsys, svmlight_file, tmp_path):
     check_error(code, out, err, str(disguised))
 
 
-def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data, csv_backend):
+def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
     code, out, err = run(capsys, "train", path, *FAST)
@@ -192,7 +182,7 @@ def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data, csv
     assert fields["estimator"] == "StandardScaler + SquaredHingeSVM (solver auto)"
 
 
-def test_train_csv_named_target(capsys, tmp_path, csv_data, csv_backend):
+def test_train_csv_named_target(capsys, tmp_path, csv_data):
     X, labels = csv_data
     rows = [[s, *x] for x, s in zip(X, labels)]
     path = write_csv(tmp_path / "flowers.csv", ["species", "a", "b", "c", "d"], rows)
@@ -202,7 +192,7 @@ def test_train_csv_named_target(capsys, tmp_path, csv_data, csv_backend):
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
 
 
-def test_train_csv_without_header(capsys, tmp_path, csv_data, csv_backend):
+def test_train_csv_without_header(capsys, tmp_path, csv_data):
     """A first row of numbers is data; the columns are then named 0, 1, ..."""
     X, labels = csv_data
     y = np.unique(labels, return_inverse=True)[1]
@@ -213,16 +203,13 @@ def test_train_csv_without_header(capsys, tmp_path, csv_data, csv_backend):
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
 
 
-def test_csv_backends_agree(tmp_path, csv_data, monkeypatch):
-    pytest.importorskip("pandas")
+def test_csv_values_and_labels_read_exactly(tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
-    with_pandas = cli.load_data(str(path))
-    monkeypatch.setattr(cli, "_import_pandas", lambda: None)
-    without = cli.load_data(str(path))
-    np.testing.assert_array_equal(with_pandas.X, without.X)
-    np.testing.assert_array_equal(with_pandas.X, X)
-    assert list(with_pandas.y) == list(without.y) == list(labels)
+    data = cli.load_data(str(path))
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == list(labels)
+    assert (data.columns, data.target, data.sep) == (["a", "b", "c", "d"], "species", ",")
 
 
 # --------------------------------------------------------------------------
@@ -248,20 +235,24 @@ def test_error_directory(capsys, tmp_path):
         ("binary.csv", b"\xff\xfe\x00\x01,\x80\n", "CSV"),
         ("empty.csv", b"", "empty CSV"),
         ("header_only.csv", b"a,b,label\n", "no data rows"),
-        ("words.csv", b"a,b,label\n1,two,x\n3,4,y\n", "non-numeric value in feature column 'b'"),
-        ("hole.csv", b"a,b,label\n1,,x\n3,4,y\n", "feature column 'b'"),
+        ("words.csv", b"a,b,label\n1,two,x\n3,4,y\n", "non-numeric value 'two' in feature column 'b' at line 2"),
+        ("hole.csv", b"a,b,label\n3,4,y\n1,,x\n", "missing value in feature column 'b' at line 3"),
+        ("na.csv", b"a,b,label\n3,4,y\n\n1,NA,x\n", "missing value in feature column 'b' at line 4"),
+        ("infinite.csv", b"a,b,label\n3,inf,y\n1,2,x\n", "infinite value in feature column 'b' at line 2"),
         ("long_row.csv", b"a,b,label\n1,2,x\n3,4,y,9\n5,6,x\n", "ill-formed CSV"),
-        ("no_label.csv", b"a,b,label\n1,2,\n3,4,y\n", "missing value in target column 'label'"),
+        ("no_label.csv", b"a,b,label\n1,2,\n3,4,y\n", "missing value in target column 'label' at line 2"),
+        ("duplicate.csv", b"a,a,label\n1,2,x\n3,4,y\n", "duplicate column name(s) 'a'"),
+        ("bad.csv.gz", b"a,b,label\n1,2,x\n", "cannot read"),
         ("one_column.csv", b"label\nx\ny\n", "feature column"),
     ],
 )
-def test_error_ill_formed_file(capsys, tmp_path, csv_backend, name, content, problem):
+def test_error_ill_formed_file(capsys, tmp_path, name, content, problem):
     path = tmp_path / name
     path.write_bytes(content)
     check_error(*run(capsys, "train", path), problem, path)
 
 
-def test_error_missing_target_column(capsys, tmp_path, csv_data, csv_backend):
+def test_error_missing_target_column(capsys, tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
     check_error(*run(capsys, "train", path, "--target", "colour"), "'colour'", path, "species")
@@ -278,7 +269,7 @@ def test_error_single_class_svmlight(capsys, tmp_path):
     check_error(*run(capsys, "train", path), "at least 2 classes", "every label is 1", path)
 
 
-def test_error_single_class_csv(capsys, tmp_path, csv_backend):
+def test_error_single_class_csv(capsys, tmp_path):
     path = write_csv(tmp_path / "one_class.csv", ["a", "b", "label"], [[i, i * i, "cat"] for i in range(30)])
     check_error(*run(capsys, "train", path), "at least 2 classes", "'cat'", path)
 
@@ -291,6 +282,153 @@ def test_error_class_too_small_for_cv(capsys, tmp_path):
 
 def test_error_test_split_smaller_than_class_count(capsys):
     check_error(*run(capsys, "train", "--test-size", "0.001"), "--test-size", "digits")
+
+
+# --------------------------------------------------------------------------
+# CSV dialects, compression, missing values, shapes
+# --------------------------------------------------------------------------
+
+
+def flowers_text(csv_data, sep=","):
+    X, labels = csv_data
+    lines = [sep.join(["a", "b", "c", "d", "species"])] + [sep.join([*map(str, x), s]) for x, s in zip(X, labels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_csv_separator_detected(capsys, tmp_path, csv_data, sep):
+    X, labels = csv_data
+    path = tmp_path / "flowers.csv"
+    path.write_text(flowers_text(csv_data, sep))
+    data = cli.load_data(str(path))
+    assert data.sep == sep
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == list(labels)
+    # the separator used is reported with --progress, and --sep overrides the detection
+    code, out, err = run(capsys, "train", path, "-C", "1", "--progress")
+    assert code == 0, err
+    assert f"separator {'tab' if sep == chr(9) else repr(sep)}" in err
+    check_error(*run(capsys, "train", path, "--sep", ","), "found 1 column with separator ','", "--sep")
+
+
+def test_csv_sep_option(tmp_path, csv_data):
+    X, _ = csv_data
+    path = tmp_path / "flowers.tsv"
+    # the first line has more commas than tabs: detection alone would pick the comma
+    path.write_text("a,1\tb,2\tc\td\tspecies\n" + flowers_text(csv_data, "\t").split("\n", 1)[1])
+    data = cli.load_data(str(path), sep="\t")
+    assert data.columns == ["a,1", "b,2", "c", "d"]
+    np.testing.assert_array_equal(data.X, X)
+
+
+@pytest.mark.parametrize("text, expected", [(";", ";"), ("tab", "\t"), ("\\t", "\t")])
+def test_sep_argument(text, expected):
+    assert cli._separator(text) == expected
+
+
+def test_error_sep_argument(capsys):
+    code, out, err = run(capsys, "train", "--sep", ";;")
+    assert code == 2 and "--sep" in err and "one character" in err
+
+
+def test_csv_gz_read(tmp_path, csv_data):
+    import gzip
+
+    X, labels = csv_data
+    path = tmp_path / "flowers.csv.gz"
+    with gzip.open(path, "wt") as f:
+        f.write(flowers_text(csv_data))
+    data = cli.load_data(str(path))
+    assert data.format == "csv"
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == list(labels)
+
+
+def test_error_txt_csv_hints_format_option(capsys, tmp_path, csv_data):
+    path = tmp_path / "flowers.txt"
+    path.write_text(flowers_text(csv_data))
+    check_error(*run(capsys, "train", path), "svmlight", "--format csv", path)
+    code, out, err = run(capsys, "train", path, "--format", "csv", "-C", "1")
+    assert code == 0, err
+    assert report_line(out, "shape") == "150 samples x 4 features, 3 classes"
+
+
+def test_drop_missing(capsys, tmp_path, csv_data):
+    X, labels = csv_data
+    rows = [[*x, s] for x, s in zip(X, labels)]
+    rows[3][1] = ""
+    rows[7][0] = "NA"
+    rows[9][2] = "nan"
+    rows[11][4] = ""  # a missing label
+    path = write_csv(tmp_path / "holes.csv", ["a", "b", "c", "d", "species"], rows)
+    original = path.read_bytes()
+    check_error(*run(capsys, "train", path), "missing value in feature column 'b' at line 5", "--drop-missing")
+    data = cli.load_data(str(path), drop_missing=True)
+    keep = [k for k in range(150) if k not in (3, 7, 9, 11)]
+    np.testing.assert_array_equal(data.X, X[keep])
+    assert list(data.y) == list(labels[keep])
+    code, out, err = run(capsys, "train", path, "--drop-missing", "-C", "1")
+    assert code == 0, err
+    assert "dropped 4 row(s) with a missing value" in err
+    assert report_line(out, "shape") == "146 samples x 4 features, 3 classes"
+    assert path.read_bytes() == original  # the user's file is not modified
+
+
+def test_error_drop_missing_leaves_no_rows(capsys, tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b,label\n1,,x\n,2,y\n")
+    code, out, err = run(capsys, "train", path, "--drop-missing")
+    assert code == 2
+    assert err.splitlines()[-1] == f"hingeclf: error: no data rows in {path} (all 2 had a missing value)"
+
+
+@pytest.mark.parametrize("option", [["--sep", ";"], ["--drop-missing"]])
+def test_error_csv_options_on_svmlight(capsys, svmlight_file, option):
+    check_error(*run(capsys, "train", svmlight_file, *option), option[0], "CSV files only")
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_error_continuous_target(capsys, tmp_path, fixed):
+    rng = np.random.default_rng(0)
+    rows = [[*rng.standard_normal(2).round(3), round(float(rng.uniform(0, 100)), 2)] for _ in range(200)]
+    path = write_csv(tmp_path / "prices.csv", ["a", "b", "price"], rows)
+    argv = ["-C", "1"] if fixed else []
+    code, out, err = run(capsys, "train", path, *argv)
+    n_distinct = len({row[2] for row in rows})
+    check_error(code, out, err, "column 'price'", "looks continuous", f"{n_distinct} distinct numbers")
+    assert len(err) < 300  # not a list of every value
+
+
+def test_error_many_rare_classes_short_message(capsys, tmp_path):
+    rows = [[i, -i, i] for i in range(300)]  # integer labels, one sample each
+    path = write_csv(tmp_path / "ids.csv", ["a", "b", "id"], rows)
+    code, out, err = run(capsys, "train", path, "-C", "1")
+    check_error(code, out, err, "class 0 has only 1 sample(s)", "(300 classes)", "--test-size")
+    assert len(err) < 300
+
+
+def test_wide_csv(capsys, tmp_path):
+    """One row of many numbers: parsed in full, and refused as training data with a clear message."""
+    values = np.round(np.random.default_rng(0).standard_normal(50_000), 3)
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(map(str, values)) + "\n")
+    data = cli.load_data(str(path))
+    assert data.X.shape == (1, 49_999)
+    np.testing.assert_array_equal(data.X[0], values[:-1])
+    check_error(*run(capsys, "train", path), "need at least 2 classes, found 1", path)
+
+
+def test_progress_reports_reading(capsys, tmp_path, csv_data):
+    path = tmp_path / "flowers.csv"
+    path.write_text(flowers_text(csv_data))
+    size = path.stat().st_size
+    code, out, err = run(capsys, "train", path, "-C", "1", "--progress")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[0] == f"hingeclf: reading {path} ({size / 1e3:.1f} kB) ..."
+    assert re.fullmatch(r"hingeclf: read 150 rows x 4 feature columns in [0-9.]+ s \(csv, separator ','\)", lines[1])
+    code, out, err = run(capsys, "train", path, "-C", "1", "--no-progress")
+    assert code == 0 and err == ""
 
 
 # --------------------------------------------------------------------------
@@ -431,7 +569,7 @@ def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
     assert err.startswith("accuracy: ")
 
 
-def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data, csv_backend):
+def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data):
     X, labels = csv_data
     train = write_csv(tmp_path / "train.csv", ["species", "a", "b", "c", "d"], [[s, *x] for x, s in zip(X, labels)])
     model = tmp_path / "flowers.skops"
