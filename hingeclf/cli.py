@@ -484,6 +484,9 @@ def _check_classes(data, test_size, cv):
 # model files
 # --------------------------------------------------------------------------
 
+#: ``info`` shows at most this many classes and feature names.
+INFO_LIST_LIMIT = 20
+
 #: What a model file holds: a dict with this ``format`` key, the fitted pipeline and a summary.
 MODEL_FORMAT = "hingeclf-model"
 MODEL_FORMAT_VERSION = 1
@@ -581,10 +584,105 @@ def load_model(path):
             f"model file {path} has format version {payload.get('format_version')!r}; "
             f"this hingeclf reads version {MODEL_FORMAT_VERSION}"
         )
-    model = payload["model"]
-    if not hasattr(model, "predict"):
-        raise CLIError(f"not a hingeclf model file (no fitted model in it): {path}")
-    return model, payload
+    _check_pipeline(payload["model"], path)
+    _check_info(payload, path, payload["model"].n_features_in_)
+    return payload["model"], payload
+
+
+def _is_array(value, kind, shape):
+    """Whether ``value`` is an ndarray of a dtype of ``kind`` (e.g. ``"f"``) and ``shape``."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in kind and value.shape == shape
+
+
+def _check_pipeline(model, path):
+    """Refuse a model that is not what ``train`` writes: a fitted pipeline of a StandardScaler or
+    MaxAbsScaler and a hingeclf estimator, whose fitted arrays agree in type and shape (a
+    skops file may hold any estimator scikit-learn trusts, unfitted or with altered state)."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+    import hingeclf
+
+    def refuse(problem):
+        raise CLIError(f"not a hingeclf model file ({problem}): {path}")
+
+    steps = getattr(model, "steps", None) if type(model) is Pipeline else None
+    if not (isinstance(steps, list) and len(steps) == 2 and all(isinstance(s, tuple) and len(s) == 2 for s in steps)):
+        refuse(f"it holds a {type(model).__name__}, not a pipeline of a scaler and a hingeclf estimator")
+    scaler, final = steps[0][1], steps[1][1]
+    estimators = tuple(getattr(hingeclf, name) for name in ESTIMATORS.values())
+    if type(scaler) not in (StandardScaler, MaxAbsScaler) or type(final) not in estimators:
+        refuse(f"its pipeline is {type(scaler).__name__} + {type(final).__name__}, not a scaler and a hingeclf estimator")
+    coef, classes = getattr(final, "coef_", None), getattr(final, "classes_", None)
+    if not (isinstance(coef, np.ndarray) and coef.ndim == 2 and isinstance(classes, np.ndarray)):
+        refuse(f"its {type(final).__name__} is not fitted")
+    n_rows, n_features = coef.shape
+    intercept = getattr(final, "intercept_", None)
+    n_features_in = {getattr(step, "n_features_in_", None) for step in (model, scaler, final)}
+    if not (
+        coef.dtype.kind == "f"
+        and classes.ndim == 1
+        and classes.size >= 2
+        and n_rows in ((1, 2) if classes.size == 2 else (classes.size,))
+        and n_features_in == {n_features}
+        and (_is_array(intercept, "f", (n_rows,)) or isinstance(intercept, float))
+        and all(
+            getattr(scaler, name, None) is None or _is_array(getattr(scaler, name), "f", (n_features,))
+            for name in ("mean_", "var_", "scale_", "max_abs_")
+        )
+        and isinstance(final.C, (int, float)) and final.C > 0
+    ):
+        refuse(f"its fitted {type(scaler).__name__} + {type(final).__name__} are inconsistent")
+
+
+#: The summary ``train`` saves: for each key, a test of its value and what it should be. A key
+#: may be absent, and the marked ones None.
+def _info_fields(n_features):
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    def strings(v, n=None):
+        return isinstance(v, list) and all(isinstance(x, str) for x in v) and (n is None or len(v) == n)
+
+    return {
+        "data": (lambda v: isinstance(v, str), "a string", True),
+        "data_format": (lambda v: isinstance(v, str), "a string", False),
+        "n_samples": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer", False),
+        "n_features": (lambda v: v == n_features and not isinstance(v, bool), f"the model's {n_features}", False),
+        "feature_columns": (lambda v: strings(v, n_features), f"a list of {n_features} strings", True),
+        "target_column": (lambda v: isinstance(v, str), "a string", True),
+        "classes": (strings, "a list of strings", False),
+        "C": (lambda v: number(v) and v > 0, "a positive number", False),
+        "C_grid": (lambda v: isinstance(v, list) and v and all(number(c) and c > 0 for c in v),
+                   "a list of positive numbers", False),
+        "cv_folds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 2, "an integer of at least 2", True),
+        "cv_accuracy": (lambda v: number(v) and 0 <= v <= 1, "a number from 0 to 1", True),
+        "test_accuracy": (lambda v: number(v) and 0 <= v <= 1, "a number from 0 to 1", True),
+    }
+
+
+def _check_info(payload, path, n_features):
+    """Refuse a model file whose summary (``info``) is not what ``train`` writes."""
+
+    def refuse(problem):
+        raise CLIError(f"malformed model file {path}: {problem}")
+
+    version = payload.get("hingeclf_version", "?")
+    if not isinstance(version, str):
+        refuse(f"'hingeclf_version' is {_short_repr(version)}, expected a string")
+    info = payload.get("info", {})
+    if not isinstance(info, dict):
+        refuse(f"its 'info' is a {type(info).__name__}, expected a dict")
+    for key, (valid, expected, may_be_none) in _info_fields(n_features).items():
+        if key in info and not ((may_be_none and info[key] is None) or valid(info[key])):
+            refuse(f"'info' {key!r} is {_short_repr(info[key])}, expected {expected}" + (" or None" if may_be_none else ""))
+    if info.get("cv_folds") is not None and (info.get("cv_accuracy") is None or "C_grid" not in info):
+        refuse("'info' has 'cv_folds' without 'cv_accuracy' and 'C_grid'")
+
+
+def _short_repr(value, limit=40):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------
@@ -1019,30 +1117,39 @@ def _add_info_parser(subparsers):
 
 def run_info(args):
     """Run ``hingeclf info``; return the exit code."""
-    model, payload = load_model(args.model)
+    model, payload = load_model(args.model)  # checked: a fitted pipeline, a well-formed summary
     info = payload.get("info", {})
-    steps = getattr(model, "steps", [("model", model)])
-    final = steps[-1][1]
+    final = model.steps[-1][1]
     defaults = type(final)().get_params()
     changed = {k: v for k, v in final.get_params().items() if defaults.get(k) != v}
-    print(f"model file:     {args.model}")
-    print(f"written by:     hingeclf {payload.get('hingeclf_version', '?')}")
-    print(f"pipeline:       {' + '.join(type(step).__name__ for _, step in steps)}")
-    print(f"estimator:      {type(final).__name__}({', '.join(f'{k}={v!r}' for k, v in sorted(changed.items()))})")
-    print(f"solver:         {getattr(final, 'solver_', '?')}")
-    print(f"classes:        {' '.join(_label_text(c) for c in model.classes_)}")
-    print(f"features:       {model.n_features_in_}")
-    print(f"coef shape:     {final.coef_.shape[0]} x {final.coef_.shape[1]}")
-    print(f"C:              {_format_c(final.C)}")
-    if info.get("cv_folds"):
-        print(f"CV accuracy:    {info['cv_accuracy']:.4f} ({info['cv_folds']}-fold, "
-              f"grid {' '.join(_format_c(c) for c in info['C_grid'])})")
+    classes = list(model.classes_)
+    lines = [
+        f"model file:     {args.model}",
+        f"written by:     hingeclf {payload.get('hingeclf_version', '?')}",
+        f"pipeline:       {' + '.join(type(step).__name__ for _, step in model.steps)}",
+        f"estimator:      {type(final).__name__}({', '.join(f'{k}={v!r}' for k, v in sorted(changed.items()))})",
+        f"solver:         {getattr(final, 'solver_', '?')}",
+        f"classes:        {', '.join(_show(c) for c in classes[:INFO_LIST_LIMIT])}"
+        + (f", ... ({len(classes) - INFO_LIST_LIMIT} more)" if len(classes) > INFO_LIST_LIMIT else ""),
+        f"features:       {model.n_features_in_}",
+    ]
+    if info.get("feature_columns") is not None:
+        lines.append(f"feature columns: {_names_text(info['feature_columns'], INFO_LIST_LIMIT)}")
+    lines += [
+        f"coef shape:     {final.coef_.shape[0]} x {final.coef_.shape[1]}",
+        f"C:              {_format_c(final.C)}",
+    ]
+    if info.get("cv_folds") is not None:
+        lines.append(f"CV accuracy:    {info['cv_accuracy']:.4f} ({info['cv_folds']}-fold, "
+                     f"grid {' '.join(_format_c(c) for c in info['C_grid'])})")
     if info.get("test_accuracy") is not None:
-        print(f"test accuracy:  {info['test_accuracy']:.4f}")
+        lines.append(f"test accuracy:  {info['test_accuracy']:.4f}")
     if info.get("data") is not None:
-        print(f"trained on:     {info['data']} ({info.get('n_samples')} samples)")
+        samples = f" ({info['n_samples']} samples)" if "n_samples" in info else ""
+        lines.append(f"trained on:     {info['data']}{samples}")
     if info.get("target_column") is not None:
-        print(f"target column:  {info['target_column']}")
+        lines.append(f"target column:  {info['target_column']}")
+    print("\n".join(lines))
     return 0
 
 

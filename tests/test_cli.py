@@ -546,7 +546,7 @@ def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
     code, out, err = run(capsys, "info", model)
     assert code == 0, err
     assert report_line(out, "pipeline") == "MaxAbsScaler + HingeSVM"
-    assert report_line(out, "classes") == "0 1"
+    assert report_line(out, "classes") == "0, 1"
     assert report_line(out, "features") == "10"
     assert float(report_line(out, "C")) == pytest.approx(chosen)
     assert report_line(out, "CV accuracy").endswith("(3-fold, grid 0.01 1)")
@@ -578,7 +578,8 @@ def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data):
     assert "test accuracy" not in out  # --test-size 0: trained on all rows
     code, out, err = run(capsys, "info", model)
     assert code == 0, err
-    assert report_line(out, "classes") == "setosa versicolor virginica"
+    assert report_line(out, "classes") == "'setosa', 'versicolor', 'virginica'"
+    assert report_line(out, "feature columns") == "'a', 'b', 'c', 'd'"
     assert report_line(out, "target column") == "species"
     assert report_line(out, "trained on") == f"{train} (150 samples)"
     fitted, _ = cli.load_model(str(model))
@@ -659,6 +660,83 @@ def test_error_model_file_not_ours(capsys, tmp_path, saved_model, command):
         check_error(*run(capsys, *argv), needle, path)
         assert not out_file.exists()
     assert NotOurs().payload  # the class exists only to be refused
+
+
+def _payload(model, info=None, **extra):
+    """A model file's content as save_model writes it, with ``model`` and ``info``."""
+    return {"format": cli.MODEL_FORMAT, "format_version": cli.MODEL_FORMAT_VERSION, "hingeclf_version": "0",
+            "model": model, "info": {} if info is None else info, **extra}
+
+
+def _trusted_but_not_ours(saved_model):
+    """Model files skops trusts by default that hingeclf did not write: (name, payload, needle)."""
+    import skops.io
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model, _ = saved_model
+    fitted, payload = cli.load_model(str(model))
+    X, y = make_classification(n_samples=50, n_features=10, random_state=0)
+    dummy = DummyClassifier().fit(X, y)
+    broken = skops.io.loads(skops.io.dumps(fitted), trusted=list(cli.TRUSTED_TYPES))
+    broken[-1].coef_ = broken[-1].coef_[:, :5]  # 5 weights for 10 features
+    return [
+        ("dummy", _payload(dummy), "DummyClassifier"),
+        ("dummy-pipeline", _payload(Pipeline([("scaler", StandardScaler().fit(X)), ("svm", dummy)])),
+         "DummyClassifier"),
+        ("unfitted", _payload(hingeclf.HingeSVM()), "HingeSVM, not a pipeline"),
+        ("unfitted-pipeline", _payload(Pipeline([("scaler", StandardScaler()), ("svm", hingeclf.HingeSVM())])),
+         "HingeSVM is not fitted"),
+        ("inconsistent", _payload(broken, payload["info"]), "inconsistent"),
+        ("info-list", _payload(fitted, [1, 2]), "'info' is a list"),
+        ("cv-accuracy-none", _payload(fitted, {**payload["info"], "cv_folds": 3, "cv_accuracy": None}),
+         "'cv_folds' without 'cv_accuracy'"),
+        ("test-accuracy-text", _payload(fitted, {**payload["info"], "test_accuracy": "high"}),
+         "'test_accuracy' is 'high'"),
+        ("classes-text", _payload(fitted, {**payload["info"], "classes": "0 1"}), "'classes' is '0 1'"),
+        ("features-short", _payload(fitted, {**payload["info"], "feature_columns": ["a"]}),
+         "'feature_columns' is ['a'], expected a list of 10 strings"),
+        ("version", _payload(fitted, payload["info"], hingeclf_version=1.0), "'hingeclf_version' is 1.0"),
+    ]
+
+
+@pytest.mark.parametrize("command", ["info", "predict"])
+def test_error_trusted_types_not_a_hingeclf_model(capsys, tmp_path, saved_model, command):
+    """One error line and nothing before it, for files skops trusts that train did not write."""
+    import skops.io
+
+    _, data = saved_model
+    for name, payload, needle in _trusted_but_not_ours(saved_model):
+        path = tmp_path / f"{name}.skops"
+        skops.io.dump(payload, str(path))
+        out_file = tmp_path / "pred.txt"
+        argv = [command, path] + ([data, "--out", out_file] if command == "predict" else [])
+        code, out, err = run(capsys, *argv)
+        check_error(code, out, err, needle, path)
+        assert not out_file.exists()
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("custom", lambda marker: NotOurs()),
+        ("system", lambda marker: os.system),
+        ("partial", lambda marker: __import__("functools").partial(os.system, f"touch {marker}")),
+        ("eval", lambda marker: eval),
+    ],
+)
+@pytest.mark.parametrize("command", ["info", "predict"])
+def test_error_untrusted_types_run_nothing(capsys, tmp_path, saved_model, command, name, make):
+    import skops.io
+
+    _, data = saved_model
+    marker = tmp_path / "ran"
+    path = tmp_path / f"{name}.skops"
+    skops.io.dump(_payload(make(marker)), str(path))
+    argv = [command, path] + ([data] if command == "predict" else [])
+    check_error(*run(capsys, *argv), "refusing to load", path)
+    assert not marker.exists()
 
 
 def test_untrusted_type_is_refused_before_loading(tmp_path, monkeypatch):
