@@ -20,6 +20,7 @@ import csv
 import itertools
 import math
 import os
+import stat
 import sys
 import time
 import warnings
@@ -515,6 +516,17 @@ def _writable_target(path, what):
         raise CLIError(f"cannot write {what} {path}: directory {parent} is not writable")
 
 
+def _new_file_mode(path):
+    """The mode ``open(path, "w")`` gives: an existing file's, else 0666 less the umask
+    (the temporary file of :func:`_write_atomically` is created 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _write_atomically(path, write, what):
     """Write through a temporary file in the same directory, renamed at the end: a failure
     leaves no partial file behind (and an existing file untouched)."""
@@ -525,6 +537,7 @@ def _write_atomically(path, write, what):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+            os.fchmod(f.fileno(), _new_file_mode(path))
         os.replace(tmp, path)
     except OSError as exc:
         raise CLIError(f"cannot write {what} {path}: {exc.strerror or exc}") from None

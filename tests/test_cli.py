@@ -818,6 +818,30 @@ def test_failed_write_leaves_previous_file_untouched(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["pred.txt"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_output_files_get_the_umask_mode(capsys, tmp_path, saved_model, umask):
+    model, data = saved_model
+    previous = os.umask(umask)
+    try:
+        preds, new_model = tmp_path / "pred.txt", tmp_path / "model.skops"
+        assert run(capsys, "predict", model, data, "--out", preds)[0] == 0
+        assert run(capsys, "train", data, "-C", "1", "--out", new_model)[0] == 0
+    finally:
+        os.umask(previous)
+    for path in (preds, new_model):
+        assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~umask)
+
+
+def test_overwritten_output_file_keeps_its_mode(capsys, tmp_path, saved_model):
+    model, data = saved_model
+    preds = tmp_path / "pred.txt"
+    preds.write_text("old\n")
+    preds.chmod(0o640)
+    assert run(capsys, "predict", model, data, "--out", preds)[0] == 0
+    assert preds.stat().st_mode & 0o777 == 0o640
+    assert preds.read_text() != "old\n"
+
+
 def test_predict_svmlight_without_the_last_features(capsys, tmp_path, saved_model):
     """svmlight omits zeros: a file whose rows never use the last features is still predicted."""
     model, _ = saved_model
