@@ -782,6 +782,75 @@ def test_error_bad_prediction_data(capsys, tmp_path, saved_model, name, content,
     assert not out_file.exists()
 
 
+@pytest.fixture
+def flowers_model(capsys, tmp_path, csv_data):
+    """A model trained on a CSV file with columns a, b, c, d, species; the expected predictions."""
+    X, labels = csv_data
+    train = write_csv(tmp_path / "train.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    model = tmp_path / "flowers.skops"
+    assert run(capsys, "train", train, "-C", "1", "--out", model)[0] == 0
+    fitted, _ = cli.load_model(str(model))
+    return model, [str(v) for v in fitted.predict(X)]
+
+
+def test_predict_matches_csv_columns_by_name(capsys, tmp_path, csv_data, flowers_model):
+    X, labels = csv_data
+    model, expected = flowers_model
+    assert len(set(expected)) == 3  # a column mix-up would change the predictions
+    # reordered, with the target first and two columns the model does not use
+    header = ["species", "d", "id", "b", "a", "note", "c"]
+    rows = [[s, x[3], k, x[1], x[0], "n", x[2]] for k, (x, s) in enumerate(zip(X, labels))]
+    path = write_csv(tmp_path / "shuffled.csv", header, rows)
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    assert out.split() == expected
+    assert "ignoring column(s) the model does not use: 'id', 'note'" in err
+    assert "accuracy: " in err  # the model's target column, found by name
+    # features only, reordered, one extra column
+    path = write_csv(tmp_path / "features.csv", ["c", "extra", "a", "d", "b"],
+                     [[x[2], 0, x[0], x[3], x[1]] for x in X])
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    assert out.split() == expected
+    assert err.strip() == "hingeclf: note: ignoring column(s) the model does not use: 'extra'"
+
+
+def test_error_predict_missing_feature_column(capsys, tmp_path, csv_data, flowers_model):
+    X, _ = csv_data
+    model, _ = flowers_model
+    path = write_csv(tmp_path / "three.csv", ["a", "x", "d", "c"], [[x[0], x[1], x[3], x[2]] for x in X])
+    out_file = tmp_path / "pred.txt"
+    check_error(*run(capsys, "predict", model, path, "--out", out_file), "no column 'b'", path)
+    assert not out_file.exists()
+
+
+def test_predict_csv_without_header_by_position(capsys, tmp_path, csv_data, flowers_model):
+    X, _ = csv_data
+    model, expected = flowers_model
+    path = write_csv(tmp_path / "numbers.csv", None, X)
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    assert out.split() == expected
+
+
+def test_error_predict_target_is_a_feature(capsys, tmp_path, csv_data, flowers_model):
+    X, labels = csv_data
+    model, _ = flowers_model
+    path = write_csv(tmp_path / "data.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    check_error(*run(capsys, "predict", model, path, "--target", "a"), "'a' is one of the model's feature columns")
+
+
+def test_error_predict_missing_value_names_line(capsys, tmp_path, csv_data, flowers_model):
+    X, _ = csv_data
+    model, _ = flowers_model
+    rows = [list(x) for x in X]
+    rows[4][2] = ""
+    path = write_csv(tmp_path / "hole.csv", ["a", "b", "c", "d"], rows)
+    code, out, err = run(capsys, "predict", model, path)
+    check_error(code, out, err, "missing value in feature column 'c' at line 6", path)
+    assert "--drop-missing" not in err  # predict has no such option: rows stay aligned
+
+
 def test_error_prediction_target_column_missing(capsys, tmp_path, csv_data):
     X, labels = csv_data
     train = write_csv(tmp_path / "train.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
