@@ -757,6 +757,13 @@ class ProgressBar:
         self.stream.write(f"\rtuning C [{bar}] {self.done}/{self.total} fits {elapsed:.1f} s{end}")
         self.stream.flush()
 
+    def close(self):
+        """End the bar's line if it is unfinished (an interruption or an error): what follows
+        on stderr starts on a new line."""
+        if 0 < self.done < self.total:
+            self.stream.write("\n")
+            self.stream.flush()
+
 
 def _add_sep_argument(parser):
     parser.add_argument(
@@ -914,7 +921,11 @@ def run_train(args):
             n_cs = grid if isinstance(grid, int) else len(grid)
             bar = ProgressBar(n_cs * folds) if show_progress else None
             search._validate_params()
-            search._fit(X_train, y_train, progress=None if bar is None else bar.update)
+            try:
+                search._fit(X_train, y_train, progress=None if bar is None else bar.update)
+            finally:
+                if bar is not None:
+                    bar.close()
             model = search.best_estimator_
         fit_time = time.perf_counter() - start
         test_accuracy = None if X_test is None else model.score(X_test, y_test)

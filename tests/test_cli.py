@@ -534,6 +534,48 @@ def test_progress_bar_on_tuning(capsys, svmlight_file):
     assert code == 0 and err == ""
 
 
+def test_interrupted_starts_a_new_line(capsys, svmlight_file, monkeypatch):
+    from hingeclf.model_selection import RegularizationPathCV
+
+    def interrupted_fit(self, X, y, progress=None):
+        progress()
+        progress()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RegularizationPathCV, "_fit", interrupted_fit)
+    code, out, err = run(capsys, "train", svmlight_file, "--progress", *FAST)
+    assert code == 130
+    assert err.endswith("\nhingeclf: interrupted\n")
+    assert err.split("\n")[-3].split("\r")[-1].startswith("tuning C [")
+    assert "2/6 fits" in err
+
+
+def test_label_with_newline_one_record_per_row(capsys, tmp_path):
+    import csv
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "quoted.csv"
+    labels = ["first\nsecond", 'say "hi"', "a, b"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["x1", "x2", "label"])
+        for k in range(60):
+            writer.writerow([*(rng.standard_normal(2) + 3 * (k % 3)).round(4), labels[k % 3]])
+    model, preds = tmp_path / "m.skops", tmp_path / "pred.csv"
+    code, out, err = run(capsys, "train", path, "-C", "1", "--test-size", "0", "--out", model)
+    assert code == 0, err
+    code, out, err = run(capsys, "predict", model, path, "--out", preds)
+    assert code == 0, err
+    with open(preds, newline="") as f:
+        records = list(csv.reader(f))
+    assert len(records) == 60
+    assert all(len(r) == 1 for r in records)
+    fitted, _ = cli.load_model(str(model))
+    expected = list(fitted.predict(cli.load_data(str(path)).X))
+    assert [r[0] for r in records] == expected
+    assert set(expected) == set(labels)
+
+
 def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
     from sklearn.datasets import load_svmlight_file
 
