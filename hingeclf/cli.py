@@ -155,9 +155,10 @@ def _guess_format(path, fmt):
     return "csv" if name.endswith((".csv", ".tsv")) else "svmlight"
 
 
-def _is_number(text):
+def _all_numbers(fields):
     try:
-        float(text)
+        for _ in map(float, fields):
+            pass
     except ValueError:
         return False
     return True
@@ -206,7 +207,7 @@ def _columns_for_training(columns, target, path, sep):
         index = columns.index(target)
     else:
         raise CLIError(f"no column named {target!r} in {path} (columns: {_names_text(columns)})")
-    return CSVColumns(index, [k for k in range(len(columns)) if k != index])
+    return CSVColumns(index, [*range(index), *range(index + 1, len(columns))])
 
 
 def _names_text(names, limit=10):
@@ -240,14 +241,14 @@ class _CSVSource:
         if self.first is None:
             raise CLIError(f"empty CSV file: {path}")
         self.first_line = self.reader.line_num
-        self.has_header = not all(_is_number(field) for field in self.first)
+        self.has_header = not _all_numbers(self.first)
         if self.has_header:
             self.columns = [field.strip() for field in self.first]
             duplicates = sorted(name for name, count in Counter(self.columns).items() if count > 1)
             if duplicates:
                 raise CLIError(f"duplicate column name(s) {_names_text(duplicates)} in {path}")
         else:
-            self.columns = [str(k) for k in range(len(self.first))]
+            self.columns = list(map(str, range(len(self.first))))
 
     def _open(self):
         if self.path.lower().endswith(".gz"):

@@ -965,3 +965,17 @@ def test_predict_svmlight_without_the_last_features(capsys, tmp_path, saved_mode
     X[0, :2] = [0.5, -1.0]
     X[1, 2] = 2.0
     assert out.split() == [str(v) for v in fitted.predict(X)]
+
+
+def test_csv_read_benchmark_quick(tmp_path):
+    """``python -m benchmarks.csv_read --quick`` runs and writes its table (no timing asserted)."""
+    import json
+
+    from benchmarks.csv_read import main
+
+    assert main(["--quick", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "csv_read_quick.json").read_text())
+    assert data["meta"]["command"].startswith("python -m benchmarks.csv_read --quick")
+    assert [r["shape"] for r in data["records"]] == ["long", "long", "wide", "wide"]
+    assert all(r["read_s"] > 0 and r["fields"] > 0 for r in data["records"])
+    assert "| file | MB |" in (tmp_path / "csv_read_quick.md").read_text()
