@@ -789,9 +789,10 @@ def _add_train_parser(subparsers):
             "single -C value. Without DATA, uses scikit-learn's embedded digits data set."
         ),
         epilog=(
-            "DATA: a CSV file (.csv, header row naming the columns; a first row of numbers is "
-            "taken as data, and the columns are then named 0, 1, ...) or an svmlight/libsvm file "
-            "(any other extension). Put DATA before -C, or end the C values with --."
+            "DATA: a CSV file (.csv or .tsv, optionally gzipped as .csv.gz; a header row names the "
+            "columns, and a first row of numbers is taken as data, the columns then being named "
+            "0, 1, ...) or an svmlight/libsvm file (any other extension). Put DATA before -C, or "
+            "end the C values with --."
         ),
     )
     p.add_argument("data", nargs="?", metavar="DATA", help="CSV or svmlight/libsvm file (default: digits)")
@@ -943,6 +944,8 @@ def run_train(args):
     c_grid = [best_c] if search is None else [float(c) for c in search.Cs_]
     n_fits = 1 if search is None else len(c_grid) * folds + 1
     print(f"data set:       {data.name}")
+    if data.format != "digits":
+        print(f"format:         {data.format}" + ("" if data.sep is None else f" (separator {_separator_name(data.sep)})"))
     print(
         f"shape:          {n_samples} samples x {n_features} features"
         f"{' (sparse)' if data.sparse else ''}, {classes.size} classes"
@@ -993,9 +996,11 @@ def _add_predict_parser(subparsers):
         help="predict the labels of DATA with a saved model",
         description=(
             "Load MODEL (written by 'hingeclf train --out'), predict a label per row of DATA and "
-            "write them one per line to FILE (default: stdout). When DATA holds labels (svmlight "
-            "always; CSV when it has the model's target column, or --target) the accuracy is "
-            "reported (on stdout with --out, else on stderr)."
+            "write them one per line to FILE (default: stdout), as a one-column CSV file (a label "
+            "holding a comma, a quote or a newline is quoted). The columns of a CSV file are found "
+            "by the names the model was trained with, in any order; other columns are ignored. "
+            "When DATA holds labels (svmlight always; CSV when it has the model's target column, "
+            "or --target) the accuracy is reported (on stdout with --out, else on stderr)."
         ),
     )
     p.add_argument("model", metavar="MODEL", help="model file written by 'hingeclf train --out'")

@@ -180,6 +180,7 @@ def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data):
     fields = check_report(out, grid=[0.01, 1.0], n_classes=3, min_accuracy=0.6)  # chance is 1/3
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
     assert fields["estimator"] == "StandardScaler + SquaredHingeSVM (solver auto)"
+    assert fields["format"] == "csv (separator ',')"
 
 
 def test_train_csv_named_target(capsys, tmp_path, csv_data):
@@ -304,10 +305,12 @@ def test_csv_separator_detected(capsys, tmp_path, csv_data, sep):
     assert data.sep == sep
     np.testing.assert_array_equal(data.X, X)
     assert list(data.y) == list(labels)
-    # the separator used is reported with --progress, and --sep overrides the detection
+    # the separator used is reported, and --sep overrides the detection
     code, out, err = run(capsys, "train", path, "-C", "1", "--progress")
     assert code == 0, err
-    assert f"separator {'tab' if sep == chr(9) else repr(sep)}" in err
+    name = "tab" if sep == "\t" else repr(sep)
+    assert f"separator {name}" in err
+    assert report_line(out, "format") == f"csv (separator {name})"
     check_error(*run(capsys, "train", path, "--sep", ","), "found 1 column with separator ','", "--sep")
 
 
