@@ -472,9 +472,10 @@ def test_help_and_version(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
     for option in ("--estimator", "--loss", "--multi-class", "--solver", "--cv", "-C", "--test-size",
-                   "--random-state", "--format", "--target", "--out", "--progress"):
+                   "--random-state", "--format", "--target", "--sep", "--drop-missing", "--out", "--progress"):
         assert option in out
-    for command, options in [("predict", ("MODEL", "DATA", "--out", "--target")), ("info", ("MODEL",))]:
+    for command, options in [("predict", ("MODEL", "DATA", "--out", "--target", "--sep", "--progress")),
+                             ("info", ("MODEL",))]:
         code, out, _ = run(capsys, command, "--help")
         assert code == 0
         for option in options:
