@@ -107,7 +107,6 @@ def _folds(text):
 # --------------------------------------------------------------------------
 
 
-
 #: Field values read as missing in a CSV feature column (an empty field, and these).
 MISSING_VALUES = ("NA", "N/A", "NaN", "nan", "?")
 
@@ -435,9 +434,8 @@ def load_data(path=None, fmt="auto", target=None, sep=None, drop_missing=False, 
         X, y = load_digits(return_X_y=True)
         return Dataset("digits (scikit-learn, embedded)", X, y, "digits")
     _check_readable(path)
-    guessed = _guess_format(path, fmt)
     start = _reading(path, progress)
-    if guessed == "csv":
+    if _guess_format(path, fmt) == "csv":
         data = _load_csv(path, lambda s: _columns_for_training(s.columns, target, path, s.sep), sep, drop_missing)
     else:
         if target is not None or sep is not None or drop_missing:
