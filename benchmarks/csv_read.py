@@ -97,8 +97,8 @@ def main(argv=None):
             lines.append(f"| {name} | {size_mb:.1f} | {n_fields} | {read:.2f} | {read / size_mb:.3f} | "
                          f"{1e6 * read / n_fields:.2f} | {'' if reject is None else f'{reject:.2f}'} |")
             os.remove(path)
-    meta = dict(machine=machine(), command="python -m benchmarks.csv_read " + " ".join(
-        argv if argv is not None else sys.argv[1:]), load_average=os.getloadavg())
+    command = " ".join(["python -m benchmarks.csv_read", *(argv if argv is not None else sys.argv[1:])])
+    meta = dict(machine=machine(), command=command, load_average=os.getloadavg())
     write_results(args.out, "csv_read_quick" if args.quick else "csv_read", meta, records,
                   "\n".join(lines) + "\n")
     return 0
