@@ -187,10 +187,12 @@ def _detect_separator(line):
 
 @dataclass
 class CSVColumns:
-    """What to read from a CSV file: the target's index (or None) and the feature columns'."""
+    """What to read from a CSV file: the target's index (or None) and the feature columns'; the
+    names of the columns left out, said on stderr once the file is read."""
 
     target: object  # int or None
     features: list
+    ignored: tuple = ()
 
 
 def _columns_for_training(columns, target, path, sep):
@@ -379,6 +381,9 @@ def _load_csv(path, select, sep=None, drop_missing=None):
     with _open_csv(path, sep) as source:
         columns = select(source)
         X, labels, n_dropped = _read_csv_rows(source, columns, drop_missing)
+    if columns.ignored:
+        print(f"{PROG}: note: ignored column(s) the model does not use: {_names_text(columns.ignored)}",
+              file=sys.stderr)
     if n_dropped:
         print(f"{PROG}: note: dropped {n_dropped} row(s) with a missing value (--drop-missing)", file=sys.stderr)
     if X.shape[0] == 0:
@@ -629,22 +634,29 @@ def _check_pipeline(model, path):
     if not (isinstance(coef, np.ndarray) and coef.ndim == 2 and isinstance(classes, np.ndarray)):
         refuse(f"its {type(final).__name__} is not fitted")
     n_rows, n_features = coef.shape
-    intercept = getattr(final, "intercept_", None)
-    n_features_in = {getattr(step, "n_features_in_", None) for step in (model, scaler, final)}
+    intercept, C = getattr(final, "intercept_", None), getattr(final, "C", None)
     if not (
         coef.dtype.kind == "f"
         and classes.ndim == 1
         and classes.size >= 2
         and n_rows in ((1, 2) if classes.size == 2 else (classes.size,))
-        and n_features_in == {n_features}
+        and all(type(getattr(step, "n_features_in_", None)) is int for step in (scaler, final))
+        and scaler.n_features_in_ == final.n_features_in_ == n_features
         and (_is_array(intercept, "f", (n_rows,)) or isinstance(intercept, float))
         and all(
             getattr(scaler, name, None) is None or _is_array(getattr(scaler, name), "f", (n_features,))
             for name in ("mean_", "var_", "scale_", "max_abs_")
         )
-        and isinstance(final.C, (int, float)) and final.C > 0
+        and isinstance(C, (int, float)) and C > 0
     ):
         refuse(f"its fitted {type(scaler).__name__} + {type(final).__name__} are inconsistent")
+    # What the checks above do not cover (e.g. a parameter of the wrong type) shows here, before
+    # any output: the parameters that info prints, and a prediction that predict makes.
+    try:
+        scaler.get_params(), final.get_params()
+        model.predict(np.zeros((1, n_features)))
+    except Exception as exc:
+        refuse(f"it cannot predict: {type(exc).__name__}: {_first_line(exc)}")
 
 
 #: The summary ``train`` saves: for each key, a test of its value and what it should be. A key
@@ -1049,10 +1061,7 @@ def _columns_for_model(source, target, info, n_features):
     if index in features:
         raise CLIError(f"--target {target!r} is one of the model's feature columns")
     used = set(features) | {index}
-    extra = [name for k, name in enumerate(columns) if k not in used]
-    if extra:
-        print(f"{PROG}: note: ignoring column(s) the model does not use: {_names_text(extra)}", file=sys.stderr)
-    return CSVColumns(index, features)
+    return CSVColumns(index, features, [name for k, name in enumerate(columns) if k not in used])
 
 
 def _prediction_data(args, info, n_features):

@@ -727,6 +727,8 @@ def _trusted_but_not_ours(saved_model):
     dummy = DummyClassifier().fit(X, y)
     broken = skops.io.loads(skops.io.dumps(fitted), trusted=list(cli.TRUSTED_TYPES))
     broken[-1].coef_ = broken[-1].coef_[:, :5]  # 5 weights for 10 features
+    no_scale = skops.io.loads(skops.io.dumps(fitted), trusted=list(cli.TRUSTED_TYPES))
+    no_scale[0].scale_ = None  # a MaxAbsScaler without its scales
     return [
         ("dummy", _payload(dummy), "DummyClassifier"),
         ("dummy-pipeline", _payload(Pipeline([("scaler", StandardScaler().fit(X)), ("svm", dummy)])),
@@ -735,6 +737,7 @@ def _trusted_but_not_ours(saved_model):
         ("unfitted-pipeline", _payload(Pipeline([("scaler", StandardScaler()), ("svm", hingeclf.HingeSVM())])),
          "HingeSVM is not fitted"),
         ("inconsistent", _payload(broken, payload["info"]), "inconsistent"),
+        ("cannot-predict", _payload(no_scale, payload["info"]), "it cannot predict"),
         ("info-list", _payload(fitted, [1, 2]), "'info' is a list"),
         ("cv-accuracy-none", _payload(fitted, {**payload["info"], "cv_folds": 3, "cv_accuracy": None}),
          "'cv_folds' without 'cv_accuracy'"),
@@ -850,7 +853,7 @@ def test_predict_matches_csv_columns_by_name(capsys, tmp_path, csv_data, flowers
     code, out, err = run(capsys, "predict", model, path)
     assert code == 0, err
     assert out.split() == expected
-    assert "ignoring column(s) the model does not use: 'id', 'note'" in err
+    assert "ignored column(s) the model does not use: 'id', 'note'" in err
     assert "accuracy: " in err  # the model's target column, found by name
     # features only, reordered, one extra column
     path = write_csv(tmp_path / "features.csv", ["c", "extra", "a", "d", "b"],
@@ -858,7 +861,7 @@ def test_predict_matches_csv_columns_by_name(capsys, tmp_path, csv_data, flowers
     code, out, err = run(capsys, "predict", model, path)
     assert code == 0, err
     assert out.split() == expected
-    assert err.strip() == "hingeclf: note: ignoring column(s) the model does not use: 'extra'"
+    assert err.strip() == "hingeclf: note: ignored column(s) the model does not use: 'extra'"
 
 
 def test_error_predict_missing_feature_column(capsys, tmp_path, csv_data, flowers_model):
