@@ -594,9 +594,11 @@ def load_model(path):
         payload = skops.io.loads(data, trusted=list(untrusted))
     except Exception as exc:
         raise CLIError(f"not a hingeclf model file (cannot load: {_first_line(exc)}): {path}") from None
-    if not (isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT and "model" in payload):
+    # (type checks first: a numpy array compared with == gives an array, not a bool)
+    if not (isinstance(payload, dict) and type(payload.get("format")) is str
+            and payload["format"] == MODEL_FORMAT and "model" in payload):
         raise CLIError(f"not a hingeclf model file (a skops file of something else): {path}")
-    if payload.get("format_version") != MODEL_FORMAT_VERSION:
+    if type(payload.get("format_version")) is not int or payload["format_version"] != MODEL_FORMAT_VERSION:
         raise CLIError(
             f"model file {path} has format version {payload.get('format_version')!r}; "
             f"this hingeclf reads version {MODEL_FORMAT_VERSION}"
@@ -671,15 +673,15 @@ def _info_fields(n_features):
     return {
         "data": (lambda v: isinstance(v, str), "a string", True),
         "data_format": (lambda v: isinstance(v, str), "a string", False),
-        "n_samples": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v > 0, "a positive integer", False),
-        "n_features": (lambda v: v == n_features and not isinstance(v, bool), f"the model's {n_features}", False),
+        "n_samples": (lambda v: type(v) is int and v > 0, "a positive integer", False),
+        "n_features": (lambda v: type(v) is int and v == n_features, f"the model's {n_features}", False),
         "feature_columns": (lambda v: strings(v, n_features), f"a list of {n_features} strings", True),
         "target_column": (lambda v: isinstance(v, str), "a string", True),
         "classes": (strings, "a list of strings", False),
         "C": (lambda v: number(v) and v > 0, "a positive number", False),
         "C_grid": (lambda v: isinstance(v, list) and v and all(number(c) and c > 0 for c in v),
                    "a list of positive numbers", False),
-        "cv_folds": (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 2, "an integer of at least 2", True),
+        "cv_folds": (lambda v: type(v) is int and v >= 2, "an integer of at least 2", True),
         "cv_accuracy": (lambda v: number(v) and 0 <= v <= 1, "a number from 0 to 1", True),
         "test_accuracy": (lambda v: number(v) and 0 <= v <= 1, "a number from 0 to 1", True),
     }

@@ -747,6 +747,10 @@ def _trusted_but_not_ours(saved_model):
         ("features-short", _payload(fitted, {**payload["info"], "feature_columns": ["a"]}),
          "'feature_columns' is ['a'], expected a list of 10 strings"),
         ("version", _payload(fitted, payload["info"], hingeclf_version=1.0), "'hingeclf_version' is 1.0"),
+        ("n-features-array", _payload(fitted, {**payload["info"], "n_features": np.array([10, 10])}),
+         "'n_features' is array([10, 10])"),
+        ("format-array", {**_payload(fitted), "format": np.array([cli.MODEL_FORMAT] * 2)}, "something else"),
+        ("format-version-array", {**_payload(fitted), "format_version": np.array([1, 1])}, "format version"),
     ]
 
 
