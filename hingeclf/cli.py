@@ -631,7 +631,8 @@ def _check_pipeline(model, path):
     scaler, final = steps[0][1], steps[1][1]
     estimators = tuple(getattr(hingeclf, name) for name in ESTIMATORS.values())
     if type(scaler) not in (StandardScaler, MaxAbsScaler) or type(final) not in estimators:
-        refuse(f"its pipeline is {type(scaler).__name__} + {type(final).__name__}, not a scaler and a hingeclf estimator")
+        refuse(f"its pipeline is {type(scaler).__name__} + {type(final).__name__}, "
+               "not a scaler and a hingeclf estimator")
     coef, classes = getattr(final, "coef_", None), getattr(final, "classes_", None)
     if not (isinstance(coef, np.ndarray) and coef.ndim == 2 and isinstance(classes, np.ndarray)):
         refuse(f"its {type(final).__name__} is not fitted")
@@ -701,7 +702,8 @@ def _check_info(payload, path, n_features):
         refuse(f"its 'info' is a {type(info).__name__}, expected a dict")
     for key, (valid, expected, may_be_none) in _info_fields(n_features).items():
         if key in info and not ((may_be_none and info[key] is None) or valid(info[key])):
-            refuse(f"'info' {key!r} is {_short_repr(info[key])}, expected {expected}" + (" or None" if may_be_none else ""))
+            refuse(f"'info' {key!r} is {_short_repr(info[key])}, expected {expected}"
+                   + (" or None" if may_be_none else ""))
     if info.get("cv_folds") is not None and (info.get("cv_accuracy") is None or "C_grid" not in info):
         refuse("'info' has 'cv_folds' without 'cv_accuracy' and 'C_grid'")
 
@@ -957,7 +959,8 @@ def run_train(args):
     n_fits = 1 if search is None else len(c_grid) * folds + 1
     print(f"data set:       {data.name}")
     if data.format != "digits":
-        print(f"format:         {data.format}" + ("" if data.sep is None else f" (separator {_separator_name(data.sep)})"))
+        separator = "" if data.sep is None else f" (separator {_separator_name(data.sep)})"
+        print(f"format:         {data.format}{separator}")
     print(
         f"shape:          {n_samples} samples x {n_features} features"
         f"{' (sparse)' if data.sparse else ''}, {classes.size} classes"
