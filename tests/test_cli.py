@@ -317,10 +317,12 @@ def test_csv_separator_detected(capsys, tmp_path, csv_data, sep):
 def test_csv_sep_option(tmp_path, csv_data):
     X, _ = csv_data
     path = tmp_path / "flowers.tsv"
-    # the first line has more commas than tabs: detection alone would pick the comma
-    path.write_text("a,1\tb,2\tc\td\tspecies\n" + flowers_text(csv_data, "\t").split("\n", 1)[1])
+    # the first line has as many commas as tabs: detection alone picks the comma
+    path.write_text("a,1,2\tb,3,4\tc\td\tspecies\n" + flowers_text(csv_data, "\t").split("\n", 1)[1])
+    with pytest.raises(cli.CLIError, match="line 2 has 1 fields, expected 5 \\(separator ','\\)"):
+        cli.load_data(str(path))
     data = cli.load_data(str(path), sep="\t")
-    assert data.columns == ["a,1", "b,2", "c", "d"]
+    assert data.columns == ["a,1,2", "b,3,4", "c", "d"]
     np.testing.assert_array_equal(data.X, X)
 
 
