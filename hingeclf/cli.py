@@ -1176,7 +1176,7 @@ def run_info(args):
         f"features:       {model.n_features_in_}",
     ]
     if info.get("feature_columns") is not None:
-        lines.append(f"feature columns: {_names_text(info['feature_columns'], INFO_LIST_LIMIT)}")
+        lines.append(f"feature names:  {_names_text(info['feature_columns'], INFO_LIST_LIMIT)}")
     lines += [
         f"coef shape:     {final.coef_.shape[0]} x {final.coef_.shape[1]}",
         f"C:              {_format_c(final.C)}",

@@ -627,7 +627,7 @@ def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data):
     code, out, err = run(capsys, "info", model)
     assert code == 0, err
     assert report_line(out, "classes") == "'setosa', 'versicolor', 'virginica'"
-    assert report_line(out, "feature columns") == "'a', 'b', 'c', 'd'"
+    assert report_line(out, "feature names") == "'a', 'b', 'c', 'd'"
     assert report_line(out, "target column") == "species"
     assert report_line(out, "trained on") == f"{train} (150 samples)"
     fitted, _ = cli.load_model(str(model))
