@@ -992,3 +992,16 @@ def test_csv_read_benchmark_quick(tmp_path):
     assert [r["shape"] for r in data["records"]] == ["long", "long", "wide", "wide"]
     assert all(r["read_s"] > 0 and r["fields"] > 0 for r in data["records"])
     assert "| file | MB |" in (tmp_path / "csv_read_quick.md").read_text()
+
+
+def test_info_lists_at_most_the_limit(capsys, tmp_path):
+    n = cli.INFO_LIST_LIMIT + 5
+    X, y = make_classification(n_samples=60, n_features=n, random_state=0)
+    path = write_csv(tmp_path / "wide.csv", [f"x{k}" for k in range(n)] + ["label"], [[*x, k] for x, k in zip(X, y)])
+    model = tmp_path / "m.skops"
+    assert run(capsys, "train", path, "-C", "1", "--out", model)[0] == 0
+    code, out, err = run(capsys, "info", model)
+    assert code == 0, err
+    shown = report_line(out, "feature names")
+    assert shown.startswith("'x0', 'x1', ")
+    assert shown.endswith(f"'x{cli.INFO_LIST_LIMIT - 1}', ... (5 more)")
