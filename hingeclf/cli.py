@@ -17,11 +17,14 @@ traceback. Any other exception is a bug and propagates.
 
 import argparse
 import csv
+import itertools
 import math
 import os
+import stat
 import sys
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +60,7 @@ class Dataset:
     format: str = "array"
     columns: object = None  # CSV feature column names
     target: object = None  # CSV target column name
+    sep: object = None  # CSV separator
 
     @property
     def sparse(self):
@@ -103,13 +107,31 @@ def _folds(text):
 # --------------------------------------------------------------------------
 
 
-def _import_pandas():
-    """Return the pandas module, or None when it is not installed."""
-    try:
-        import pandas
-    except ImportError:
-        return None
-    return pandas
+#: Field values read as missing in a CSV feature column (an empty field, and these).
+MISSING_VALUES = ("NA", "N/A", "NaN", "nan", "?")
+
+#: The separators a CSV file's first line is searched for, in order of preference on a tie.
+CSV_SEPARATORS = (",", ";", "\t", "|")
+
+
+def _separator(text):
+    """``--sep``: one character, or ``tab``."""
+    if text in ("tab", "\\t"):
+        return "\t"
+    if len(text) != 1 or text in "\"\r\n":
+        raise argparse.ArgumentTypeError(f"must be one character other than a quote or newline, or 'tab': {text!r}")
+    return text
+
+
+def _separator_name(sep):
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def _size_text(n_bytes):
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.1f} {unit}"
+    return f"{n_bytes} bytes"
 
 
 def _check_readable(path):
@@ -125,14 +147,17 @@ def _check_readable(path):
 
 
 def _guess_format(path, fmt):
+    """``--format``, or from the extension: ``.csv``, ``.tsv`` (optionally ``.gz``) or else svmlight."""
     if fmt != "auto":
         return fmt
-    return "csv" if path.lower().endswith(".csv") else "svmlight"
+    name = path.lower().removesuffix(".gz")
+    return "csv" if name.endswith((".csv", ".tsv")) else "svmlight"
 
 
-def _is_number(text):
+def _all_numbers(fields):
     try:
-        float(text)
+        for _ in map(float, fields):
+            pass
     except ValueError:
         return False
     return True
@@ -154,126 +179,229 @@ def _first_line(exc):
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _csv_rows(path):
-    """Yield the non-blank rows of ``path`` as lists of stripped strings."""
+def _detect_separator(line):
+    """The candidate separator found most often in ``line`` (``,`` when there is none)."""
+    counts = [line.count(sep) for sep in CSV_SEPARATORS]
+    return CSV_SEPARATORS[counts.index(max(counts))]
+
+
+@dataclass
+class CSVColumns:
+    """What to read from a CSV file: the target's index (or None) and the feature columns'; the
+    names of the columns left out, said on stderr once the file is read."""
+
+    target: object  # int or None
+    features: list
+    ignored: tuple = ()
+
+
+def _columns_for_training(columns, target, path, sep):
+    """The target column (``--target``, default the last) and every other column as a feature."""
+    if len(columns) < 2:
+        raise CLIError(
+            f"need a target column and at least one feature column in {path}: found 1 column "
+            f"with separator {_separator_name(sep)} (give the separator with --sep)"
+        )
+    if target is None:
+        index = len(columns) - 1
+    elif target in columns:
+        index = columns.index(target)
+    else:
+        raise CLIError(f"no column named {target!r} in {path} (columns: {_names_text(columns)})")
+    return CSVColumns(index, [*range(index), *range(index + 1, len(columns))])
+
+
+def _names_text(names, limit=10):
+    """``'a', 'b', ...``: names quoted (a name may hold a space or a comma), at most ``limit``."""
+    shown = ", ".join(repr(str(n)) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+class _CSVSource:
+    """A CSV file opened for reading (``.gz``: decompressed), with its separator and header.
+
+    Iterating yields ``(line number, row)`` for the data rows (lists of strings; a first row
+    made only of numbers is data, and the columns are then named ``"0", "1", ...``).
+    """
+
+    def __init__(self, path, sep=None):
+        self.path = path
+        self.file = self._open()
+        try:
+            self._read_header(sep)
+        except BaseException:
+            self.file.close()
+            raise
+
+    def _read_header(self, sep):
+        path = self.path
+        first = self.file.readline()
+        self.sep = sep or _detect_separator(first)
+        self.reader = csv.reader(itertools.chain([first], self.file), delimiter=self.sep, skipinitialspace=True)
+        self.first = next((row for row in self._rows() if any(field.strip() for field in row)), None)
+        if self.first is None:
+            raise CLIError(f"empty CSV file: {path}")
+        self.first_line = self.reader.line_num
+        self.has_header = not _all_numbers(self.first)
+        if self.has_header:
+            self.columns = [field.strip() for field in self.first]
+            duplicates = sorted(name for name, count in Counter(self.columns).items() if count > 1)
+            if duplicates:
+                raise CLIError(f"duplicate column name(s) {_names_text(duplicates)} in {path}")
+        else:
+            self.columns = list(map(str, range(len(self.first))))
+
+    def _open(self):
+        if self.path.lower().endswith(".gz"):
+            import gzip
+
+            return gzip.open(self.path, "rt", newline="", encoding="utf-8-sig")
+        return open(self.path, newline="", encoding="utf-8-sig")
+
+    def _rows(self):
+        """The rows of the csv reader, its errors turned into :class:`CLIError`."""
+        try:
+            yield from self.reader
+        except UnicodeDecodeError:
+            raise CLIError(f"not a text CSV file (cannot decode as UTF-8): {self.path}") from None
+        except csv.Error as exc:
+            raise CLIError(f"ill-formed CSV file {self.path}: line {self.reader.line_num}: {exc}") from None
+        except (OSError, EOFError) as exc:  # e.g. a corrupt or truncated .gz file
+            raise CLIError(f"cannot read {self.path}: {_first_line(exc)}") from None
+
+    def __iter__(self):
+        if not self.has_header:
+            yield self.first_line, self.first
+        reader = self.reader
+        for row in self._rows():
+            yield reader.line_num, row
+
+    def close(self):
+        self.file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _open_csv(path, sep):
+    """A :class:`_CSVSource`, its opening errors (decoding, gzip) as :class:`CLIError`."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
-            for row in csv.reader(f, skipinitialspace=True):
-                if any(field.strip() for field in row):
-                    yield [field.strip() for field in row]
+        return _CSVSource(path, sep)
     except UnicodeDecodeError:
         raise CLIError(f"not a text CSV file (cannot decode as UTF-8): {path}") from None
-    except csv.Error as exc:
-        raise CLIError(f"ill-formed CSV file {path}: {exc}") from None
+    except (OSError, EOFError) as exc:
+        raise CLIError(f"cannot read {path}: {_first_line(exc)}") from None
 
 
-def _csv_header(path):
-    """The column names, and whether the file has a header row.
+def _parse_fields(fields, names, line, path):
+    """The values of one row's feature fields, NaN where missing; the slow path of
+    :func:`_read_csv_rows`, for a row that ``float`` alone does not parse."""
+    values = []
+    for field, name in zip(fields, names):
+        field = field.strip()
+        if field == "" or field in MISSING_VALUES:
+            values.append(math.nan)
+            continue
+        try:
+            values.append(float(field))
+        except ValueError:
+            raise CLIError(
+                f"non-numeric value {field[:40]!r} in feature column {name!r} at line {line} of {path}"
+            ) from None
+    return values
 
-    A first row made only of numbers is data: the columns are then named
-    ``"0", "1", ...``.
+
+def _read_csv_rows(source, columns, drop_missing):
+    """Read the data rows of ``source``: features (float64), labels (strings or None), dropped rows.
+
+    One pass over the file, one ``float`` call per field: the time is linear in the file's
+    size whatever its shape. A row with a missing feature or label is an error naming its
+    line, or is dropped when ``drop_missing`` is true (None: the command has no such option).
+    An infinite value is an error.
     """
-    rows = _csv_rows(path)
-    first = next(rows, None)
-    second = next(rows, None)
-    rows.close()
-    if first is None:
-        raise CLIError(f"empty CSV file: {path}")
-    if all(_is_number(field) for field in first):
-        return [str(i) for i in range(len(first))], False
-    if second is None:
-        raise CLIError(f"no data rows in {path}")
-    return first, True
+    from array import array
+    from operator import itemgetter
 
-
-def _target_index(columns, target, path):
-    if len(columns) < 2:
-        raise CLIError(f"need a target column and at least one feature column in {path}")
-    if target is None:
-        return len(columns) - 1
-    if target in columns:
-        return columns.index(target)
-    shown = ", ".join(columns[:10]) + (", ..." if len(columns) > 10 else "")
-    raise CLIError(f"no column named {target!r} in {path} (columns: {shown})")
-
-
-def _csv_with_pandas(pd, path, columns, has_header, target_index):
-    """Features (float64, NaN where missing) and labels, parsed by pandas."""
-    try:
-        frame = pd.read_csv(
-            path, header=0 if has_header else None, names=columns, skipinitialspace=True, encoding="utf-8"
-        )
-    except (ValueError, UnicodeError, pd.errors.ParserError) as exc:
-        raise CLIError(f"ill-formed CSV file {path}: {_first_line(exc)}") from None
-    if target_index is None:
-        y, features = None, frame
-    else:
-        y = frame.iloc[:, target_index]
-        if y.isna().any():
-            raise CLIError(f"missing value in target column {columns[target_index]!r} in {path}")
-        features = frame.drop(columns=frame.columns[target_index])
-    for name in features.columns:
-        if not pd.api.types.is_numeric_dtype(features[name]) or pd.api.types.is_bool_dtype(features[name]):
-            raise CLIError(f"non-numeric value in feature column {name!r} in {path}")
-    labels = None if y is None else y.astype(str).str.strip().to_list()
-    return features.to_numpy(dtype=np.float64), labels
-
-
-def _csv_with_csv_module(path, columns, has_header, target_index):
-    """Features (float64, NaN where missing) and labels, parsed by the csv module."""
-    rows = _csv_rows(path)
-    if has_header:
-        next(rows)
-    width = len(columns)
-    feature_index = [k for k in range(width) if k != target_index]
-    features, labels = [], []
-    for lineno, row in enumerate(rows, start=2 if has_header else 1):
+    path, width = source.path, len(source.columns)
+    names = [source.columns[k] for k in columns.features]
+    pick = itemgetter(*columns.features) if len(columns.features) > 1 else (lambda row: (row[columns.features[0]],))
+    target = columns.target
+    values, labels = array("d"), []
+    n_dropped = 0
+    hint = "" if drop_missing is None else " (--drop-missing skips such rows)"
+    for line, row in source:
         if len(row) != width:
-            raise CLIError(f"ill-formed CSV file {path}: row {lineno} has {len(row)} fields, expected {width}")
-        if target_index is not None:
-            if row[target_index] == "":
-                raise CLIError(f"missing value in target column {columns[target_index]!r} in {path}")
-            labels.append(row[target_index])
-        values = []
-        for k in feature_index:
-            try:
-                values.append(float(row[k]) if row[k] != "" else np.nan)
-            except ValueError:
-                raise CLIError(f"non-numeric value in feature column {columns[k]!r} in {path}") from None
-        features.append(values)
-    n_features = len(feature_index)
-    X = np.asarray(features, dtype=np.float64).reshape(len(features), n_features)
-    return X, (labels if target_index is not None else None)
+            if not any(field.strip() for field in row):
+                continue  # a blank line
+            raise CLIError(
+                f"ill-formed CSV file {path}: line {line} has {len(row)} fields, expected {width} "
+                f"(separator {_separator_name(source.sep)})"
+            )
+        fields = pick(row)
+        start = len(values)
+        try:
+            values.extend(map(float, fields))
+        except ValueError:
+            del values[start:]
+            values.extend(_parse_fields(fields, names, line, path))
+        missing = None
+        if target is not None and row[target].strip() == "":
+            missing = f"target column {source.columns[target]!r}"
+        if not math.isfinite(sum(values[start:])):  # a NaN (missing) or infinite value
+            missing = _missing_feature(values[start:], names, line, path) or missing
+        if missing is not None:
+            del values[start:]
+            if drop_missing:
+                n_dropped += 1
+                continue
+            raise CLIError(f"missing value in {missing} at line {line} of {path}{hint}")
+        if target is not None:
+            labels.append(row[target].strip())
+    X = np.frombuffer(values, dtype=np.float64).reshape(-1, len(names))
+    return X, (labels if target is not None else None), n_dropped
 
 
-def _load_csv(path, target, features_only=False):
-    columns, has_header = _csv_header(path)
-    target_index = None if features_only else _target_index(columns, target, path)
-    pd = _import_pandas()
-    if pd is not None:
-        X, labels = _csv_with_pandas(pd, path, columns, has_header, target_index)
-    else:
-        X, labels = _csv_with_csv_module(path, columns, has_header, target_index)
+def _missing_feature(values, names, line, path):
+    """``feature column 'name'`` for the first NaN of one row's ``values`` (None if none);
+    an infinite value is an error."""
+    missing = None
+    for value, name in zip(values, names):
+        if math.isinf(value):
+            raise CLIError(f"infinite value in feature column {name!r} at line {line} of {path}")
+        if missing is None and math.isnan(value):
+            missing = f"feature column {name!r}"
+    return missing
+
+
+def _load_csv(path, select, sep=None, drop_missing=None):
+    """Read the CSV file ``path``; ``select(source)`` gives the :class:`CSVColumns` to read."""
+    with _open_csv(path, sep) as source:
+        columns = select(source)
+        X, labels, n_dropped = _read_csv_rows(source, columns, drop_missing)
+    if columns.ignored:
+        print(f"{PROG}: note: ignored column(s) the model does not use: {_names_text(columns.ignored)}",
+              file=sys.stderr)
+    if n_dropped:
+        print(f"{PROG}: note: dropped {n_dropped} row(s) with a missing value (--drop-missing)", file=sys.stderr)
     if X.shape[0] == 0:
-        raise CLIError(f"no data rows in {path}")
-    finite = np.isfinite(X).all(axis=0)
-    if not finite.all():
-        names = [c for k, c in enumerate(columns) if k != target_index]
-        name = names[int(np.flatnonzero(~finite)[0])]
-        raise CLIError(f"missing or non-finite value in feature column {name!r} in {path}")
-    features = [c for k, c in enumerate(columns) if k != target_index]
+        raise CLIError(f"no data rows in {path}" + (f" (all {n_dropped} had a missing value)" if n_dropped else ""))
     y = None if labels is None else _labels_from_strings(labels)
-    target_name = None if target_index is None else columns[target_index]
-    return Dataset(path, X, y, "csv", features, target_name)
+    target = None if columns.target is None else source.columns[columns.target]
+    features = [source.columns[k] for k in columns.features]
+    return Dataset(path, X, y, "csv", features, target, source.sep)
 
 
-def _load_svmlight(path, n_features=None):
+def _load_svmlight(path, n_features=None, guessed=False):
     from sklearn.datasets import load_svmlight_file
 
     try:
         X, y = load_svmlight_file(path, n_features=n_features)
-    except (ValueError, TypeError, IndexError, OSError, UnicodeError) as exc:
-        raise CLIError(f"cannot parse {path} as svmlight/libsvm: {_first_line(exc)}") from None
+    except (ValueError, TypeError, IndexError, OSError, EOFError, UnicodeError) as exc:
+        hint = " (the format was guessed from the extension: give --format csv for a CSV file)" if guessed else ""
+        raise CLIError(f"cannot parse {path} as svmlight/libsvm{hint}: {_first_line(exc)}") from None
     if X.shape[0] == 0:
         raise CLIError(f"no data rows in {path}")
     if X.shape[1] == 0:
@@ -281,7 +409,26 @@ def _load_svmlight(path, n_features=None):
     return Dataset(path, X.tocsr(), _labels_from_strings(y), "svmlight")
 
 
-def load_data(path=None, fmt="auto", target=None):
+def _reading(path, progress):
+    """Say on stderr, when ``progress``, that ``path`` is being read; return the start time."""
+    if progress:
+        print(f"{PROG}: reading {path} ({_size_text(os.path.getsize(path))}) ...", file=sys.stderr, flush=True)
+    return time.perf_counter()
+
+
+def _read_done(data, start, progress):
+    if progress:
+        n, d = data.X.shape
+        sep = "" if data.sep is None else f", separator {_separator_name(data.sep)}"
+        print(
+            f"{PROG}: read {n} rows x {d} feature columns in {time.perf_counter() - start:.1f} s "
+            f"({data.format}{sep})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def load_data(path=None, fmt="auto", target=None, sep=None, drop_missing=False, progress=False):
     """Load ``path`` (CSV or svmlight/libsvm), or the embedded digits set when None.
 
     Raises :class:`CLIError` for a missing, unreadable or ill-formed file.
@@ -292,12 +439,16 @@ def load_data(path=None, fmt="auto", target=None):
         X, y = load_digits(return_X_y=True)
         return Dataset("digits (scikit-learn, embedded)", X, y, "digits")
     _check_readable(path)
-    fmt = _guess_format(path, fmt)
-    if fmt == "csv":
-        return _load_csv(path, target)
-    if target is not None:
-        raise CLIError(f"--target applies to CSV files only, not to svmlight file {path}")
-    return _load_svmlight(path)
+    start = _reading(path, progress)
+    if _guess_format(path, fmt) == "csv":
+        data = _load_csv(path, lambda s: _columns_for_training(s.columns, target, path, s.sep), sep, drop_missing)
+    else:
+        if target is not None or sep is not None or drop_missing:
+            option = "--target" if target is not None else "--sep" if sep is not None else "--drop-missing"
+            raise CLIError(f"{option} applies to CSV files only, not to svmlight file {path}")
+        data = _load_svmlight(path, guessed=fmt == "auto")
+    _read_done(data, start, progress)
+    return data
 
 
 def _show(label):
@@ -312,16 +463,24 @@ def _check_classes(data, test_size, cv):
             f"need at least 2 classes, found {classes.size} in {data.name}"
             + (f" (every label is {_show(classes[0])})" if classes.size == 1 else "")
         )
-    if cv is None:
-        return classes
+    if data.y.dtype.kind == "f":  # numbers, not all integers (see _labels_from_strings)
+        column = "" if data.target is None else f" (column {data.target!r})"
+        examples = ", ".join(_show(c) for c in classes[:3])
+        raise CLIError(
+            f"the target{column} of {data.name} looks continuous: {classes.size} distinct numbers, "
+            f"not all integers (e.g. {examples}); a classifier needs class labels"
+        )
     # After a stratified split, each class must still fill every CV fold.
     n_train_min = int(np.floor(counts.min() * (1.0 - test_size)))
-    if counts.min() < 2 or n_train_min < cv:
+    if (test_size > 0 and counts.min() < 2) or (cv is not None and n_train_min < cv):
         rare = classes[int(np.argmin(counts))]
+        needs = " and ".join(
+            ([f"a stratified {test_size:g} test split"] if test_size > 0 else [])
+            + ([f"{cv}-fold cross-validation"] if cv is not None else [])
+        )
         raise CLIError(
-            f"class {_show(rare)} has only {counts.min()} sample(s) in {data.name}: too few for a "
-            f"stratified {test_size:g} test split and {cv}-fold cross-validation "
-            f"(lower --cv or --test-size, or check the target column)"
+            f"class {_show(rare)} has only {counts.min()} sample(s) in {data.name} ({classes.size} classes): "
+            f"too few for {needs} (lower --cv or --test-size, or check the target column)"
         )
     return classes
 
@@ -329,6 +488,9 @@ def _check_classes(data, test_size, cv):
 # --------------------------------------------------------------------------
 # model files
 # --------------------------------------------------------------------------
+
+#: ``info`` shows at most this many classes and feature names.
+INFO_LIST_LIMIT = 20
 
 #: What a model file holds: a dict with this ``format`` key, the fitted pipeline and a summary.
 MODEL_FORMAT = "hingeclf-model"
@@ -358,6 +520,17 @@ def _writable_target(path, what):
         raise CLIError(f"cannot write {what} {path}: directory {parent} is not writable")
 
 
+def _new_file_mode(path):
+    """The mode ``open(path, "w")`` gives: an existing file's, else 0666 less the umask
+    (the temporary file of :func:`_write_atomically` is created 0600)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _write_atomically(path, write, what):
     """Write through a temporary file in the same directory, renamed at the end: a failure
     leaves no partial file behind (and an existing file untouched)."""
@@ -368,6 +541,7 @@ def _write_atomically(path, write, what):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+            os.fchmod(f.fileno(), _new_file_mode(path))
         os.replace(tmp, path)
     except OSError as exc:
         raise CLIError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
@@ -420,17 +594,123 @@ def load_model(path):
         payload = skops.io.loads(data, trusted=list(untrusted))
     except Exception as exc:
         raise CLIError(f"not a hingeclf model file (cannot load: {_first_line(exc)}): {path}") from None
-    if not (isinstance(payload, dict) and payload.get("format") == MODEL_FORMAT and "model" in payload):
+    # (type checks first: a numpy array compared with == gives an array, not a bool)
+    if not (isinstance(payload, dict) and type(payload.get("format")) is str
+            and payload["format"] == MODEL_FORMAT and "model" in payload):
         raise CLIError(f"not a hingeclf model file (a skops file of something else): {path}")
-    if payload.get("format_version") != MODEL_FORMAT_VERSION:
+    if type(payload.get("format_version")) is not int or payload["format_version"] != MODEL_FORMAT_VERSION:
         raise CLIError(
             f"model file {path} has format version {payload.get('format_version')!r}; "
             f"this hingeclf reads version {MODEL_FORMAT_VERSION}"
         )
-    model = payload["model"]
-    if not hasattr(model, "predict"):
-        raise CLIError(f"not a hingeclf model file (no fitted model in it): {path}")
-    return model, payload
+    _check_pipeline(payload["model"], path)
+    _check_info(payload, path, payload["model"].n_features_in_)
+    return payload["model"], payload
+
+
+def _is_array(value, kind, shape):
+    """Whether ``value`` is an ndarray of a dtype of ``kind`` (e.g. ``"f"``) and ``shape``."""
+    return isinstance(value, np.ndarray) and value.dtype.kind in kind and value.shape == shape
+
+
+def _check_pipeline(model, path):
+    """Refuse a model that is not what ``train`` writes: a fitted pipeline of a StandardScaler or
+    MaxAbsScaler and a hingeclf estimator, whose fitted arrays agree in type and shape (a
+    skops file may hold any estimator scikit-learn trusts, unfitted or with altered state)."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MaxAbsScaler, StandardScaler
+
+    import hingeclf
+
+    def refuse(problem):
+        raise CLIError(f"not a hingeclf model file ({problem}): {path}")
+
+    steps = getattr(model, "steps", None) if type(model) is Pipeline else None
+    if not (isinstance(steps, list) and len(steps) == 2 and all(isinstance(s, tuple) and len(s) == 2 for s in steps)):
+        refuse(f"it holds a {type(model).__name__}, not a pipeline of a scaler and a hingeclf estimator")
+    scaler, final = steps[0][1], steps[1][1]
+    estimators = tuple(getattr(hingeclf, name) for name in ESTIMATORS.values())
+    if type(scaler) not in (StandardScaler, MaxAbsScaler) or type(final) not in estimators:
+        refuse(f"its pipeline is {type(scaler).__name__} + {type(final).__name__}, "
+               "not a scaler and a hingeclf estimator")
+    coef, classes = getattr(final, "coef_", None), getattr(final, "classes_", None)
+    if not (isinstance(coef, np.ndarray) and coef.ndim == 2 and isinstance(classes, np.ndarray)):
+        refuse(f"its {type(final).__name__} is not fitted")
+    n_rows, n_features = coef.shape
+    intercept, C = getattr(final, "intercept_", None), getattr(final, "C", None)
+    if not (
+        coef.dtype.kind == "f"
+        and classes.ndim == 1
+        and classes.size >= 2
+        and n_rows in ((1, 2) if classes.size == 2 else (classes.size,))
+        and all(type(getattr(step, "n_features_in_", None)) is int for step in (scaler, final))
+        and scaler.n_features_in_ == final.n_features_in_ == n_features
+        and (_is_array(intercept, "f", (n_rows,)) or isinstance(intercept, float))
+        and all(
+            getattr(scaler, name, None) is None or _is_array(getattr(scaler, name), "f", (n_features,))
+            for name in ("mean_", "var_", "scale_", "max_abs_")
+        )
+        and isinstance(C, (int, float)) and C > 0
+    ):
+        refuse(f"its fitted {type(scaler).__name__} + {type(final).__name__} are inconsistent")
+    # What the checks above do not cover (e.g. a parameter of the wrong type) shows here, before
+    # any output: the parameters that info prints, and a prediction that predict makes.
+    try:
+        scaler.get_params(), final.get_params()
+        model.predict(np.zeros((1, n_features)))
+    except Exception as exc:
+        refuse(f"it cannot predict: {type(exc).__name__}: {_first_line(exc)}")
+
+
+#: The summary ``train`` saves: for each key, a test of its value and what it should be. A key
+#: may be absent, and the marked ones None.
+def _info_fields(n_features):
+    def number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    def strings(v, n=None):
+        return isinstance(v, list) and all(isinstance(x, str) for x in v) and (n is None or len(v) == n)
+
+    return {
+        "data": (lambda v: isinstance(v, str), "a string", True),
+        "data_format": (lambda v: isinstance(v, str), "a string", False),
+        "n_samples": (lambda v: type(v) is int and v > 0, "a positive integer", False),
+        "n_features": (lambda v: type(v) is int and v == n_features, f"the model's {n_features}", False),
+        "feature_columns": (lambda v: strings(v, n_features), f"a list of {n_features} strings", True),
+        "target_column": (lambda v: isinstance(v, str), "a string", True),
+        "classes": (strings, "a list of strings", False),
+        "C": (lambda v: number(v) and v > 0, "a positive number", False),
+        "C_grid": (lambda v: isinstance(v, list) and v and all(number(c) and c > 0 for c in v),
+                   "a list of positive numbers", False),
+        "cv_folds": (lambda v: type(v) is int and v >= 2, "an integer of at least 2", True),
+        "cv_accuracy": (lambda v: number(v) and 0 <= v <= 1, "a number from 0 to 1", True),
+        "test_accuracy": (lambda v: number(v) and 0 <= v <= 1, "a number from 0 to 1", True),
+    }
+
+
+def _check_info(payload, path, n_features):
+    """Refuse a model file whose summary (``info``) is not what ``train`` writes."""
+
+    def refuse(problem):
+        raise CLIError(f"malformed model file {path}: {problem}")
+
+    version = payload.get("hingeclf_version", "?")
+    if not isinstance(version, str):
+        refuse(f"'hingeclf_version' is {_short_repr(version)}, expected a string")
+    info = payload.get("info", {})
+    if not isinstance(info, dict):
+        refuse(f"its 'info' is a {type(info).__name__}, expected a dict")
+    for key, (valid, expected, may_be_none) in _info_fields(n_features).items():
+        if key in info and not ((may_be_none and info[key] is None) or valid(info[key])):
+            refuse(f"'info' {key!r} is {_short_repr(info[key])}, expected {expected}"
+                   + (" or None" if may_be_none else ""))
+    if info.get("cv_folds") is not None and (info.get("cv_accuracy") is None or "C_grid" not in info):
+        refuse("'info' has 'cv_folds' without 'cv_accuracy' and 'C_grid'")
+
+
+def _short_repr(value, limit=40):
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------
@@ -493,6 +773,24 @@ class ProgressBar:
         self.stream.write(f"\rtuning C [{bar}] {self.done}/{self.total} fits {elapsed:.1f} s{end}")
         self.stream.flush()
 
+    def close(self):
+        """End the bar's line if it is unfinished (an interruption or an error): what follows
+        on stderr starts on a new line."""
+        if 0 < self.done < self.total:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _add_sep_argument(parser):
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        metavar="CHAR",
+        help="CSV field separator, 'tab' for a tab (default: the one of "
+        + " ".join("tab" if c == "\t" else c for c in CSV_SEPARATORS)
+        + " found most often in the first line)",
+    )
+
 
 def _add_train_parser(subparsers):
     p = subparsers.add_parser(
@@ -506,9 +804,10 @@ def _add_train_parser(subparsers):
             "single -C value. Without DATA, uses scikit-learn's embedded digits data set."
         ),
         epilog=(
-            "DATA: a CSV file (.csv, header row naming the columns; a first row of numbers is "
-            "taken as data, and the columns are then named 0, 1, ...) or an svmlight/libsvm file "
-            "(any other extension). Put DATA before -C, or end the C values with --."
+            "DATA: a CSV file (.csv or .tsv, optionally gzipped as .csv.gz; a header row names the "
+            "columns, and a first row of numbers is taken as data, the columns then being named "
+            "0, 1, ...) or an svmlight/libsvm file (any other extension). Put DATA before -C, or "
+            "end the C values with --."
         ),
     )
     p.add_argument("data", nargs="?", metavar="DATA", help="CSV or svmlight/libsvm file (default: digits)")
@@ -519,6 +818,14 @@ def _add_train_parser(subparsers):
         help="file format (default: auto, from the extension: .csv or else svmlight)",
     )
     p.add_argument("--target", metavar="NAME", help="CSV label column (default: the last column)")
+    _add_sep_argument(p)
+    p.add_argument(
+        "--drop-missing",
+        action="store_true",
+        help="skip the CSV rows with a missing value (an empty field, or one of "
+        + ", ".join(MISSING_VALUES)
+        + " in a feature column) instead of stopping at the first; their number goes to stderr",
+    )
     p.add_argument(
         "--estimator",
         choices=tuple(ESTIMATORS),
@@ -566,7 +873,8 @@ def _add_train_parser(subparsers):
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="progress bar of the tuning on stderr (default: when stderr is a terminal)",
+        help="report the reading of DATA and a progress bar of the tuning on stderr "
+        "(default: when stderr is a terminal)",
     )
     p.set_defaults(func=run_train)
     return p
@@ -600,7 +908,8 @@ def run_train(args):
     estimator = _make_estimator(args)
     if args.out is not None:
         _writable_target(args.out, "model file")
-    data = load_data(args.data, args.format, args.target)
+    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
+    data = load_data(args.data, args.format, args.target, args.sep, args.drop_missing, show_progress)
     classes = _check_classes(data, args.test_size, folds)
     X_train, X_test, y_train, y_test = _split(data, args.test_size, args.random_state)
     scaler = _make_scaler(data.sparse)
@@ -615,7 +924,6 @@ def run_train(args):
             cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=args.random_state),
             scoring="accuracy",
         )
-    show_progress = sys.stderr.isatty() if args.progress is None else args.progress
 
     # One BLAS thread per fit: the tuning fits are many small products, and on small
     # problems threaded BLAS spends more on synchronisation than it gains (on a 2-core
@@ -630,7 +938,11 @@ def run_train(args):
             n_cs = grid if isinstance(grid, int) else len(grid)
             bar = ProgressBar(n_cs * folds) if show_progress else None
             search._validate_params()
-            search._fit(X_train, y_train, progress=None if bar is None else bar.update)
+            try:
+                search._fit(X_train, y_train, progress=None if bar is None else bar.update)
+            finally:
+                if bar is not None:
+                    bar.close()
             model = search.best_estimator_
         fit_time = time.perf_counter() - start
         test_accuracy = None if X_test is None else model.score(X_test, y_test)
@@ -647,6 +959,9 @@ def run_train(args):
     c_grid = [best_c] if search is None else [float(c) for c in search.Cs_]
     n_fits = 1 if search is None else len(c_grid) * folds + 1
     print(f"data set:       {data.name}")
+    if data.format != "digits":
+        separator = "" if data.sep is None else f" (separator {_separator_name(data.sep)})"
+        print(f"format:         {data.format}{separator}")
     print(
         f"shape:          {n_samples} samples x {n_features} features"
         f"{' (sparse)' if data.sparse else ''}, {classes.size} classes"
@@ -697,51 +1012,85 @@ def _add_predict_parser(subparsers):
         help="predict the labels of DATA with a saved model",
         description=(
             "Load MODEL (written by 'hingeclf train --out'), predict a label per row of DATA and "
-            "write them one per line to FILE (default: stdout). When DATA holds labels (svmlight "
-            "always; CSV when it has the model's target column, or --target) the accuracy is "
-            "reported (on stdout with --out, else on stderr)."
+            "write them one per line to FILE (default: stdout), as a one-column CSV file (a label "
+            "holding a comma, a quote or a newline is quoted). The columns of a CSV file are found "
+            "by the names the model was trained with, in any order; other columns are ignored. "
+            "When DATA holds labels (svmlight always; CSV when it has the model's target column, "
+            "or --target) the accuracy is reported (on stdout with --out, else on stderr)."
         ),
     )
     p.add_argument("model", metavar="MODEL", help="model file written by 'hingeclf train --out'")
     p.add_argument("data", metavar="DATA", help="CSV or svmlight/libsvm file")
     p.add_argument("--format", choices=("auto", "csv", "svmlight"), default="auto", help="file format (default: auto)")
     p.add_argument("--target", metavar="NAME", help="CSV label column (default: the model's, if DATA has it)")
+    _add_sep_argument(p)
     p.add_argument("--out", metavar="FILE", help="write the predictions to FILE (default: stdout)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="report the reading of DATA on stderr (default: when stderr is a terminal)",
+    )
     p.set_defaults(func=run_predict)
     return p
 
 
-def _prediction_data(path, fmt, target, info, n_features):
+def _columns_for_model(source, target, info, n_features):
+    """The columns of a CSV file to predict: the model's feature columns found by name (any
+    order; other columns are ignored, and named on stderr), and the target column when the
+    file has it. A file without a header row, or a model trained on unnamed features
+    (svmlight), has its columns taken by position."""
+    columns, path = source.columns, source.path
+    known = info.get("target_column")
+    if target is not None:
+        if target not in columns:
+            raise CLIError(f"no column named {target!r} in {path} (columns: {_names_text(columns)})")
+        index = columns.index(target)
+    elif known in columns and (source.has_header or len(columns) == n_features + 1):
+        index = columns.index(known)
+    else:
+        index = None
+    names = info.get("feature_columns")
+    if names is None or not source.has_header:
+        features = [k for k in range(len(columns)) if k != index]
+        if len(features) != n_features:
+            raise CLIError(
+                f"{path} has {len(features)} feature columns: expected the model's {n_features} feature columns"
+                + (f", plus optionally its target column {known!r}" if known is not None else "")
+            )
+        return CSVColumns(index, features)
+    position = {name: k for k, name in enumerate(columns)}
+    missing = [name for name in names if name not in position]
+    if missing:
+        raise CLIError(f"{path} has no column {_names_text(missing)}: the model needs its {n_features} feature columns")
+    features = [position[name] for name in names]
+    if index in features:
+        raise CLIError(f"--target {target!r} is one of the model's feature columns")
+    used = set(features) | {index}
+    return CSVColumns(index, features, [name for k, name in enumerate(columns) if k not in used])
+
+
+def _prediction_data(args, info, n_features):
+    path = args.data
     _check_readable(path)
-    fmt = _guess_format(path, fmt)
-    if fmt == "svmlight":
-        if target is not None:
-            raise CLIError(f"--target applies to CSV files only, not to svmlight file {path}")
+    fmt = _guess_format(path, args.format)
+    start = _reading(path, args.progress)
+    if fmt == "csv":
+        data = _load_csv(path, lambda s: _columns_for_model(s, args.target, info, n_features), args.sep)
+    else:
+        if args.target is not None or args.sep is not None:
+            option = "--target" if args.target is not None else "--sep"
+            raise CLIError(f"{option} applies to CSV files only, not to svmlight file {path}")
         import scipy.sparse as sp
 
-        data = _load_svmlight(path)
+        data = _load_svmlight(path, guessed=args.format == "auto")
         n_columns = data.X.shape[1]
         if n_columns > n_features:
             raise CLIError(f"{path} has features up to index {n_columns}, the model expects {n_features}")
         # a file need not mention the last features (all zero): widen the matrix to the model's
         X = data.X
         data.X = sp.csr_matrix((X.data, X.indices, X.indptr), shape=(X.shape[0], n_features))
-        return data
-    columns, _ = _csv_header(path)
-    if target is not None:  # named by the user: it must be there
-        data = _load_csv(path, target)
-    elif info.get("target_column") in columns:  # the model's target column, found by name
-        data = _load_csv(path, info["target_column"])
-    elif len(columns) == n_features:
-        data = _load_csv(path, None, features_only=True)
-    else:
-        known = info.get("target_column")
-        raise CLIError(
-            f"{path} has {len(columns)} columns: expected the model's {n_features} feature columns"
-            + (f", plus optionally its target column {known!r}" if known is not None else "")
-        )
-    if data.X.shape[1] != n_features:
-        raise CLIError(f"{path} has {data.X.shape[1]} feature columns, the model expects {n_features}")
+    _read_done(data, start, args.progress)
     return data
 
 
@@ -749,16 +1098,28 @@ def _label_text(label):
     return str(label.item() if isinstance(label, np.generic) else label)
 
 
+def _predictions_text(labels):
+    """One label per line, as a one-column CSV file: a label holding a newline, a quote or a
+    comma is quoted, so that each row of the data is one record."""
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([_label_text(label)] for label in labels)
+    return out.getvalue()
+
+
 def run_predict(args):
     """Run ``hingeclf predict``; return the exit code."""
     model, payload = load_model(args.model)
     if args.out is not None:
         _writable_target(args.out, "output file")
+    if args.progress is None:
+        args.progress = sys.stderr.isatty()
     info = payload.get("info", {})
     n_features = int(model.n_features_in_)
-    data = _prediction_data(args.data, args.format, args.target, info, n_features)
+    data = _prediction_data(args, info, n_features)
     y_pred = model.predict(data.X)
-    text = "".join(_label_text(label) + "\n" for label in y_pred)
+    text = _predictions_text(y_pred)
     report = None
     if data.y is not None:
         classes = model.classes_
@@ -799,30 +1160,39 @@ def _add_info_parser(subparsers):
 
 def run_info(args):
     """Run ``hingeclf info``; return the exit code."""
-    model, payload = load_model(args.model)
+    model, payload = load_model(args.model)  # checked: a fitted pipeline, a well-formed summary
     info = payload.get("info", {})
-    steps = getattr(model, "steps", [("model", model)])
-    final = steps[-1][1]
+    final = model.steps[-1][1]
     defaults = type(final)().get_params()
     changed = {k: v for k, v in final.get_params().items() if defaults.get(k) != v}
-    print(f"model file:     {args.model}")
-    print(f"written by:     hingeclf {payload.get('hingeclf_version', '?')}")
-    print(f"pipeline:       {' + '.join(type(step).__name__ for _, step in steps)}")
-    print(f"estimator:      {type(final).__name__}({', '.join(f'{k}={v!r}' for k, v in sorted(changed.items()))})")
-    print(f"solver:         {getattr(final, 'solver_', '?')}")
-    print(f"classes:        {' '.join(_label_text(c) for c in model.classes_)}")
-    print(f"features:       {model.n_features_in_}")
-    print(f"coef shape:     {final.coef_.shape[0]} x {final.coef_.shape[1]}")
-    print(f"C:              {_format_c(final.C)}")
-    if info.get("cv_folds"):
-        print(f"CV accuracy:    {info['cv_accuracy']:.4f} ({info['cv_folds']}-fold, "
-              f"grid {' '.join(_format_c(c) for c in info['C_grid'])})")
+    classes = list(model.classes_)
+    lines = [
+        f"model file:     {args.model}",
+        f"written by:     hingeclf {payload.get('hingeclf_version', '?')}",
+        f"pipeline:       {' + '.join(type(step).__name__ for _, step in model.steps)}",
+        f"estimator:      {type(final).__name__}({', '.join(f'{k}={v!r}' for k, v in sorted(changed.items()))})",
+        f"solver:         {getattr(final, 'solver_', '?')}",
+        f"classes:        {', '.join(_show(c) for c in classes[:INFO_LIST_LIMIT])}"
+        + (f", ... ({len(classes) - INFO_LIST_LIMIT} more)" if len(classes) > INFO_LIST_LIMIT else ""),
+        f"features:       {model.n_features_in_}",
+    ]
+    if info.get("feature_columns") is not None:
+        lines.append(f"feature names:  {_names_text(info['feature_columns'], INFO_LIST_LIMIT)}")
+    lines += [
+        f"coef shape:     {final.coef_.shape[0]} x {final.coef_.shape[1]}",
+        f"C:              {_format_c(final.C)}",
+    ]
+    if info.get("cv_folds") is not None:
+        lines.append(f"CV accuracy:    {info['cv_accuracy']:.4f} ({info['cv_folds']}-fold, "
+                     f"grid {' '.join(_format_c(c) for c in info['C_grid'])})")
     if info.get("test_accuracy") is not None:
-        print(f"test accuracy:  {info['test_accuracy']:.4f}")
+        lines.append(f"test accuracy:  {info['test_accuracy']:.4f}")
     if info.get("data") is not None:
-        print(f"trained on:     {info['data']} ({info.get('n_samples')} samples)")
+        samples = f" ({info['n_samples']} samples)" if "n_samples" in info else ""
+        lines.append(f"trained on:     {info['data']}{samples}")
     if info.get("target_column") is not None:
-        print(f"target column:  {info['target_column']}")
+        lines.append(f"target column:  {info['target_column']}")
+    print("\n".join(lines))
     return 0
 
 

@@ -92,16 +92,6 @@ def csv_data():
     return np.round(X, 6), np.array(["setosa", "versicolor", "virginica"])[y]
 
 
-@pytest.fixture(params=["pandas", "csv-module"])
-def csv_backend(request, monkeypatch):
-    """Run CSV tests with pandas (when installed) and with the csv-module fallback."""
-    if request.param == "pandas":
-        pytest.importorskip("pandas")
-    else:
-        monkeypatch.setattr(cli, "_import_pandas", lambda: None)
-    return request.param
-
-
 # --------------------------------------------------------------------------
 # train: success
 # --------------------------------------------------------------------------
@@ -182,7 +172,7 @@ def test_train_format_override(capsys, svmlight_file, tmp_path):
     check_error(code, out, err, str(disguised))
 
 
-def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data, csv_backend):
+def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
     code, out, err = run(capsys, "train", path, *FAST)
@@ -190,9 +180,10 @@ def test_train_csv_default_target_is_last_column(capsys, tmp_path, csv_data, csv
     fields = check_report(out, grid=[0.01, 1.0], n_classes=3, min_accuracy=0.6)  # chance is 1/3
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
     assert fields["estimator"] == "StandardScaler + SquaredHingeSVM (solver auto)"
+    assert fields["format"] == "csv (separator ',')"
 
 
-def test_train_csv_named_target(capsys, tmp_path, csv_data, csv_backend):
+def test_train_csv_named_target(capsys, tmp_path, csv_data):
     X, labels = csv_data
     rows = [[s, *x] for x, s in zip(X, labels)]
     path = write_csv(tmp_path / "flowers.csv", ["species", "a", "b", "c", "d"], rows)
@@ -202,7 +193,7 @@ def test_train_csv_named_target(capsys, tmp_path, csv_data, csv_backend):
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
 
 
-def test_train_csv_without_header(capsys, tmp_path, csv_data, csv_backend):
+def test_train_csv_without_header(capsys, tmp_path, csv_data):
     """A first row of numbers is data; the columns are then named 0, 1, ..."""
     X, labels = csv_data
     y = np.unique(labels, return_inverse=True)[1]
@@ -213,16 +204,13 @@ def test_train_csv_without_header(capsys, tmp_path, csv_data, csv_backend):
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
 
 
-def test_csv_backends_agree(tmp_path, csv_data, monkeypatch):
-    pytest.importorskip("pandas")
+def test_csv_values_and_labels_read_exactly(tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
-    with_pandas = cli.load_data(str(path))
-    monkeypatch.setattr(cli, "_import_pandas", lambda: None)
-    without = cli.load_data(str(path))
-    np.testing.assert_array_equal(with_pandas.X, without.X)
-    np.testing.assert_array_equal(with_pandas.X, X)
-    assert list(with_pandas.y) == list(without.y) == list(labels)
+    data = cli.load_data(str(path))
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == list(labels)
+    assert (data.columns, data.target, data.sep) == (["a", "b", "c", "d"], "species", ",")
 
 
 # --------------------------------------------------------------------------
@@ -248,20 +236,24 @@ def test_error_directory(capsys, tmp_path):
         ("binary.csv", b"\xff\xfe\x00\x01,\x80\n", "CSV"),
         ("empty.csv", b"", "empty CSV"),
         ("header_only.csv", b"a,b,label\n", "no data rows"),
-        ("words.csv", b"a,b,label\n1,two,x\n3,4,y\n", "non-numeric value in feature column 'b'"),
-        ("hole.csv", b"a,b,label\n1,,x\n3,4,y\n", "feature column 'b'"),
+        ("words.csv", b"a,b,label\n1,two,x\n3,4,y\n", "non-numeric value 'two' in feature column 'b' at line 2"),
+        ("hole.csv", b"a,b,label\n3,4,y\n1,,x\n", "missing value in feature column 'b' at line 3"),
+        ("na.csv", b"a,b,label\n3,4,y\n\n1,NA,x\n", "missing value in feature column 'b' at line 4"),
+        ("infinite.csv", b"a,b,label\n3,inf,y\n1,2,x\n", "infinite value in feature column 'b' at line 2"),
         ("long_row.csv", b"a,b,label\n1,2,x\n3,4,y,9\n5,6,x\n", "ill-formed CSV"),
-        ("no_label.csv", b"a,b,label\n1,2,\n3,4,y\n", "missing value in target column 'label'"),
+        ("no_label.csv", b"a,b,label\n1,2,\n3,4,y\n", "missing value in target column 'label' at line 2"),
+        ("duplicate.csv", b"a,a,label\n1,2,x\n3,4,y\n", "duplicate column name(s) 'a'"),
+        ("bad.csv.gz", b"a,b,label\n1,2,x\n", "cannot read"),
         ("one_column.csv", b"label\nx\ny\n", "feature column"),
     ],
 )
-def test_error_ill_formed_file(capsys, tmp_path, csv_backend, name, content, problem):
+def test_error_ill_formed_file(capsys, tmp_path, name, content, problem):
     path = tmp_path / name
     path.write_bytes(content)
     check_error(*run(capsys, "train", path), problem, path)
 
 
-def test_error_missing_target_column(capsys, tmp_path, csv_data, csv_backend):
+def test_error_missing_target_column(capsys, tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
     check_error(*run(capsys, "train", path, "--target", "colour"), "'colour'", path, "species")
@@ -278,7 +270,7 @@ def test_error_single_class_svmlight(capsys, tmp_path):
     check_error(*run(capsys, "train", path), "at least 2 classes", "every label is 1", path)
 
 
-def test_error_single_class_csv(capsys, tmp_path, csv_backend):
+def test_error_single_class_csv(capsys, tmp_path):
     path = write_csv(tmp_path / "one_class.csv", ["a", "b", "label"], [[i, i * i, "cat"] for i in range(30)])
     check_error(*run(capsys, "train", path), "at least 2 classes", "'cat'", path)
 
@@ -291,6 +283,157 @@ def test_error_class_too_small_for_cv(capsys, tmp_path):
 
 def test_error_test_split_smaller_than_class_count(capsys):
     check_error(*run(capsys, "train", "--test-size", "0.001"), "--test-size", "digits")
+
+
+# --------------------------------------------------------------------------
+# CSV dialects, compression, missing values, shapes
+# --------------------------------------------------------------------------
+
+
+def flowers_text(csv_data, sep=","):
+    X, labels = csv_data
+    lines = [sep.join(["a", "b", "c", "d", "species"])] + [sep.join([*map(str, x), s]) for x, s in zip(X, labels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_csv_separator_detected(capsys, tmp_path, csv_data, sep):
+    X, labels = csv_data
+    path = tmp_path / "flowers.csv"
+    path.write_text(flowers_text(csv_data, sep))
+    data = cli.load_data(str(path))
+    assert data.sep == sep
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == list(labels)
+    # the separator used is reported, and --sep overrides the detection
+    code, out, err = run(capsys, "train", path, "-C", "1", "--progress")
+    assert code == 0, err
+    name = "tab" if sep == "\t" else repr(sep)
+    assert f"separator {name}" in err
+    assert report_line(out, "format") == f"csv (separator {name})"
+    check_error(*run(capsys, "train", path, "--sep", ","), "found 1 column with separator ','", "--sep")
+
+
+def test_csv_sep_option(tmp_path, csv_data):
+    X, _ = csv_data
+    path = tmp_path / "flowers.tsv"
+    # the first line has as many commas as tabs: detection alone picks the comma
+    path.write_text("a,1,2\tb,3,4\tc\td\tspecies\n" + flowers_text(csv_data, "\t").split("\n", 1)[1])
+    with pytest.raises(cli.CLIError, match="line 2 has 1 fields, expected 5 \\(separator ','\\)"):
+        cli.load_data(str(path))
+    data = cli.load_data(str(path), sep="\t")
+    assert data.columns == ["a,1,2", "b,3,4", "c", "d"]
+    np.testing.assert_array_equal(data.X, X)
+
+
+@pytest.mark.parametrize("text, expected", [(";", ";"), ("tab", "\t"), ("\\t", "\t")])
+def test_sep_argument(text, expected):
+    assert cli._separator(text) == expected
+
+
+def test_error_sep_argument(capsys):
+    code, out, err = run(capsys, "train", "--sep", ";;")
+    assert code == 2 and "--sep" in err and "one character" in err
+
+
+def test_csv_gz_read(tmp_path, csv_data):
+    import gzip
+
+    X, labels = csv_data
+    path = tmp_path / "flowers.csv.gz"
+    with gzip.open(path, "wt") as f:
+        f.write(flowers_text(csv_data))
+    data = cli.load_data(str(path))
+    assert data.format == "csv"
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == list(labels)
+
+
+def test_error_txt_csv_hints_format_option(capsys, tmp_path, csv_data):
+    path = tmp_path / "flowers.txt"
+    path.write_text(flowers_text(csv_data))
+    check_error(*run(capsys, "train", path), "svmlight", "--format csv", path)
+    code, out, err = run(capsys, "train", path, "--format", "csv", "-C", "1")
+    assert code == 0, err
+    assert report_line(out, "shape") == "150 samples x 4 features, 3 classes"
+
+
+def test_drop_missing(capsys, tmp_path, csv_data):
+    X, labels = csv_data
+    rows = [[*x, s] for x, s in zip(X, labels)]
+    rows[3][1] = ""
+    rows[7][0] = "NA"
+    rows[9][2] = "nan"
+    rows[11][4] = ""  # a missing label
+    path = write_csv(tmp_path / "holes.csv", ["a", "b", "c", "d", "species"], rows)
+    original = path.read_bytes()
+    check_error(*run(capsys, "train", path), "missing value in feature column 'b' at line 5", "--drop-missing")
+    data = cli.load_data(str(path), drop_missing=True)
+    keep = [k for k in range(150) if k not in (3, 7, 9, 11)]
+    np.testing.assert_array_equal(data.X, X[keep])
+    assert list(data.y) == list(labels[keep])
+    code, out, err = run(capsys, "train", path, "--drop-missing", "-C", "1")
+    assert code == 0, err
+    assert "dropped 4 row(s) with a missing value" in err
+    assert report_line(out, "shape") == "146 samples x 4 features, 3 classes"
+    assert path.read_bytes() == original  # the user's file is not modified
+
+
+def test_error_drop_missing_leaves_no_rows(capsys, tmp_path):
+    path = tmp_path / "holes.csv"
+    path.write_text("a,b,label\n1,,x\n,2,y\n")
+    code, out, err = run(capsys, "train", path, "--drop-missing")
+    assert code == 2
+    assert err.splitlines()[-1] == f"hingeclf: error: no data rows in {path} (all 2 had a missing value)"
+
+
+@pytest.mark.parametrize("option", [["--sep", ";"], ["--drop-missing"]])
+def test_error_csv_options_on_svmlight(capsys, svmlight_file, option):
+    check_error(*run(capsys, "train", svmlight_file, *option), option[0], "CSV files only")
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_error_continuous_target(capsys, tmp_path, fixed):
+    rng = np.random.default_rng(0)
+    rows = [[*rng.standard_normal(2).round(3), round(float(rng.uniform(0, 100)), 2)] for _ in range(200)]
+    path = write_csv(tmp_path / "prices.csv", ["a", "b", "price"], rows)
+    argv = ["-C", "1"] if fixed else []
+    code, out, err = run(capsys, "train", path, *argv)
+    n_distinct = len({row[2] for row in rows})
+    check_error(code, out, err, "column 'price'", "looks continuous", f"{n_distinct} distinct numbers")
+    assert len(err) < 300  # not a list of every value
+
+
+def test_error_many_rare_classes_short_message(capsys, tmp_path):
+    rows = [[i, -i, i] for i in range(300)]  # integer labels, one sample each
+    path = write_csv(tmp_path / "ids.csv", ["a", "b", "id"], rows)
+    code, out, err = run(capsys, "train", path, "-C", "1")
+    check_error(code, out, err, "class 0 has only 1 sample(s)", "(300 classes)", "--test-size")
+    assert len(err) < 300
+
+
+def test_wide_csv(capsys, tmp_path):
+    """One row of many numbers: parsed in full, and refused as training data with a clear message."""
+    values = np.round(np.random.default_rng(0).standard_normal(50_000), 3)
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(map(str, values)) + "\n")
+    data = cli.load_data(str(path))
+    assert data.X.shape == (1, 49_999)
+    np.testing.assert_array_equal(data.X[0], values[:-1])
+    check_error(*run(capsys, "train", path), "need at least 2 classes, found 1", path)
+
+
+def test_progress_reports_reading(capsys, tmp_path, csv_data):
+    path = tmp_path / "flowers.csv"
+    path.write_text(flowers_text(csv_data))
+    size = path.stat().st_size
+    code, out, err = run(capsys, "train", path, "-C", "1", "--progress")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[0] == f"hingeclf: reading {path} ({size / 1e3:.1f} kB) ..."
+    assert re.fullmatch(r"hingeclf: read 150 rows x 4 feature columns in [0-9.]+ s \(csv, separator ','\)", lines[1])
+    code, out, err = run(capsys, "train", path, "-C", "1", "--no-progress")
+    assert code == 0 and err == ""
 
 
 # --------------------------------------------------------------------------
@@ -331,9 +474,10 @@ def test_help_and_version(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
     for option in ("--estimator", "--loss", "--multi-class", "--solver", "--cv", "-C", "--test-size",
-                   "--random-state", "--format", "--target", "--out", "--progress"):
+                   "--random-state", "--format", "--target", "--sep", "--drop-missing", "--out", "--progress"):
         assert option in out
-    for command, options in [("predict", ("MODEL", "DATA", "--out", "--target")), ("info", ("MODEL",))]:
+    for command, options in [("predict", ("MODEL", "DATA", "--out", "--target", "--sep", "--progress")),
+                             ("info", ("MODEL",))]:
         code, out, _ = run(capsys, command, "--help")
         assert code == 0
         for option in options:
@@ -396,6 +540,48 @@ def test_progress_bar_on_tuning(capsys, svmlight_file):
     assert code == 0 and err == ""
 
 
+def test_interrupted_starts_a_new_line(capsys, svmlight_file, monkeypatch):
+    from hingeclf.model_selection import RegularizationPathCV
+
+    def interrupted_fit(self, X, y, progress=None):
+        progress()
+        progress()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(RegularizationPathCV, "_fit", interrupted_fit)
+    code, out, err = run(capsys, "train", svmlight_file, "--progress", *FAST)
+    assert code == 130
+    assert err.endswith("\nhingeclf: interrupted\n")
+    assert err.split("\n")[-3].split("\r")[-1].startswith("tuning C [")
+    assert "2/6 fits" in err
+
+
+def test_label_with_newline_one_record_per_row(capsys, tmp_path):
+    import csv
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "quoted.csv"
+    labels = ["first\nsecond", 'say "hi"', "a, b"]
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["x1", "x2", "label"])
+        for k in range(60):
+            writer.writerow([*(rng.standard_normal(2) + 3 * (k % 3)).round(4), labels[k % 3]])
+    model, preds = tmp_path / "m.skops", tmp_path / "pred.csv"
+    code, out, err = run(capsys, "train", path, "-C", "1", "--test-size", "0", "--out", model)
+    assert code == 0, err
+    code, out, err = run(capsys, "predict", model, path, "--out", preds)
+    assert code == 0, err
+    with open(preds, newline="") as f:
+        records = list(csv.reader(f))
+    assert len(records) == 60
+    assert all(len(r) == 1 for r in records)
+    fitted, _ = cli.load_model(str(model))
+    expected = list(fitted.predict(cli.load_data(str(path)).X))
+    assert [r[0] for r in records] == expected
+    assert set(expected) == set(labels)
+
+
 def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
     from sklearn.datasets import load_svmlight_file
 
@@ -408,7 +594,7 @@ def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
     code, out, err = run(capsys, "info", model)
     assert code == 0, err
     assert report_line(out, "pipeline") == "MaxAbsScaler + HingeSVM"
-    assert report_line(out, "classes") == "0 1"
+    assert report_line(out, "classes") == "0, 1"
     assert report_line(out, "features") == "10"
     assert float(report_line(out, "C")) == pytest.approx(chosen)
     assert report_line(out, "CV accuracy").endswith("(3-fold, grid 0.01 1)")
@@ -431,7 +617,7 @@ def test_round_trip_svmlight(capsys, tmp_path, svmlight_file):
     assert err.startswith("accuracy: ")
 
 
-def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data, csv_backend):
+def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data):
     X, labels = csv_data
     train = write_csv(tmp_path / "train.csv", ["species", "a", "b", "c", "d"], [[s, *x] for x, s in zip(X, labels)])
     model = tmp_path / "flowers.skops"
@@ -440,7 +626,8 @@ def test_round_trip_csv_with_string_labels(capsys, tmp_path, csv_data, csv_backe
     assert "test accuracy" not in out  # --test-size 0: trained on all rows
     code, out, err = run(capsys, "info", model)
     assert code == 0, err
-    assert report_line(out, "classes") == "setosa versicolor virginica"
+    assert report_line(out, "classes") == "'setosa', 'versicolor', 'virginica'"
+    assert report_line(out, "feature names") == "'a', 'b', 'c', 'd'"
     assert report_line(out, "target column") == "species"
     assert report_line(out, "trained on") == f"{train} (150 samples)"
     fitted, _ = cli.load_model(str(model))
@@ -523,6 +710,90 @@ def test_error_model_file_not_ours(capsys, tmp_path, saved_model, command):
     assert NotOurs().payload  # the class exists only to be refused
 
 
+def _payload(model, info=None, **extra):
+    """A model file's content as save_model writes it, with ``model`` and ``info``."""
+    return {"format": cli.MODEL_FORMAT, "format_version": cli.MODEL_FORMAT_VERSION, "hingeclf_version": "0",
+            "model": model, "info": {} if info is None else info, **extra}
+
+
+def _trusted_but_not_ours(saved_model):
+    """Model files skops trusts by default that hingeclf did not write: (name, payload, needle)."""
+    import skops.io
+    from sklearn.dummy import DummyClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model, _ = saved_model
+    fitted, payload = cli.load_model(str(model))
+    X, y = make_classification(n_samples=50, n_features=10, random_state=0)
+    dummy = DummyClassifier().fit(X, y)
+    broken = skops.io.loads(skops.io.dumps(fitted), trusted=list(cli.TRUSTED_TYPES))
+    broken[-1].coef_ = broken[-1].coef_[:, :5]  # 5 weights for 10 features
+    no_scale = skops.io.loads(skops.io.dumps(fitted), trusted=list(cli.TRUSTED_TYPES))
+    no_scale[0].scale_ = None  # a MaxAbsScaler without its scales
+    return [
+        ("dummy", _payload(dummy), "DummyClassifier"),
+        ("dummy-pipeline", _payload(Pipeline([("scaler", StandardScaler().fit(X)), ("svm", dummy)])),
+         "DummyClassifier"),
+        ("unfitted", _payload(hingeclf.HingeSVM()), "HingeSVM, not a pipeline"),
+        ("unfitted-pipeline", _payload(Pipeline([("scaler", StandardScaler()), ("svm", hingeclf.HingeSVM())])),
+         "HingeSVM is not fitted"),
+        ("inconsistent", _payload(broken, payload["info"]), "inconsistent"),
+        ("cannot-predict", _payload(no_scale, payload["info"]), "it cannot predict"),
+        ("info-list", _payload(fitted, [1, 2]), "'info' is a list"),
+        ("cv-accuracy-none", _payload(fitted, {**payload["info"], "cv_folds": 3, "cv_accuracy": None}),
+         "'cv_folds' without 'cv_accuracy'"),
+        ("test-accuracy-text", _payload(fitted, {**payload["info"], "test_accuracy": "high"}),
+         "'test_accuracy' is 'high'"),
+        ("classes-text", _payload(fitted, {**payload["info"], "classes": "0 1"}), "'classes' is '0 1'"),
+        ("features-short", _payload(fitted, {**payload["info"], "feature_columns": ["a"]}),
+         "'feature_columns' is ['a'], expected a list of 10 strings"),
+        ("version", _payload(fitted, payload["info"], hingeclf_version=1.0), "'hingeclf_version' is 1.0"),
+        ("n-features-array", _payload(fitted, {**payload["info"], "n_features": np.array([10, 10])}),
+         "'n_features' is array([10, 10])"),
+        ("format-array", {**_payload(fitted), "format": np.array([cli.MODEL_FORMAT] * 2)}, "something else"),
+        ("format-version-array", {**_payload(fitted), "format_version": np.array([1, 1])}, "format version"),
+    ]
+
+
+@pytest.mark.parametrize("command", ["info", "predict"])
+def test_error_trusted_types_not_a_hingeclf_model(capsys, tmp_path, saved_model, command):
+    """One error line and nothing before it, for files skops trusts that train did not write."""
+    import skops.io
+
+    _, data = saved_model
+    for name, payload, needle in _trusted_but_not_ours(saved_model):
+        path = tmp_path / f"{name}.skops"
+        skops.io.dump(payload, str(path))
+        out_file = tmp_path / "pred.txt"
+        argv = [command, path] + ([data, "--out", out_file] if command == "predict" else [])
+        code, out, err = run(capsys, *argv)
+        check_error(code, out, err, needle, path)
+        assert not out_file.exists()
+
+
+@pytest.mark.parametrize(
+    "name, make",
+    [
+        ("custom", lambda marker: NotOurs()),
+        ("system", lambda marker: os.system),
+        ("partial", lambda marker: __import__("functools").partial(os.system, f"touch {marker}")),
+        ("eval", lambda marker: eval),
+    ],
+)
+@pytest.mark.parametrize("command", ["info", "predict"])
+def test_error_untrusted_types_run_nothing(capsys, tmp_path, saved_model, command, name, make):
+    import skops.io
+
+    _, data = saved_model
+    marker = tmp_path / "ran"
+    path = tmp_path / f"{name}.skops"
+    skops.io.dump(_payload(make(marker)), str(path))
+    argv = [command, path] + ([data] if command == "predict" else [])
+    check_error(*run(capsys, *argv), "refusing to load", path)
+    assert not marker.exists()
+
+
 def test_untrusted_type_is_refused_before_loading(tmp_path, monkeypatch):
     """The refusal comes from the type list, before skops builds any object."""
     import skops.io
@@ -566,6 +837,75 @@ def test_error_bad_prediction_data(capsys, tmp_path, saved_model, name, content,
     assert not out_file.exists()
 
 
+@pytest.fixture
+def flowers_model(capsys, tmp_path, csv_data):
+    """A model trained on a CSV file with columns a, b, c, d, species; the expected predictions."""
+    X, labels = csv_data
+    train = write_csv(tmp_path / "train.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    model = tmp_path / "flowers.skops"
+    assert run(capsys, "train", train, "-C", "1", "--out", model)[0] == 0
+    fitted, _ = cli.load_model(str(model))
+    return model, [str(v) for v in fitted.predict(X)]
+
+
+def test_predict_matches_csv_columns_by_name(capsys, tmp_path, csv_data, flowers_model):
+    X, labels = csv_data
+    model, expected = flowers_model
+    assert len(set(expected)) == 3  # a column mix-up would change the predictions
+    # reordered, with the target first and two columns the model does not use
+    header = ["species", "d", "id", "b", "a", "note", "c"]
+    rows = [[s, x[3], k, x[1], x[0], "n", x[2]] for k, (x, s) in enumerate(zip(X, labels))]
+    path = write_csv(tmp_path / "shuffled.csv", header, rows)
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    assert out.split() == expected
+    assert "ignored column(s) the model does not use: 'id', 'note'" in err
+    assert "accuracy: " in err  # the model's target column, found by name
+    # features only, reordered, one extra column
+    path = write_csv(tmp_path / "features.csv", ["c", "extra", "a", "d", "b"],
+                     [[x[2], 0, x[0], x[3], x[1]] for x in X])
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    assert out.split() == expected
+    assert err.strip() == "hingeclf: note: ignored column(s) the model does not use: 'extra'"
+
+
+def test_error_predict_missing_feature_column(capsys, tmp_path, csv_data, flowers_model):
+    X, _ = csv_data
+    model, _ = flowers_model
+    path = write_csv(tmp_path / "three.csv", ["a", "x", "d", "c"], [[x[0], x[1], x[3], x[2]] for x in X])
+    out_file = tmp_path / "pred.txt"
+    check_error(*run(capsys, "predict", model, path, "--out", out_file), "no column 'b'", path)
+    assert not out_file.exists()
+
+
+def test_predict_csv_without_header_by_position(capsys, tmp_path, csv_data, flowers_model):
+    X, _ = csv_data
+    model, expected = flowers_model
+    path = write_csv(tmp_path / "numbers.csv", None, X)
+    code, out, err = run(capsys, "predict", model, path)
+    assert code == 0, err
+    assert out.split() == expected
+
+
+def test_error_predict_target_is_a_feature(capsys, tmp_path, csv_data, flowers_model):
+    X, labels = csv_data
+    model, _ = flowers_model
+    path = write_csv(tmp_path / "data.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
+    check_error(*run(capsys, "predict", model, path, "--target", "a"), "'a' is one of the model's feature columns")
+
+
+def test_error_predict_missing_value_names_line(capsys, tmp_path, csv_data, flowers_model):
+    X, _ = csv_data
+    model, _ = flowers_model
+    rows = [list(x) for x in X]
+    rows[4][2] = ""
+    path = write_csv(tmp_path / "hole.csv", ["a", "b", "c", "d"], rows)
+    code, out, err = run(capsys, "predict", model, path)
+    check_error(code, out, err, "missing value in feature column 'c' at line 6", path)
+    assert "--drop-missing" not in err  # predict has no such option: rows stay aligned
+
+
 def test_error_prediction_target_column_missing(capsys, tmp_path, csv_data):
     X, labels = csv_data
     train = write_csv(tmp_path / "train.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
@@ -602,6 +942,30 @@ def test_failed_write_leaves_previous_file_untouched(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["pred.txt"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_output_files_get_the_umask_mode(capsys, tmp_path, saved_model, umask):
+    model, data = saved_model
+    previous = os.umask(umask)
+    try:
+        preds, new_model = tmp_path / "pred.txt", tmp_path / "model.skops"
+        assert run(capsys, "predict", model, data, "--out", preds)[0] == 0
+        assert run(capsys, "train", data, "-C", "1", "--out", new_model)[0] == 0
+    finally:
+        os.umask(previous)
+    for path in (preds, new_model):
+        assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~umask)
+
+
+def test_overwritten_output_file_keeps_its_mode(capsys, tmp_path, saved_model):
+    model, data = saved_model
+    preds = tmp_path / "pred.txt"
+    preds.write_text("old\n")
+    preds.chmod(0o640)
+    assert run(capsys, "predict", model, data, "--out", preds)[0] == 0
+    assert preds.stat().st_mode & 0o777 == 0o640
+    assert preds.read_text() != "old\n"
+
+
 def test_predict_svmlight_without_the_last_features(capsys, tmp_path, saved_model):
     """svmlight omits zeros: a file whose rows never use the last features is still predicted."""
     model, _ = saved_model
@@ -614,3 +978,30 @@ def test_predict_svmlight_without_the_last_features(capsys, tmp_path, saved_mode
     X[0, :2] = [0.5, -1.0]
     X[1, 2] = 2.0
     assert out.split() == [str(v) for v in fitted.predict(X)]
+
+
+def test_csv_read_benchmark_quick(tmp_path):
+    """``python -m benchmarks.csv_read --quick`` runs and writes its table (no timing asserted)."""
+    import json
+
+    from benchmarks.csv_read import main
+
+    assert main(["--quick", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "csv_read_quick.json").read_text())
+    assert data["meta"]["command"].startswith("python -m benchmarks.csv_read --quick")
+    assert [r["shape"] for r in data["records"]] == ["long", "long", "wide", "wide"]
+    assert all(r["read_s"] > 0 and r["fields"] > 0 for r in data["records"])
+    assert "| file | MB |" in (tmp_path / "csv_read_quick.md").read_text()
+
+
+def test_info_lists_at_most_the_limit(capsys, tmp_path):
+    n = cli.INFO_LIST_LIMIT + 5
+    X, y = make_classification(n_samples=60, n_features=n, random_state=0)
+    path = write_csv(tmp_path / "wide.csv", [f"x{k}" for k in range(n)] + ["label"], [[*x, k] for x, k in zip(X, y)])
+    model = tmp_path / "m.skops"
+    assert run(capsys, "train", path, "-C", "1", "--out", model)[0] == 0
+    code, out, err = run(capsys, "info", model)
+    assert code == 0, err
+    shown = report_line(out, "feature names")
+    assert shown.startswith("'x0', 'x1', ")
+    assert shown.endswith(f"'x{cli.INFO_LIST_LIMIT - 1}', ... (5 more)")
