@@ -140,3 +140,109 @@ def test_a_canonical_matrix_is_not_copied():
     Xd = _with_duplicates(X)
     out = _sum_duplicates(Xd)
     assert out is not Xd and out.has_canonical_format and not Xd.has_canonical_format
+
+
+# =============================================================================================
+# Item 1: AllPairsSquaredHingeSVM's certificate
+# =============================================================================================
+def pairs_objective(w, X, y, C, margin=1.0, s=None):
+    """``P(w)``, its gradient and generalised Hessian with the pairs formed explicitly."""
+    y = np.asarray(y, bool)
+    s = np.ones(len(y)) if s is None else np.asarray(s, float)
+    D = (X[y][:, None, :] - X[~y][None, :, :]).reshape(-1, X.shape[1])  # x_j - x_k per pair
+    a = (s[y][:, None] * s[~y][None, :]).ravel() / (s[y].sum() * s[~y].sum())
+    viol = np.maximum(margin - D @ w, 0.0)
+    value = 0.5 * w @ w + C * float(a @ viol**2)
+    grad = w - 2.0 * C * D.T @ (a * viol)
+    hess = np.eye(len(w)) + 2.0 * C * (D[viol > 0].T * a[viol > 0]) @ D[viol > 0]
+    return value, grad, hess
+
+
+def reference_optimum(X, y, C, margin=1.0, s=None):
+    """``P*`` by Newton's method on the explicit pairs with a backtracking line search (exact
+    on each quadratic piece, so it ends at the optimum to rounding); returns ``(P*, w*)``."""
+    w = np.zeros(X.shape[1])
+    f, g, Hm = pairs_objective(w, X, y, C, margin, s)
+    for _ in range(200):
+        step = np.linalg.solve(Hm, -g)
+        t = 1.0
+        while True:
+            f_new, g_new, H_new = pairs_objective(w + t * step, X, y, C, margin, s)
+            if f_new <= f + 1e-4 * t * (g @ step) or t < 1e-18:
+                break
+            t *= 0.5
+        if not f_new < f:
+            break
+        w, f, g, Hm = w + t * step, f_new, g_new, H_new
+    assert 0.5 * g @ g <= 1e-12 * f  # the reference itself is certified
+    return f, w
+
+
+def _separable_unbalanced():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = np.zeros(200, int)
+    y[:40] = 1
+    X[y == 1] += 3.0
+    return X, y
+
+
+@pytest.mark.parametrize("solver", ["auto", "lbfgs", "fgd", "newton"])
+def test_all_pairs_fit_at_large_C_is_at_the_optimum(solver):
+    # lbfgs stopped at objective 0.5 (after one iteration; optimum 0.0737) and reported converged
+    from hingeclf import AllPairsSquaredHingeSVM
+    X, y = _separable_unbalanced()
+    p_star, _ = reference_optimum(X, y, 1000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = AllPairsSquaredHingeSVM(C=1000.0, solver=solver).fit(X, y)
+    assert est.converged_
+    gap = est.duality_gap_
+    assert gap is not None and 0.0 <= gap <= est.tol * est.objective_
+    # the certificate bounds the true error, and the error is within tol
+    assert est.objective_ - p_star <= gap + 1e-12 * p_star
+    assert est.objective_ <= p_star * (1 + est.tol)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "fgd", "newton"])
+def test_all_pairs_hard_margin_limit(solver):
+    # x = -3..3 (0 left out), positives x > 0: the hard-margin optimum is w = 0.5 (the pair
+    # (1, -1) at margin 1), P* = 0.125 for C -> inf; lbfgs returned w = 1, P = 0.5 as converged
+    from hingeclf import AllPairsSquaredHingeSVM
+    x = np.array([-3, -2, -1, 1, 2, 3], dtype=float)[:, None]
+    y = (x[:, 0] > 0).astype(int)
+    est = _fit(AllPairsSquaredHingeSVM(C=1e12, solver=solver), x, y)
+    if est.converged_:
+        assert est.coef_[0, 0] == pytest.approx(0.5, rel=1e-6)
+        assert est.objective_ == pytest.approx(0.125, rel=est.tol)
+    assert est.objective_ - 0.125 <= est.duality_gap_ + 1e-12
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "fgd", "newton"])
+def test_all_pairs_fit_with_mixed_column_scales_is_at_the_optimum(solver):
+    from hingeclf import AllPairsSquaredHingeSVM
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 4)) * np.array([1e-2, 1.0, 10.0, 300.0])
+    y = (X[:, 0] * 100 + X[:, 1] + rng.normal(size=150) > 1.0).astype(int)
+    p_star, _ = reference_optimum(X, y, 100.0)
+    est = _fit(AllPairsSquaredHingeSVM(C=100.0, solver=solver), X, y)
+    assert est.objective_ - p_star <= est.duality_gap_ + 1e-12 * p_star
+    if est.converged_:
+        assert est.objective_ <= p_star * (1 + est.tol)
+
+
+def test_all_pairs_certificate_bounds_the_error_of_any_point():
+    # P(w) - P* <= ||grad P(w)||^2 / 2 at arbitrary points, not only at fits
+    from hingeclf._allpairs import AllPairsObjective, suboptimality_bound
+    X, y = _separable_unbalanced()
+    X = X[:60]
+    y = y[:60]
+    for C in (1e-3, 1.0, 1e3):
+        p_star, w_star = reference_optimum(X, y, C)
+        obj = AllPairsObjective(X, y == 1, C)
+        rng = np.random.default_rng(1)
+        for scale in (1e-6, 1e-3, 1.0):
+            w = w_star + scale * rng.normal(size=w_star.shape)
+            bound, value = suboptimality_bound(obj, w[None, :])
+            assert value == pytest.approx(pairs_objective(w, X, y == 1, C)[0], rel=1e-12)
+            assert value - p_star <= bound * (1 + 1e-9) + 1e-14 * p_star
