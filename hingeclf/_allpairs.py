@@ -118,6 +118,13 @@ def _class_weights(y_pos, s):
     raises when a class is absent or has zero total weight."""
     w_pos = np.where(y_pos, s, 0.0)
     w_neg = np.where(y_pos, 0.0, s)
+    # a factor common to one class's weights cancels in L (it multiplies the pairs' weights and
+    # P or Q alike): each class is divided by its largest weight, so that P and Q lie in
+    # [1, n] and P Q neither underflows (weights of 1e-200) nor overflows (1e160)
+    for w in (w_pos, w_neg):
+        top = float(w.max(initial=0.0))
+        if top > 0:
+            w /= top
     P, Q = float(w_pos.sum()), float(w_neg.sum())
     if not (P > 0 and Q > 0):
         absent = "positive" if not P > 0 else "negative"
@@ -133,7 +140,15 @@ def _loss_gradient(f, y_pos, margin, w_pos, w_neg, P, Q):
     n = f.shape[0]
     # v_i = f_i (positives), f_i + m (negatives); a pair (j, k) is active iff v_j < v_k
     v = f + np.where(y_pos, 0.0, margin)
+    # L is homogeneous of degree 2 in v (its gradient of degree 1): the sums below run on
+    # v / 2**k, exactly, with k chosen so that the largest |v| is below 1, and the results are
+    # scaled back (a loss beyond the float range is then inf, not inf - inf = nan)
+    k = _exponent(v)
+    v = np.ldexp(v, -k)
     v = v - v.mean()  # the loss ignores a shift: centring shrinks the cancellation below
+    k2 = _exponent(v)
+    v = np.ldexp(v, -k2)
+    k += k2
     order = np.argsort(v)
     vs, wp, wn = v[order], w_pos[order], w_neg[order]
 
@@ -158,7 +173,14 @@ def _loss_gradient(f, y_pos, margin, w_pos, w_neg, P, Q):
     grad_sorted = (2.0 / (P * Q)) * (wn * neg_slope - wp * pos_slope)
     grad = np.empty(n)
     grad[order] = grad_sorted
-    return loss, grad
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(loss, 2 * k)), np.ldexp(grad, k)
+
+
+def _exponent(v):
+    """``k`` with ``max |v| / 2**k`` in ``[0.5, 1)`` (0 for ``v`` all zero)."""
+    top = float(np.abs(v).max(initial=0.0))
+    return int(np.frexp(top)[1]) if top > 0 else 0
 
 
 def _check_inputs(y, scores):

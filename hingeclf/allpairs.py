@@ -17,7 +17,8 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight
 
 from ._allpairs import AllPairsObjective, AllPairsSquaredHinge, certify, finish_exact
-from ._base import BaseHingeClassifier, _fit_context, encode_labels
+from ._base import (SCALE_HEADROOM, BaseHingeClassifier, _check_data_scale, _fit_context,
+                    encode_labels)
 from ._solvers import SOLVERS, check_solver_supports, minimize
 
 __all__ = ["AllPairsSquaredHingeSVM", "balanced_accuracy_threshold"]
@@ -93,6 +94,28 @@ def balanced_accuracy_threshold(scores, y_pos, sample_weight=None):
     if i == values.size:
         return float(values[-1] + 0.5 * (values[-1] - values[-2]))
     return float(0.5 * (values[i - 1] + values[i]))
+
+
+def _check_scale(problem):
+    """Raise ``ValueError`` when the objective overflows the dtype of ``X``.
+
+    As :func:`hingeclf._base._check_data_scale` for the other estimators, with the all-pairs
+    loss's curvature in the scores, at most ``l_f`` per sample (``AllPairsSquaredHinge.lipschitz``),
+    in place of the costs: ``C * l_f * n * max|X|^2`` bounds the curvature. The objective at 0,
+    ``C * margin**2``, times the same ``l_f * n`` (a bound on its gradient's factors), must stay
+    below the same limit.
+    """
+    l_f = problem.loss.lipschitz(problem._w_pos, problem._w_neg, problem._P, problem._Q)
+    weight = problem.C * l_f * problem.n_samples
+    _check_data_scale(problem.X, weight)
+    exponent = np.log2(weight) + 2.0 * np.log2(problem.loss.margin)
+    limit = np.log2(np.finfo(problem.dtype).max) - SCALE_HEADROOM
+    if exponent > limit:
+        raise ValueError(
+            f"margin={problem.loss.margin:.3g} with C={problem.C:.3g}: the objective, about "
+            f"C * margin**2 * {l_f * problem.n_samples:.3g} = 2**{exponent:.0f}, overflows "
+            f"{np.dtype(problem.dtype).name} (this estimator accepts up to 2**{limit:.0f}). The "
+            f"fit with margin m is m times the fit with margin 1: use a smaller margin or C.")
 
 
 class AllPairsSquaredHingeSVM(BaseHingeClassifier):
@@ -271,6 +294,7 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
                 f"sample_weight; got 1 class "
                 f"({self.classes_[[int(sw[~y_pos].sum() == 0)]].tolist()})")
         problem = AllPairsObjective(X, y_pos, self.C, sw, self.margin)
+        _check_scale(problem)
         solver = self._resolve_solver(problem.loss, X)
         check_solver_supports(solver, problem.loss)
         g_ref = problem.gradient_scale()

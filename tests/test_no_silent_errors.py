@@ -246,3 +246,63 @@ def test_all_pairs_certificate_bounds_the_error_of_any_point():
             bound, value = suboptimality_bound(obj, w[None, :])
             assert value == pytest.approx(pairs_objective(w, X, y == 1, C)[0], rel=1e-12)
             assert value - p_star <= bound * (1 + 1e-9) + 1e-14 * p_star
+
+
+# =============================================================================================
+# Item 5: the all-pairs model and metric out of range
+# =============================================================================================
+def _all_pairs_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] + rng.normal(size=60) > 0.8).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("scale", [1e-200, 1e-30, 1e30, 1e160, 1e300])
+def test_all_pairs_uniform_weights_are_no_weights(scale):
+    # 1e-200 raised ZeroDivisionError (P Q underflowed), 1e160 gave NaN (it overflowed)
+    from hingeclf import AllPairsSquaredHingeSVM
+    X, y = _all_pairs_data()
+    ref = AllPairsSquaredHingeSVM().fit(X, y)
+    est = AllPairsSquaredHingeSVM().fit(X, y, sample_weight=np.full(len(y), scale))
+    assert est.converged_
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=1e-9)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=1e-9)
+    assert est.objective_ == pytest.approx(ref.objective_, rel=1e-12)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "fgd", "newton"])
+def test_all_pairs_out_of_range_gives_a_clear_error_or_a_finite_honest_fit(solver):
+    from hingeclf import AllPairsSquaredHingeSVM
+    X, y = _all_pairs_data()
+    with pytest.raises(ValueError, match="margin=1e\\+200"):
+        AllPairsSquaredHingeSVM(margin=1e200, solver=solver).fit(X, y)
+    with pytest.raises(ValueError, match="X has values up to"):
+        AllPairsSquaredHingeSVM(solver=solver).fit(X * 1e200, y)
+    # X * 1e150 (the fit at C = 1e300 scaled by 1e-150) and C = 1e300: finite models, a
+    # ConvergenceWarning exactly when not converged (float64 cannot certify them)
+    fits = []
+    for X_s, C in ((X * 1e150, 1.0), (X, 1e300)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            est = AllPairsSquaredHingeSVM(C=C, solver=solver).fit(X_s, y)
+        warned = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        assert warned == (not est.converged_)
+        assert np.all(np.isfinite(est.coef_)) and np.isfinite(est.objective_)
+        assert np.isfinite(est.intercept_).all() and est.duality_gap_ >= 0
+        fits.append(est)
+    np.testing.assert_allclose(fits[0].coef_ * 1e150, fits[1].coef_, rtol=1e-6)
+
+
+def test_all_pairs_metric_out_of_range():
+    from hingeclf.metrics import all_pairs_squared_hinge_loss as loss
+    X, y = _all_pairs_data()
+    f = X[:, 0]
+    s = np.random.default_rng(1).uniform(0.1, 2.0, size=len(y))
+    ref = loss(y, f, sample_weight=s)
+    for scale in (1e-300, 1e-200, 1e200, 1e300):  # ZeroDivisionError / nan before
+        assert loss(y, f, sample_weight=s * scale) == pytest.approx(ref, rel=1e-12)
+    # degree 2 in the scores and margin together; beyond the float range, inf (not nan)
+    assert loss(y, f * 1e100, margin=1e100) == pytest.approx(1e200 * loss(y, f), rel=1e-12)
+    assert loss(y, f * 1e-150, margin=1e-150) == pytest.approx(1e-300 * loss(y, f), rel=1e-12)
+    assert loss(y, f * 1e200) == np.inf
