@@ -262,11 +262,15 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. float32 and float64 are kept as they are; CSR and CSC matrices are
-            used without conversion.
+            used without conversion (one with duplicate entries is summed on a copy). Range:
+            ``C * l * n_samples * max|X|^2`` and ``C * l * n_samples * margin**2``, with
+            ``l <= 4`` the loss's curvature per sample, must stay below
+            ``finfo(X.dtype).max / 2**10``; beyond it ``fit`` raises a ``ValueError``.
         y : array-like of shape (n_samples,)
             Binary class labels; the larger label (``classes_[1]``) is the positive class.
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; pair ``(j, k)`` weighs ``s_j s_k``.
+            Non-negative weights; pair ``(j, k)`` weighs ``s_j s_k``. Only their ratios within
+            each class matter (a factor common to a class cancels), at any scale.
 
         Returns
         -------
