@@ -197,11 +197,11 @@ def test_all_pairs_fit_at_large_C_is_at_the_optimum(solver):
         warnings.simplefilter("error", ConvergenceWarning)
         est = AllPairsSquaredHingeSVM(C=1000.0, solver=solver).fit(X, y)
     assert est.converged_
+    assert est.objective_ <= p_star * (1 + est.tol)
+    # the certificate met tol and bounds the true error
     gap = est.duality_gap_
     assert gap is not None and 0.0 <= gap <= est.tol * est.objective_
-    # the certificate bounds the true error, and the error is within tol
     assert est.objective_ - p_star <= gap + 1e-12 * p_star
-    assert est.objective_ <= p_star * (1 + est.tol)
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "fgd", "newton"])
@@ -219,16 +219,20 @@ def test_all_pairs_hard_margin_limit(solver):
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "fgd", "newton"])
-def test_all_pairs_fit_with_mixed_column_scales_is_at_the_optimum(solver):
+@pytest.mark.parametrize("C", [1.0, 100.0])
+def test_all_pairs_fit_with_mixed_column_scales_is_at_the_optimum(solver, C):
+    # columns in units 1, 100 and 1e4: lbfgs and fgd reported converged 37% (C = 1) and 67%
+    # (C = 100) above the optimum
     from hingeclf import AllPairsSquaredHingeSVM
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(150, 4)) * np.array([1e-2, 1.0, 10.0, 300.0])
-    y = (X[:, 0] * 100 + X[:, 1] + rng.normal(size=150) > 1.0).astype(int)
-    p_star, _ = reference_optimum(X, y, 100.0)
-    est = _fit(AllPairsSquaredHingeSVM(C=100.0, solver=solver), X, y)
+    rng = np.random.default_rng(0)
+    scales = np.array([1.0, 100.0, 1e4])
+    X = rng.normal(size=(200, 3)) * scales
+    y = (X @ (1 / scales) + rng.normal(size=200) > 1.5).astype(int)
+    p_star, _ = reference_optimum(X, y == 1, C)
+    est = _fit(AllPairsSquaredHingeSVM(C=C, solver=solver), X, y)
+    assert est.converged_
+    assert est.objective_ <= p_star * (1 + est.tol)
     assert est.objective_ - p_star <= est.duality_gap_ + 1e-12 * p_star
-    if est.converged_:
-        assert est.objective_ <= p_star * (1 + est.tol)
 
 
 def test_all_pairs_certificate_bounds_the_error_of_any_point():
