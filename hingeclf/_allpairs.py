@@ -363,11 +363,13 @@ class AllPairsObjective:
         self.shape = (1, self.n_features)
         s = (np.ones(self.n_samples) if sample_weight is None
              else np.asarray(sample_weight, dtype=np.float64))
-        self.weights = s.astype(self.dtype)
         self.loss = (margin if isinstance(margin, AllPairsSquaredHinge)
                      else AllPairsSquaredHinge(margin))
         self.penalty = L2Penalty() if penalty is None else penalty
         self._w_pos, self._w_neg, self._P, self._Q = _class_weights(self.y, s)
+        # (the weights as _class_weights scales them, each class by its largest: the same
+        # objective, and representable in the dtype of X whatever the scale of s)
+        self.weights = (self._w_pos + self._w_neg).astype(self.dtype)
 
     def with_loss(self, loss):
         """The same data and weights with another all-pairs loss (another margin)."""
@@ -650,6 +652,5 @@ def certify(objective, run, result, tol, max_iter):
                     f"{tol * primal:.3e}")
         if n_iter >= max_iter:
             message += f" (max_iter={max_iter} reached)"
-    return SolverResult(coef=result.coef, n_iter=min(n_iter, max_iter) if converged else n_iter,
-                        converged=converged, objective=primal, history=result.history,
+    return SolverResult(coef=result.coef, n_iter=n_iter, converged=converged, objective=primal, history=result.history,
                         gap=bound, message=message)
