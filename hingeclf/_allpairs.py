@@ -26,7 +26,8 @@ from ._losses import Loss
 from ._objective import HessianOperator, L2Penalty, Objective
 from ._solvers._result import SolverResult
 
-__all__ = ["all_pairs_squared_hinge", "AllPairsSquaredHinge", "AllPairsObjective"]
+__all__ = ["all_pairs_squared_hinge", "AllPairsSquaredHinge", "AllPairsObjective",
+           "suboptimality_bound", "certify"]
 
 
 def all_pairs_squared_hinge(y, scores, margin=1.0, sample_weight=None):
@@ -118,6 +119,13 @@ def _class_weights(y_pos, s):
     raises when a class is absent or has zero total weight."""
     w_pos = np.where(y_pos, s, 0.0)
     w_neg = np.where(y_pos, 0.0, s)
+    # a factor common to one class's weights cancels in L (it multiplies the pairs' weights and
+    # P or Q alike): each class is divided by its largest weight, so that P and Q lie in
+    # [1, n] and P Q neither underflows (weights of 1e-200) nor overflows (1e160)
+    for w in (w_pos, w_neg):
+        top = float(w.max(initial=0.0))
+        if top > 0:
+            w /= top
     P, Q = float(w_pos.sum()), float(w_neg.sum())
     if not (P > 0 and Q > 0):
         absent = "positive" if not P > 0 else "negative"
@@ -133,7 +141,15 @@ def _loss_gradient(f, y_pos, margin, w_pos, w_neg, P, Q):
     n = f.shape[0]
     # v_i = f_i (positives), f_i + m (negatives); a pair (j, k) is active iff v_j < v_k
     v = f + np.where(y_pos, 0.0, margin)
+    # L is homogeneous of degree 2 in v (its gradient of degree 1): the sums below run on
+    # v / 2**k, exactly, with k chosen so that the largest |v| is below 1, and the results are
+    # scaled back (a loss beyond the float range is then inf, not inf - inf = nan)
+    k = _exponent(v)
+    v = np.ldexp(v, -k)
     v = v - v.mean()  # the loss ignores a shift: centring shrinks the cancellation below
+    k2 = _exponent(v)
+    v = np.ldexp(v, -k2)
+    k += k2
     order = np.argsort(v)
     vs, wp, wn = v[order], w_pos[order], w_neg[order]
 
@@ -158,7 +174,14 @@ def _loss_gradient(f, y_pos, margin, w_pos, w_neg, P, Q):
     grad_sorted = (2.0 / (P * Q)) * (wn * neg_slope - wp * pos_slope)
     grad = np.empty(n)
     grad[order] = grad_sorted
-    return loss, grad
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(loss, 2 * k)), np.ldexp(grad, k)
+
+
+def _exponent(v):
+    """``k`` with ``max |v| / 2**k`` in ``[0.5, 1)`` (0 for ``v`` all zero)."""
+    top = float(np.abs(v).max(initial=0.0))
+    return int(np.frexp(top)[1]) if top > 0 else 0
 
 
 def _check_inputs(y, scores):
@@ -340,11 +363,13 @@ class AllPairsObjective(Objective):
         self.shape = (1, self.n_features)
         s = (np.ones(self.n_samples) if sample_weight is None
              else np.asarray(sample_weight, dtype=np.float64))
-        self.weights = s.astype(self.dtype)
         self.loss = (margin if isinstance(margin, AllPairsSquaredHinge)
                      else AllPairsSquaredHinge(margin))
         self.penalty = L2Penalty() if penalty is None else penalty
         self._w_pos, self._w_neg, self._P, self._Q = _class_weights(self.y, s)
+        # (the weights as _class_weights scales them, each class by its largest: the same
+        # objective, and representable in the dtype of X whatever the scale of s)
+        self.weights = (self._w_pos + self._w_neg).astype(self.dtype)
 
     def with_loss(self, loss):
         """The same data and weights with another all-pairs loss (another margin)."""
@@ -443,6 +468,8 @@ FINISH_MAX_FEATURES = 500
 FINISH_MAX_STEPS = 10
 # stop the finish once ||grad||_inf <= this times ||grad P(0)||_inf (rounding level in float64)
 _FINISH_RTOL = 1e-13
+# the shortest fraction of a Newton step the finish tries when the full step does not descend
+_FINISH_MIN_STEP = 2.0 ** -60
 
 
 def _rows(X, idx):
@@ -538,7 +565,19 @@ def _finish_exact(objective, result, threshold):
         g_new = g_new.astype(np.float64)
         rounding = 64 * np.finfo(objective.dtype).eps * max(abs(f), 1.0)
         if not f_new <= f + rounding or not (np.abs(g_new).max() < np.abs(g).max()):
-            break
+            # the step leaves the active pairs' piece (from just past a kink of a large C
+            # the piece's minimiser is far off, e.g. w -> 0): halve it while the objective
+            # does not decrease; the next step starts on the piece it reached
+            t = 0.5
+            while t > _FINISH_MIN_STEP:
+                w_new = w + t * step.reshape(objective.shape)
+                f_new, g_new = objective.value_gradient(w_new.astype(objective.dtype))
+                if f_new < f:
+                    break
+                t *= 0.5
+            if not (t > _FINISH_MIN_STEP and f_new < f):
+                break
+            g_new = g_new.astype(np.float64)
         w, f, g = w_new, f_new, g_new
         n_steps += 1
         if np.abs(g).max() <= _FINISH_RTOL * g_ref:
@@ -552,3 +591,59 @@ def _finish_exact(objective, result, threshold):
                         history=result.history + [float(f)], gap=None,
                         message=result.message + f"; {n_steps} exact Newton step(s) on the "
                         f"active pairs, |grad|_inf {g_start:.2e} -> {g_inf:.2e}")
+
+
+# the certificate's resumes of the solver: at most this many, each with its gradient rule
+# tightened by at least REFINE_FACTOR (and to what the certificate asks for)
+MAX_REFINES = 4
+REFINE_FACTOR = 1e-2
+
+
+def suboptimality_bound(objective, coef):
+    """``(||grad P(w)||_2^2 / 2, P(w))``: the first bounds ``P(w) - P*`` from above.
+
+    ``P`` is differentiable and 1-strongly convex (the penalty ``1/2 ||w||^2`` plus a convex
+    loss), so ``P(v) >= P(w) + g.(v - w) + 1/2 ||v - w||^2 >= P(w) - ||g||^2 / 2`` for every
+    ``v`` (the middle term is smallest at ``v = w - g``); at ``v = w*`` this is the bound. Unlike
+    a rule relative to ``||grad P(0)||``, which grows with ``C``, it does not loosen with ``C``.
+    The gradient is formed in float64 from the coefficients.
+    """
+    w = np.asarray(coef).reshape(objective.shape).astype(objective.dtype)
+    f, g = objective.value_gradient(w)
+    g = np.asarray(g, dtype=np.float64)
+    return 0.5 * float(np.dot(g.ravel(), g.ravel())), float(f)
+
+
+def certify(objective, run, result, tol, max_iter):
+    """``result`` certified by :func:`suboptimality_bound`, or resumed until it is.
+
+    The fit counts as converged exactly when ``||grad P||^2 / 2 <= tol * P`` (a relative bound
+    on ``P - P*``), which is reported as the result's ``gap``. Otherwise the solver resumes
+    (``run(coef, inner_tol, budget)``, at most :data:`MAX_REFINES` times within ``max_iter``)
+    with its rule ``||grad P||_inf <= inner_tol * ||grad P(0)||_inf`` tightened to what the
+    bound needs (``||g||_2 <= sqrt(d) ||g||_inf``).
+    """
+    n_iter, inner_tol = result.n_iter, tol
+    g_ref = objective.gradient_scale()
+    d = max(objective.n_features, 1)
+    for attempt in range(MAX_REFINES + 1):
+        bound, primal = suboptimality_bound(objective, result.coef)
+        if bound <= tol * primal:
+            break
+        if attempt == MAX_REFINES or n_iter >= max_iter or not np.isfinite(bound):
+            break
+        need = np.sqrt(2.0 * tol * primal / d) / g_ref
+        inner_tol = min(inner_tol * REFINE_FACTOR, need)
+        result = run(result.coef, inner_tol, max_iter - n_iter)
+        n_iter += result.n_iter
+    converged = bool(bound <= tol * primal)
+    message = result.message
+    if converged:
+        message += "; certified: ||grad P||^2 / 2 <= tol * P"
+    else:
+        message += (f"; the certificate ||grad P||^2 / 2 = {bound:.3e} exceeds tol * P = "
+                    f"{tol * primal:.3e}")
+        if n_iter >= max_iter:
+            message += f" (max_iter={max_iter} reached)"
+    return SolverResult(coef=result.coef, n_iter=n_iter, converged=converged, objective=primal, history=result.history,
+                        gap=bound, message=message)

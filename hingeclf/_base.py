@@ -70,6 +70,17 @@ def _check_data_scale(X, cost_sum):
             f"features (e.g. with StandardScaler) or use a smaller C.")
 
 
+def _sum_duplicates(X):
+    """``X`` with each entry stored once: a sparse matrix may store an entry in several parts,
+    meaning their sum, which the compiled kernels (row norms, dual coordinate descent, column
+    curvatures) would read as separate entries. Only a matrix not in canonical format is
+    copied (and summed); the user's matrix is never modified."""
+    if sp.issparse(X) and X.format in ("csr", "csc") and not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
 # labels are encoded this many at a time (the temporaries of a search are a block, not all of y)
 ENCODE_BLOCK = 65536
 
@@ -300,6 +311,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             X = X.astype(np.float32)
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=("csr", "csc"),
                              dtype=(np.float64, np.float32), accept_large_sparse=True)
+        X = _sum_duplicates(X)
         if not (y.ndim == 1 and y.dtype.kind in "iub"):
             # (1-D integer labels are binary or multiclass targets, which it accepts: on a
             # million labels the check takes about as long as encoding them)
@@ -516,4 +528,4 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             class, the largest deciding.
         """
         check_is_fitted(self)
-        return super().decision_function(X)
+        return super().decision_function(_sum_duplicates(X))

@@ -33,7 +33,8 @@ from sklearn.utils.validation import (_check_method_params, _check_sample_weight
                                       check_is_fitted, column_or_1d)
 
 from ._allpairs import AllPairsObjective
-from ._base import BaseHingeClassifier, _DocLinkMixin, _fit_context, encode_labels
+from ._base import (BaseHingeClassifier, _DocLinkMixin, _fit_context, _sum_duplicates,
+                    encode_labels)
 from .allpairs import AllPairsSquaredHingeSVM
 
 __all__ = ["RegularizationPathCV"]
@@ -71,7 +72,8 @@ def _path_start(estimator, X, y, sample_weight):
     final, _ = _final_step(estimator)
     if isinstance(estimator, Pipeline) and len(estimator.steps) > 1:
         X = clone(estimator[:-1]).fit_transform(X, y)
-    X = check_array(X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32))
+    X = _sum_duplicates(check_array(X, accept_sparse=("csr", "csc"),
+                                    dtype=(np.float64, np.float32)))
     est = clone(final).set_params(C=1.0)
     est.classes_, y_index = encode_labels(y)
     if est.classes_.size < 2:

@@ -70,7 +70,14 @@ def _feasible(objective, mu):
 
 def circulation_scale(flows):
     """Per edge ``a -> k``, the share of ``flows[a, k]`` kept by the largest circulation within
-    ``flows`` (a K x K matrix of non-negative flows, zero diagonal)."""
+    ``flows`` (a K x K matrix of non-negative flows, zero diagonal).
+
+    The linear program is solved on the flows divided by their largest: its solver's
+    feasibility tolerance is absolute (about 1e-7), so on flows of the size of ``C`` (say 1e-12)
+    any flows at all would pass for a circulation and the dual point built from them would not
+    be feasible (its value then exceeded the optimum). The result is made a circulation to
+    rounding and checked; if that fails, no flow is kept (scale 0: a feasible, weaker point).
+    """
     from scipy.optimize import linprog
 
     K = flows.shape[0]
@@ -78,15 +85,27 @@ def circulation_scale(flows):
     edges = [(a, k) for a in range(K) for k in range(K) if a != k and flows[a, k] > 0]
     if not edges:
         return scale
+    top = max(flows[a, k] for a, k in edges)
+    cap = np.array([flows[a, k] / top for a, k in edges])
     a_eq = np.zeros((K, len(edges)))
     for e, (a, k) in enumerate(edges):
         a_eq[k, e] += 1.0
         a_eq[a, e] -= 1.0
     res = linprog(-np.ones(len(edges)), A_eq=a_eq, b_eq=np.zeros(K),
-                  bounds=[(0.0, flows[a, k]) for a, k in edges], method="highs")
-    f = res.x if res.status == 0 else np.zeros(len(edges))
+                  bounds=[(0.0, u) for u in cap], method="highs")
+    f = np.clip(res.x, 0.0, cap) if res.status == 0 else np.zeros(len(edges))
+    # the solver balances the nodes only to its tolerance: flows at its level are dropped, the
+    # others projected onto the circulations (least-squares correction of the node balances)
+    # and scaled back under their capacities (a multiple of a circulation is one)
+    f[f <= 1e-6] = 0.0
+    on = f > 0
+    if on.any():
+        f[on] -= np.linalg.lstsq(a_eq[:, on], a_eq[:, on] @ f[on], rcond=None)[0]
+        f[on] *= min(1.0, float(np.min(cap[on] / np.maximum(f[on], np.finfo(float).tiny))))
+    if f.min() < 0 or np.abs(a_eq @ f).max() > 64 * np.finfo(np.float64).eps * len(edges):
+        f = np.zeros(len(edges))  # not a circulation to rounding: keep none (still feasible)
     for e, (a, k) in enumerate(edges):
-        scale[a, k] = min(max(f[e] / flows[a, k], 0.0), 1.0)
+        scale[a, k] = min(max(f[e] / cap[e], 0.0), 1.0)
     return scale
 
 

@@ -462,6 +462,25 @@ def _crammer_singer_feasible(alpha, y, K):
     return out
 
 
+def _crammer_singer_box(alpha, y, c):
+    """``alpha`` brought into its box: ``alpha_ik <= 0`` off the true class, each row scaled so
+    that ``alpha_iy = -sum_{k != y_i} alpha_ik <= c_i``.
+
+    The kernel's updates are differences of O(1) gradients divided by ``||x_i||^2``: at a tiny
+    ``C`` their rounding is large against ``c_i`` (measured: rows at ``1 + 3e-5`` times
+    ``c_i``, C = 1e-12), and a point outside the box does not bound the optimum from below.
+    """
+    rows = np.arange(alpha.shape[0])
+    out = np.minimum(alpha, 0.0)
+    out[rows, y] = 0.0
+    total = -out.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrink = np.where(total > c, c / total, 1.0)
+    out *= np.where(c > 0, shrink, 0.0)[:, None]
+    out[rows, y] = -out.sum(axis=1)
+    return out
+
+
 def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dual_state=None,
                           path_start=None):
     """The sequential dual method (:func:`kernels.crammer_singer_dual_cd`) with the gap rule."""
@@ -518,7 +537,9 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
             b_eff = b + rho * ssum - w_primal @ center
             coef = np.hstack([w_primal, b_eff[:, None]])
         primal = objective.value(coef.astype(objective.dtype))
-        feasible = _crammer_singer_feasible(alpha, y, K) if fit_intercept else alpha
+        feasible = _crammer_singer_box(alpha, y, c)
+        if fit_intercept:
+            feasible = _crammer_singer_feasible(feasible, y, K)
         W_dual = W.copy()
         if fit_intercept:
             kernels.weighted_row_sum_multi(Xk, feasible - alpha, W_dual)
