@@ -16,7 +16,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight
 
-from ._allpairs import AllPairsObjective, AllPairsSquaredHinge, certify, finish_exact
+from ._allpairs import AllPairsObjective, certify, finish_exact
+from ._allpairs_loss import AllPairsSquaredHinge
 from ._base import (SCALE_HEADROOM, BaseHingeClassifier, _check_data_scale, _fit_context,
                     encode_labels)
 from ._solvers import SOLVERS, check_solver_supports, minimize

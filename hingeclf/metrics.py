@@ -65,7 +65,7 @@ import numpy as np
 from sklearn.metrics import make_scorer
 from sklearn.utils import check_array, check_consistent_length, column_or_1d
 
-from ._allpairs import all_pairs_squared_hinge
+from ._allpairs_loss import all_pairs_squared_hinge
 from ._losses import MULTICLASS_STRUCTURES, SMOOTHERS, HingeFamilyLoss
 
 __all__ = [

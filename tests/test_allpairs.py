@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from hingeclf._allpairs import all_pairs_squared_hinge
+from hingeclf._allpairs_loss import all_pairs_squared_hinge
 
 H = 1e-6  # finite-difference step (MATH.md section 8)
 FD_RTOL = 1e-6

@@ -129,3 +129,25 @@ def test_psi_hinge_is_refused_by_cd():
     psi = HingeFamilyLoss("binary", 1, 0.5, smoother="psi")
     with pytest.raises(ValueError, match="has_compiled_terms"):
         check_solver_supports("cd", psi)
+
+
+def _package_imports(module):
+    """The modules of the package that ``module``'s source imports (relative imports)."""
+    import ast
+    import importlib
+
+    path = importlib.import_module(f"hingeclf.{module}").__file__
+    found = set()
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:  # from . import name
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+@pytest.mark.parametrize("module", ["metrics", "_losses", "_allpairs_loss", "_loss_kernels"])
+def test_metrics_and_losses_import_no_objective_nor_solver(module):
+    # metrics evaluate losses, they never fit: the loss layer sits below objectives and solvers
+    assert _package_imports(module) <= {"_losses", "_allpairs_loss", "_loss_kernels"}

@@ -19,7 +19,7 @@ from sklearn import metrics as skm
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.svm import LinearSVC
 
-import hingeclf._allpairs
+import hingeclf._allpairs_loss
 import hingeclf.metrics
 from hingeclf import MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf.metrics import (
@@ -443,7 +443,7 @@ def test_every_scorer_is_minus_its_loss():
 
 
 # ------------------------------------------------------------------------------- docstrings
-@pytest.mark.parametrize("module", [hingeclf.metrics, hingeclf._allpairs])
+@pytest.mark.parametrize("module", [hingeclf.metrics, hingeclf._allpairs_loss])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
