@@ -1,6 +1,6 @@
 """The linear-model objective: one loss, one penalty, the data and the weights.
 
-Conventions (MATH.md section 1):
+Conventions (docs/user_guide/objective.rst):
 
 - Coefficients are held as one array ``coef`` of shape ``(n_out, n_features + fit_intercept)``:
   row ``k`` is ``[w_k, b_k]``, the intercept LAST, and solvers may pass it flattened (C order).

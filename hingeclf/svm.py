@@ -253,7 +253,8 @@ class HingeSVM(_BinaryLossSVM):
     __doc__ = _binary_docstring("HingeSVM", "hinge", 1, "SquaredHingeSVM", "squared hinge", """
     loss : {"hinge", "smooth_hinge", "psi_hinge"}, default="hinge"
         The margin loss. ``"hinge"`` is the formula above; the smoothed hinges replace it by a
-        smooth approximation (MATH.md section 2):
+        smooth approximation (see the user guide,
+        :ref:`math-smoothed-hinges`):
 """ + _SMOOTH_LOSSES_DOC + _SMOOTHING_DOC)
 
     _parameter_constraints: dict = {
@@ -310,7 +311,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
     multi_class : {"crammer_singer", "weston_watkins", "ovr"}, default="crammer_singer"
         The multiclass formulation.
     loss : {"hinge", "squared_hinge", "smooth_hinge", "psi_hinge"}, default="hinge"
-        The margin loss :math:`\phi`. The smoothed hinges (MATH.md section 2):
+        The margin loss :math:`\phi`. The smoothed hinges (see the user guide,
+        :ref:`math-smoothed-hinges`):
 """ + _SMOOTH_LOSSES_DOC + r"""
 
         ``"psi_hinge"`` needs terms of one piece: it is refused (``ValueError`` at ``fit``) with

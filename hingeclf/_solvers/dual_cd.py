@@ -1,7 +1,8 @@
 """``dual_cd``: dual coordinate descent (Hsieh et al. 2008) with a duality-gap certificate.
 
 For the binary and one-vs-rest losses (hinge, its Huberised smoothing, squared hinge). Each
-binary problem ``k`` has the dual of MATH.md section 3, in the variables ``a_i = c_i mu_i``::
+binary problem ``k`` has the dual of the user guide's :ref:`math-duals`, in the variables
+``a_i = c_i mu_i``::
 
     min_a  1/2 ||sum_i a_i y_i x_i||^2 + 1/2 sum_i diag_i a_i^2 - sum_i a_i
     s.t.   0 <= a_i <= upper_i,   sum_i a_i y_i = 0  (only with an intercept)
@@ -10,7 +11,7 @@ binary problem ``k`` has the dual of MATH.md section 3, in the variables ``a_i =
     squared hinge:                upper_i = inf,   diag_i = 1 / (2 c_i)
 
 with ``w = sum_i a_i y_i x_i``. The intercept's equality constraint is handled by the method of
-multipliers (MATH.md section 6 leaves the route open): the multiplier is the intercept ``b``,
+multipliers (see the user guide, :ref:`math-intercept`): the multiplier is the intercept ``b``,
 the penalty ``rho`` is 0.1 times the mean squared row norm (the scale of ``Q``'s diagonal), and ``b``
 moves after every epoch. Nothing of the objective is changed: the result is the optimum of the
 problem with an unpenalised intercept.
