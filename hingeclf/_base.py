@@ -348,10 +348,8 @@ class BaseHingeClassifier(LinearClassifierMixin, BaseEstimator):
                           random_state=self.random_state,
                           **self._warm_solver_state(problem, solver))
         if self.solver == "auto" and solver == "dual_cd" and not result.converged:
-            # dual coordinate descent slows down on badly scaled features (unscaled
-            # breast_cancer, hinge: 195.7 after 1000 epochs, optimum 48.9); Newton's
-            # continuation does not. It starts afresh: from the unconverged dual point its
-            # continuation ran out of max_iter in a stage on that same data
+            # dual_cd slows down on badly scaled features, Newton started afresh does not
+            # (docs/design_decisions.rst, 'The solver chosen by solver="auto"', Fallback)
             if self.verbose:
                 print(f"[{type(self).__name__}] dual_cd did not converge "
                       f"({result.message}); continuing with newton")

@@ -138,8 +138,8 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
         The full-batch solvers of the registry whose needs this loss meets (it is smooth and
         has an O(n log n) generalised Hessian-vector product; it is not a sum of per-sample
         terms, so ``"sgd"`` is refused with an error). All stop when
-        ``||grad P||_inf <= tol * ||grad P(0)||_inf``. ``"auto"`` is ``"lbfgs"`` (the fastest
-        of the three in our measurements on 2e4 x 20 synthetic data).
+        ``||grad P||_inf <= tol * ||grad P(0)||_inf``. ``"auto"`` is ``"lbfgs"`` (see
+        :ref:`design-allpairs-solver`).
     fit_intercept : bool, default=True
         Choose ``intercept_`` after the fit as described above; False leaves it at 0.
     tol : float, default=1e-4

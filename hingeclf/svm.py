@@ -69,8 +69,7 @@ _COMMON_PARAMETERS = """
           ``n_out`` is 1 for ``binary`` and the number of classes otherwise; ``data`` is
           ``sparse`` for a scipy sparse matrix. If ``"dual_cd"`` was chosen and stops
           unconverged, the fit continues with ``"newton"`` (``solver_`` is then ``"newton"``).
-          The measurements behind these choices are in the documentation's "Design
-          decisions" page.
+          The measurements behind these choices: :ref:`design-auto-solver`.
 """ + _AUTO_RULE + """
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then
         takes proximal (soft-thresholding) steps and stops on the gradient mapping,

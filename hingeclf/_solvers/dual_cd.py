@@ -61,9 +61,8 @@ EPS_FACTOR = 0.1
 EPS_MIN = 1e-14
 CHUNK_START = 10
 CHUNK_MAX = 640
-# the augmented Lagrangian's penalty, relative to the mean squared row norm: measured on
-# make_classification 2000 x 20 (offset data) and digits (one class against the rest), factors
-# 0.01 .. 10: 0.1 needed the fewest epochs at tol 1e-4 and 1e-8, 10 failed to converge
+# the augmented Lagrangian's penalty, relative to the mean squared row norm (why 0.1:
+# docs/design_decisions.rst, 'Dual coordinate descent kernels')
 RHO_FACTOR = 0.1
 
 
@@ -354,11 +353,8 @@ def _warm_alpha(state, c, loss, y=None):
     margins ``a = 2 c u`` and ``a = c u / gamma``): then ``w`` grows with ``C``, as their
     solutions do. The hinge keeps them, ``a = mu c_old``, scaled into a smaller new box where
     needed (by rows for Crammer-Singer, whose entries sum to 0): its free terms are fixed by
-    their margins, not by the cost. Along the six hinge paths of ``tests/test_dual_cd.py``
-    (breast_cancer, iris one-vs-rest and Crammer-Singer, with and without intercept; tol
-    1e-8), keeping them took fewer epochs in all than scaling them or starting cold; scaling
-    won on breast_cancer without intercept only. (Measured with a script that is not kept;
-    the warm and cold totals are in the message of commit 12fd73f.)
+    their margins, not by the cost. Keeping them took the fewest epochs along the hinge paths
+    of ``tests/test_dual_cd.py`` (docs/design_decisions.rst, 'Dual coordinate descent kernels').
     """
     mu = state.mu
     if not loss.is_piecewise_linear:
