@@ -64,7 +64,8 @@ QUICK = {
 
 def solvers(family, n_samples):
     """(name, loss, factory) of every configuration compared on a family of data."""
-    alpha = 1.0 / (C * n_samples)  # SGDClassifier's alpha for the same objective (MATH.md 1)
+    # SGDClassifier's alpha for the same objective (docs/user_guide/objective.rst)
+    alpha = 1.0 / (C * n_samples)
     if family in ("binary", "sparse binary"):
         # dual coordinate descent only on sparse data: on dense data with n >> d it does not
         # converge within max_iter (python -m benchmarks.auto_rule), and auto does not use it.

@@ -1,7 +1,8 @@
 """The all-pairs squared hinge: an AUC surrogate for unbalanced binary data, in O(n log n).
 
 Rust & Hocking, "Efficient line search for optimizing area under the ROC curve in gradient
-descent" (arXiv 2302.11062); MATH.md section 5. The loss couples every positive with every
+descent" (arXiv 2302.11062); the user guide's losses page, 'All-pairs squared hinge'. The
+loss couples every positive with every
 negative, so it is not a pointwise kernel of :mod:`hingeclf._losses`: it lives here, written
 against decision values like the other kernels (the chain rule through ``X`` is the caller's).
 The metric :func:`hingeclf.metrics.all_pairs_squared_hinge_loss` and the objective of
@@ -37,8 +38,9 @@ def all_pairs_squared_hinge(y, scores, margin=1.0, sample_weight=None):
 
     Sample weights weight *pairs*: the pair ``(j, k)`` has weight ``s_j s_k`` and the sum is
     normalised by the product of the class weight totals, so integer weights are the same as
-    repeated samples and unit weights give the unweighted mean over the ``p q`` pairs of MATH.md
-    section 5. With ``v_i = f_i`` (positives) and ``v_i = f_i + m`` (negatives), the gradient is
+    repeated samples and unit weights give the unweighted mean over the ``p q`` pairs
+    (docs/user_guide/losses.rst, 'All-pairs squared hinge'). With ``v_i = f_i`` (positives)
+    and ``v_i = f_i + m`` (negatives), the gradient is
 
     .. math::
 

@@ -211,8 +211,8 @@ class _DocLinkMixin:
         return {"estimator_name": type(self).__name__}
 
 
-# ``auto`` picks the primal Newton for the binary hinge on dense data with at least this many
-# samples per parameter (see ``_resolve_solver``)
+# ``auto`` picks the primal Newton for the non-smooth losses on dense data with at least this
+# many samples per parameter (see ``_resolve_solver``)
 PRIMAL_MIN_RATIO = 10
 
 
@@ -243,51 +243,21 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         raise NotImplementedError
 
     def _resolve_solver(self, loss, X):
-        """``solver="auto"`` with the L2 penalty: ``newton`` for the squared hinges on dense
-        data, ``dual_cd`` for the binary and one-vs-rest squared hinge on sparse data;
-        ``newton`` for the hinges on dense data with many more samples than parameters (at least
-        ``PRIMAL_MIN_RATIO`` = 10 samples per parameter, ``n_out * (n_features + 1)`` of them);
-        ``dual_cd`` for the other hinge losses it handles (sparse or wide data: binary,
-        one-vs-rest, Crammer-Singer); ``newton`` for the remaining non-smooth ones
-        (Weston-Watkins hinge, squared Crammer-Singer), and
-        ``lbfgs`` for the smoothed hinges (``smooth_hinge``, ``psi_hinge``: not measured
-        against Newton, so they keep the earlier default).
+        """The solver that ``solver="auto"`` stands for, on the loss ``loss`` and the data ``X``.
 
-        Measured by ``python -m benchmarks.auto_rule`` (``benchmarks/results/auto_rule.md``:
-        one fit per cell, default ``tol`` and ``max_iter``, with and without intercept):
+        With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` where it applies (the binary and
+        one-vs-rest losses but the psi hinge), ``fgd`` otherwise. With the L2 penalty:
+        ``lbfgs`` for the smoothed hinges; for the smooth squared hinges (binary, one-vs-rest,
+        Weston-Watkins) ``dual_cd`` on sparse data where it applies (binary, one-vs-rest),
+        ``newton`` otherwise; for the non-smooth
+        losses ``newton`` on dense data with at least ``PRIMAL_MIN_RATIO`` samples per
+        parameter (``n_out * (n_features + 1)`` parameters), else ``dual_cd`` where it applies
+        (binary, one-vs-rest, Crammer-Singer hinge) and ``newton`` for the rest
+        (Weston-Watkins hinge, squared Crammer-Singer).
 
-        - squared hinge: Newton (whose direction comes from the explicit Hessian blocks when
-          there are at most 512 parameters per output) was the fastest or within 15% of it on
-          every dense set, up to 3.6x faster than L-BFGS (digits without intercept); dual
-          coordinate descent did not converge within ``max_iter`` on dense n >> d data
-          (make_classification 2000 x 20 and 20000 x 50); on sparse 2000 x 2000 it was 1.6x
-          faster than Newton, stopping 2e-6 (relative) above its objective, within its
-          certified gap; on sparse 100k x 100k at 0.1% (``benchmarks/results/full.md``) 1.9 s
-          against Newton's 5.6 s, 6.4e-6 above the best objective;
-        - binary hinge, dense n >> d: dual coordinate descent did not converge within
-          ``max_iter`` (make_classification 2000 x 20 and 20000 x 50, unscaled breast_cancer)
-          where Newton's smoothing continuation converged in under 0.25 s;
-        - hinge on sparse data (2000 x 2000 at 1%): dual coordinate descent 0.01 s, Newton
-          4.5-5.1 s; one-vs-rest digits (2.8 samples per parameter): 2-3x faster than Newton;
-          iris one-vs-rest (10 samples per parameter, the threshold) 2x faster with an
-          intercept but unconverged at ``max_iter`` without;
-        - Crammer-Singer on dense 10-class 100000 x 100 (99 samples per parameter; the full
-          suite, ``python -m benchmarks``, ``benchmarks/results/full.md``): Newton 21 s, dual
-          coordinate descent 142 s (unconverged), LinearSVC did not finish within 180 s.
-
-        The full suite (``python -m benchmarks``, ``benchmarks/results/full.md``) shows the
-        same at 100k rows. When ``dual_cd`` stops unconverged (it slows down on badly scaled
-        features), ``auto`` continues with ``newton`` (``solver_`` is then ``"newton"``).
-
-        With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` for the separable losses (binary,
-        one-vs-rest), as a proximal Newton method up to ``NEWTON_MAX_FEATURES`` (256) features
-        and by columns above. Measured with ``python -m benchmarks.l1`` (squared hinge, C = 1,
-        no intercept, default tol; ``benchmarks/results/l1.md``): dense 100k x 100, ``cd``
-        0.22 s against ``fgd`` 0.74 s; sparse 100k x 100k at 0.1%, ``cd`` 16.4 s against
-        ``fgd`` 15.6 s (an earlier run on a busier machine: 27 s and 79 s), ``fgd`` ending
-        closer to the optimum there. ``fgd`` (proximal accelerated gradient) for Crammer-Singer
-        and Weston-Watkins,
-        which ``cd`` cannot split into binary problems.
+        The estimators' docstrings state this rule as a table (``_AUTO_RULE`` in
+        ``hingeclf/svm.py``), which ``tests/test_auto_rule.py`` checks against this method.
+        The measurements behind each choice are in :ref:`design-auto-solver`.
         """
         if self.solver != "auto":
             return self.solver

@@ -19,10 +19,8 @@ import numpy as np
 
 # The loops below are branch-free (selects, min and max) and, for one column of decision values,
 # flat, so LLVM vectorises them; ``reassoc`` lets it split the float64 sums into lanes (the
-# result differs from the sequential sum by rounding only). Measured on 1M x 1 random decision
-# values (``python -m benchmarks.kernels``, benchmarks/results/kernels.md): the value along a
-# line at smoothing 0.01 in 0.49 ms (float64) and 0.26 ms (float32), against 4.3 and 5.2 ms
-# with one branch per piece.
+# result differs from the sequential sum by rounding only). Why: benchmarks/results/kernels.md
+# (python -m benchmarks.kernels; docs/design_decisions.rst, 'Branch-free loss kernels').
 _FAST = {"reassoc", "nsz", "contract"}
 
 

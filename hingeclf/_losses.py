@@ -24,16 +24,19 @@ Every loss of the family is one object of :class:`HingeFamilyLoss`, fixed by thr
 ``gamma``
     0 for the exact loss; ``gamma > 0`` smooths each term: the term ``xi(v) = max(0, max_p v_p)``
     becomes ``xi_gamma(v) = max_{lambda >= 0, sum lambda <= 1} <lambda, v> - gamma/2 ||lambda||^2``.
-    With one piece this is the Huberised hinge of MATH.md section 2 (``smooth_hinge``), and it
+    With one piece this is the Huberised hinge (``smooth_hinge``; docs/user_guide/losses.rst,
+    'Smoothed hinges: Huber and psi'), and it
     satisfies ``xi - gamma/2 <= xi_gamma <= xi``. The maximiser ``lambda`` is the (sub)gradient of the
     term in ``v``: the projection of ``v / gamma`` onto ``{lambda >= 0, sum lambda <= 1}``; with
     ``gamma == 0`` it is the indicator of the largest strictly positive violation (the kink
-    convention of MATH.md: zero subgradient at ``v == 0``, i.e. at margin exactly 1).
+    convention of docs/user_guide/losses.rst, 'Binary losses': zero subgradient at ``v == 0``,
+    i.e. at margin exactly 1).
 
 ``smoother``
     ``"huber"`` (the default) is the smoothing above. ``"psi"`` is the infinitely smooth
     ``psi_sigma(v) = (v + sqrt(v^2 + sigma^2)) / 2`` of Luo, Qiao & Zhang (2021) with
-    ``sigma = gamma`` (MATH.md section 2), for single-piece terms and power 1 only (binary,
+    ``sigma = gamma`` (docs/user_guide/losses.rst, 'Smoothed hinges: Huber and psi'), for
+    single-piece terms and power 1 only (binary,
     one-vs-rest, Weston-Watkins): ``xi <= psi_sigma <= xi + sigma/2`` (it lies *above* the hinge,
     equal to ``sigma/2`` at ``v = 0``), ``psi' = (1 + v / sqrt(v^2 + sigma^2)) / 2`` in (0, 1) and
     ``0 < psi'' = sigma^2 / (2 (v^2 + sigma^2)^(3/2)) <= 1 / (2 sigma)``.

@@ -1,6 +1,6 @@
 """The linear-model objective: one loss, one penalty, the data and the weights.
 
-Conventions (MATH.md section 1):
+Conventions (docs/user_guide/objective.rst):
 
 - Coefficients are held as one array ``coef`` of shape ``(n_out, n_features + fit_intercept)``:
   row ``k`` is ``[w_k, b_k]``, the intercept LAST, and solvers may pass it flattened (C order).
@@ -41,9 +41,8 @@ def value_rounding(dtype, n_samples):
     An objective value is a float64 sum of ``n`` terms computed in the data's dtype, each with a
     relative rounding error of about ``eps``; independent errors add up to about
     ``eps sqrt(n)`` on a sum of size ``n``. (``10 eps`` without the ``1 / sqrt(n)``, tried
-    first, let float32 line searches accept increases larger than a Newton step's gain: on
-    dense 100k x 100 the hinge's stage at smoothing 1e-3 then hovered 0.1 above its optimum
-    until max_iter.)
+    first, let float32 line searches accept increases larger than a Newton step's gain:
+    docs/design_decisions.rst, "Newton's method".)
     """
     eps = float(np.finfo(dtype).eps)
     return max(1e-12, 10.0 * eps / np.sqrt(max(int(n_samples), 1)))
@@ -68,8 +67,8 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     which also sums the intercept's column), and each full buffer's ``B^T B`` (numpy's matmul
     of a transposed view with itself calls BLAS's ``syrk``, in the dtype of ``X``) is added
     into the float64 sum, so the temporary is the buffer, never a copy of ``X`` or an index of
-    all the rows (scipy's ``dsyrk``/``ssyrk``, used before, took longer, most in float32:
-    ``python -m benchmarks.products``). Sparse: the product of the selected rows. Used by
+    all the rows (scipy's ``dsyrk``/``ssyrk``, used before, took longer: Gram table of
+    benchmarks/results/products.md). Sparse: the product of the selected rows. Used by
     Newton's explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
@@ -93,8 +92,8 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
         stop = rows.size if use_rows else X.shape[0]
         chunk = max(1, min(GRAM_CHUNK, stop))
-        # one buffer of rows, C-ordered so the gather writes rows (a Fortran-ordered one, which
-        # scipy's syrk took about 10% faster, made the gather slower by more than that): the
+        # one buffer of rows, C-ordered so the gather writes rows (why not Fortran order:
+        # docs/design_decisions.rst, 'Compiled products and Gram matrices'): the
         # rows of positive D fill it from the front, those of negative D from the back
         buffer = np.empty((chunk, d), dtype=X.dtype)
         H = np.zeros((n1, n1))

@@ -4,12 +4,9 @@
 For a C-contiguous dense ``X`` (float32 or float64) and at most :data:`COMPILED_MAX_OUTPUTS`
 outputs they are compiled loops over the rows, one pass over ``X`` each; anything else (sparse,
 Fortran-ordered, other dtypes, more outputs) goes to ``@`` as before. The choice depends on the
-data only, never on BLAS's thread setting, so a fit's result does not either. With one BLAS
-thread, as the benchmarks run, OpenBLAS's ``gemv`` and ``gemm`` on a tall C-ordered matrix with
-one to three columns on the other side take longer than these loops (about twice as long with
-two or three); with ten, ``gemm`` is as fast or faster in float32; with two BLAS threads,
-``gemv``'s ``X W^T`` is faster than the loop: ``python -m benchmarks.products [--threads 2]``
-times both (benchmarks/results/products.md, products-2-threads.md).
+data only, never on BLAS's thread setting, so a fit's result does not either. The timings behind
+both rules: ``python -m benchmarks.products [--threads 2]`` (benchmarks/results/products.md,
+products-2-threads.md; docs/design_decisions.rst, 'Compiled products and Gram matrices').
 
 Rounding: ``X W^T`` sums ``d`` products per entry in the dtype of ``X``, as BLAS does.
 ``G^T X`` adds blocks of :data:`BLOCK` rows in the dtype of ``X`` and the blocks' sums in
@@ -26,13 +23,11 @@ import scipy.sparse as sp
 # rows per float32/float64 partial sum in G^T X
 BLOCK = 256
 # the compiled loops serve up to this many outputs (binary problems, one-vs-rest with up to
-# three classes); beyond, BLAS's blocked products win in float32 (benchmarks.products)
+# three classes); beyond, BLAS's blocked products win in float32 (benchmarks/results/products.md)
 COMPILED_MAX_OUTPUTS = 3
 # Whatever BLAS's thread setting: a fit's result must not depend on it (concurrent fits run
 # under whatever limit is in force, docs/reliability.rst), so the path is chosen from the data
-# alone. Measured on this 2-core machine with two BLAS threads (python -m benchmarks.products
-# --threads 2, products-2-threads.md): G^T X still faster than BLAS or as fast, X W^T slower
-# than gemv (100k x 100: 2.6 against 1.4 ms float64; 1M x 50: 11.6 against 11.0 ms)
+# alone (its cost with two BLAS threads: benchmarks/results/products-2-threads.md)
 
 # as in _loss_kernels: LLVM may split the sums into vector lanes (the results differ from the
 # sequential sums by rounding only)

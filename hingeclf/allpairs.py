@@ -164,8 +164,8 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
         terms, so ``"sgd"`` is refused with an error). Each stops on its gradient rule
         ``||grad P||_inf <= tol * ||grad P(0)||_inf``; the fit then counts as converged only
         when the certificate ``duality_gap_`` is at most ``tol * P`` (see ``tol``), the
-        solver resuming with a tighter rule until it is. ``"auto"`` is ``"lbfgs"`` (the
-        fastest of the three in our measurements on 2e4 x 20 synthetic data).
+        solver resuming with a tighter rule until it is. ``"auto"`` is ``"lbfgs"`` (see
+        :ref:`design-allpairs-solver`).
     fit_intercept : bool, default=True
         Choose ``intercept_`` after the fit as described above; False leaves it at 0.
     tol : float, default=1e-4

@@ -925,9 +925,8 @@ def run_train(args):
             scoring="accuracy",
         )
 
-    # One BLAS thread per fit: the tuning fits are many small products, and on small
-    # problems threaded BLAS spends more on synchronisation than it gains (on a 2-core
-    # machine, `train` on digits took ~90 s with 2 OpenBLAS threads and ~1 s with one).
+    # One BLAS thread per fit: tuning makes many small products, where threaded BLAS loses
+    # (docs/design_decisions.rst, 'Single-threaded BLAS for small products').
     with threadpool_limits(limits=1), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         start = time.perf_counter()

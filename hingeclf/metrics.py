@@ -5,7 +5,8 @@ The losses are evaluated by the kernels of :mod:`hingeclf._losses` and
 Only where a library's convention is not a member of that family is the formula written here,
 with a comment naming the convention (PyTorch's division by ``K``, Keras' categorical hinge).
 
-Which call reproduces which library:
+Which call reproduces which library (the conventions are explained in the user guide,
+:ref:`math-metrics`):
 
 ==============================================================  ===============================================
 call                                                            reproduces
@@ -26,7 +27,7 @@ call                                                            reproduces
 ``multi_margin_loss(y, F, p=, margin=, weight=, reduction=)``   ``torch.nn.MultiMarginLoss`` (PyTorch)
 ``categorical_hinge(y, F)``                                     ``keras.metrics.CategoricalHinge`` (Keras)
 ``all_pairs_squared_hinge_loss(y, f)``                          the all-pairs squared hinge of Rust & Hocking
-                                                                (user guide: :ref:`all-pairs`)
+                                                                (user guide, :ref:`math-allpairs`)
 ``smooth_hinge_loss(y, f, kind="huber", smoothing=2)``          a quarter of scikit-learn's ``modified_huber``
                                                                 (``SGDClassifier``); ``smoothing=1``: Rennie's
                                                                 smooth hinge
@@ -308,7 +309,8 @@ def smooth_hinge_loss(y_true, pred_decision, *, smoothing=1.0, kind="huber", lab
     The same as :func:`hinge_loss` (same labels, columns, weights, ``multi_class`` and
     ``margin``) with each hinge term :math:`\max(0, u)`, :math:`u` its violation (for the binary
     loss :math:`u = m - y_i f_i`), replaced by a smooth version with smoothing
-    :math:`s` = ``smoothing``, in the units of the scores:
+    :math:`s` = ``smoothing``, in the units of the scores (see the user guide,
+    :ref:`math-smoothed-hinges`):
 
     .. math::
 
@@ -578,8 +580,8 @@ def all_pairs_squared_hinge_loss(y_true, y_score, *, margin=1.0, sample_weight=N
         \qquad P = \sum_j s_j,\; Q = \sum_k s_k,
 
     computed in ``O(n log n)`` time without forming the pairs (Rust & Hocking, arXiv
-    2302.11062; user guide: :ref:`all-pairs`). Weights weight pairs, so integer weights equal
-    repeated samples; unit weights give the mean over all positive-negative pairs.
+    2302.11062; see the user guide, :ref:`math-allpairs`). Weights weight pairs, so integer
+    weights equal repeated samples; unit weights give the mean over all positive-negative pairs.
 
     Parameters
     ----------

@@ -12,6 +12,27 @@ from ._losses import MULTICLASS_STRUCTURES, SMOOTH_LOSSES, binary_loss, multicla
 
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
 
+# The rule of ``solver="auto"`` (``BaseHingeClassifier._resolve_solver``), row by row, as the
+# estimators' docstrings show it; tests/test_auto_rule.py parses it and checks it against the code.
+_AUTO_RULE = """
+          ==============  ==============  ==============  ======  =====  =======
+          penalty         formulation     loss            data    ratio  solver
+          ==============  ==============  ==============  ======  =====  =======
+          l1, elasticnet  binary, ovr     hinge,          any     any    cd
+                                          squared_hinge,
+                                          smooth_hinge
+          l1, elasticnet  any             any             any     any    fgd
+          l2              any             smooth_hinge,   any     any    lbfgs
+                                          psi_hinge
+          l2              binary, ovr     squared_hinge   sparse  any    dual_cd
+          l2              any             squared_hinge   any     any    newton
+          l2              any             hinge           dense   >= 10  newton
+          l2              binary, ovr,    hinge           any     any    dual_cd
+                          crammer_singer
+          l2              weston_watkins  hinge           any     any    newton
+          ==============  ==============  ==============  ======  =====  =======
+"""
+
 _COMMON_PARAMETERS = """
     solver : {"auto", "dual_cd", "fgd", "lbfgs", "newton", "sgd", "cd"}, default="auto"
         Optimisation algorithm:
@@ -40,13 +61,16 @@ _COMMON_PARAMETERS = """
           on the columns with shrinking (as LIBLINEAR's L1-regularised SVC, in a cyclic order;
           CSR input is then converted to CSC once per fit, a copy). Stops when the largest
           minimum-norm subgradient entry is at most ``tol`` times its value at 0.
-        - ``"auto"``: ``"dual_cd"`` for the binary, one-vs-rest and Crammer-Singer hinge,
-          ``"lbfgs"`` for the smooth losses (squared hinge, except squared Crammer-Singer; the
-          smoothed hinges), ``"newton"`` for the others (Weston-Watkins hinge, squared
-          Crammer-Singer); measured, see ``hingeclf._base.BaseHingeClassifier._resolve_solver``. With
-          ``penalty="l1"``/``"elasticnet"``: ``"cd"`` for the binary and one-vs-rest losses,
-          ``"fgd"`` otherwise.
-
+        - ``"auto"``: the solver of the first row of the table below that matches the fit
+          (``any`` matches every value). ``formulation`` is ``binary`` for ``HingeSVM`` and
+          ``SquaredHingeSVM`` on two classes and ``ovr`` on more, and ``multi_class`` for
+          ``MulticlassHingeSVM`` whatever the number of classes; ``ratio`` is the number of
+          samples per parameter, ``n_samples / (n_out * (n_features + 1))``, where
+          ``n_out`` is 1 for ``binary`` and the number of classes otherwise; ``data`` is
+          ``sparse`` for a scipy sparse matrix. If ``"dual_cd"`` was chosen and stops
+          unconverged, the fit continues with ``"newton"`` (``solver_`` is then ``"newton"``).
+          The measurements behind these choices: :ref:`design-auto-solver`.
+""" + _AUTO_RULE + """
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then
         takes proximal (soft-thresholding) steps and stops on the gradient mapping,
         ``L ||x - prox(x - grad / L)||_inf <= tol`` times the minimum-norm subgradient at 0.
@@ -144,8 +168,9 @@ _SMOOTH_LOSSES_DOC = r"""
           ``sigma = smoothing``. It lies between the hinge and ``hinge + sigma/2``, and its
           second derivative is at most ``1 / (2 sigma)``.
 
-        The smoothed hinges are smooth, so ``solver="auto"`` uses ``"lbfgs"`` and no smoothing
-        continuation runs: the problem solved is the smoothed one, as stated."""
+        The smoothed hinges are smooth, so ``solver="auto"`` uses ``"lbfgs"`` (with the L2
+        penalty) and no smoothing continuation runs: the problem solved is the smoothed one,
+        as stated."""
 
 
 def _smoothing(estimator):
@@ -231,7 +256,8 @@ class HingeSVM(_BinaryLossSVM):
     __doc__ = _binary_docstring("HingeSVM", "hinge", 1, "SquaredHingeSVM", "squared hinge", """
     loss : {"hinge", "smooth_hinge", "psi_hinge"}, default="hinge"
         The margin loss. ``"hinge"`` is the formula above; the smoothed hinges replace it by a
-        smooth approximation:
+        smooth approximation (see the user guide,
+        :ref:`math-smoothed-hinges`):
 """ + _SMOOTH_LOSSES_DOC + _SMOOTHING_DOC)
 
     _parameter_constraints: dict = {
@@ -288,7 +314,8 @@ class MulticlassHingeSVM(BaseHingeClassifier):
     multi_class : {"crammer_singer", "weston_watkins", "ovr"}, default="crammer_singer"
         The multiclass formulation.
     loss : {"hinge", "squared_hinge", "smooth_hinge", "psi_hinge"}, default="hinge"
-        The margin loss :math:`\phi`. The smoothed hinges:
+        The margin loss :math:`\phi`. The smoothed hinges (see the user guide,
+        :ref:`math-smoothed-hinges`):
 """ + _SMOOTH_LOSSES_DOC + r"""
 
         ``"psi_hinge"`` needs terms of one piece: it is refused (``ValueError`` at ``fit``) with

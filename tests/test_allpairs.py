@@ -1,4 +1,5 @@
-"""Tests of the all-pairs squared hinge kernel (``hingeclf._allpairs``; MATH.md section 5).
+"""Tests of the all-pairs squared hinge kernel (``hingeclf._allpairs``;
+docs/user_guide/losses.rst, 'All-pairs squared hinge').
 
 The fast kernel sorts once and never forms the pairs; it is checked against the naive O(n^2)
 double sum written here, on random scores with many exact ties, and against hand-computed values.
@@ -10,12 +11,13 @@ from numpy.testing import assert_allclose
 
 from hingeclf._allpairs_loss import all_pairs_squared_hinge
 
-H = 1e-6  # finite-difference step (MATH.md section 8)
+H = 1e-6  # finite-difference step (docs/reliability.rst, 'How gradients are checked')
 FD_RTOL = 1e-6
 
 
 def naive_all_pairs(y, f, margin=1.0, sample_weight=None):
-    """The double sum of MATH.md section 5, weighted pairs, and its gradient: O(n^2) memory."""
+    """The double sum of docs/user_guide/losses.rst, 'All-pairs squared hinge', weighted pairs,
+    and its gradient: O(n^2) memory."""
     y = np.asarray(y).astype(bool)
     f = np.asarray(f, dtype=np.float64)
     s = np.ones(len(f)) if sample_weight is None else np.asarray(sample_weight, float)
@@ -42,7 +44,8 @@ def _tied_problem(n, rng, weighted):
 
 
 # ------------------------------------------------------------------------------- hand values
-# (y, f, margin, loss, gradient), worked by hand from MATH.md section 5
+# (y, f, margin, loss, gradient), worked by hand from docs/user_guide/losses.rst,
+# 'All-pairs squared hinge'
 HAND_TABLE = [
     # one pair, violated: (1 - 0.5)^2; d/df_pos = -2 * 0.5, d/df_neg = +2 * 0.5
     ([1, 0], [0.5, 0.0], 1.0, 0.25, [-1.0, 1.0]),

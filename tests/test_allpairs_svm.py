@@ -21,7 +21,7 @@ from hingeclf._allpairs import AllPairsObjective
 from hingeclf._solvers import minimize
 from hingeclf.allpairs import _supported_solvers, balanced_accuracy_threshold
 
-H = 1e-6  # finite-difference step (MATH.md section 8)
+H = 1e-6  # finite-difference step (docs/reliability.rst, 'How gradients are checked')
 FD_RTOL = 1e-6
 SOLVERS = _supported_solvers()
 

@@ -1,13 +1,15 @@
 """Tests of the pointwise hinge-family loss kernels (``hingeclf._losses``).
 
-Conventions checked (MATH.md sections 2, 4 and 8):
+Conventions checked (docs/user_guide/losses.rst, 'Binary losses', 'Smoothed hinges: Huber and psi'
+and 'Multiclass losses'; docs/reliability.rst, 'How gradients are checked'):
 
 - decision values ``raw`` have shape ``(n, n_out)``; binary targets are in {-1, +1}, multiclass
   targets are class indices;
 - ``gradient`` is d loss / d raw, so for binary losses ``dloss = y * dloss/dz`` with ``z = y * raw``;
 - the kink convention is strict: at margin exactly 1 (violation exactly 0) the (sub)gradient is 0.
 
-The expected values in the tables below are computed by hand from MATH.md, never from the code.
+The expected values in the tables below are computed by hand from the formulas of
+docs/user_guide/losses.rst, never from the code.
 """
 
 import itertools
@@ -20,8 +22,8 @@ from hingeclf._losses import HingeFamilyLoss, binary_loss, multiclass_loss
 
 STRUCTURES = ("binary", "ovr", "weston_watkins", "crammer_singer")
 K = 4  # number of classes in the randomised multiclass tests
-H = 1e-6  # finite-difference step (MATH.md section 8)
-FD_RTOL = 1e-6  # relative error bound of a finite-difference check (MATH.md section 8)
+H = 1e-6  # finite-difference step (docs/reliability.rst, 'How gradients are checked')
+FD_RTOL = 1e-6  # relative error bound of a finite-difference check (same section)
 GAP = 1e-4  # distance of the random points from every kink (at least 10 * H)
 
 ALL_LOSSES = [(s, p, g) for s in STRUCTURES for p in (1, 2) for g in (0.0, 0.3)]
@@ -43,7 +45,8 @@ def _random_target(loss, n, rng):
 
 
 def _rel_err(a, n, floor=1e-12):
-    """Relative error of MATH.md section 8, ``|a - n| / max(|a|, |n|, 1e-12)``, per sample.
+    """Relative error of docs/reliability.rst, 'How gradients are checked',
+    ``|a - n| / max(|a|, |n|, 1e-12)``, per sample.
 
     ``|.|`` is the max-norm of a sample's row (a scalar for per-sample scalars): entry by entry,
     an entry that is exactly 0 (say the true-class entry of a Hessian product) would be compared
@@ -59,7 +62,8 @@ def _rel_err(a, n, floor=1e-12):
 
 
 # ---------------------------------------------------------------------------------------------
-# Naive per-sample reference (loops over samples, terms and classes), written from MATH.md
+# Naive per-sample reference (loops over samples, terms and classes), written from the formulas
+# of docs/user_guide/losses.rst
 # ---------------------------------------------------------------------------------------------
 def _ref_terms(structure, f, y):
     """Terms of one sample: a list of terms, each a list of pieces ``(v, dv/df)``."""
@@ -113,7 +117,9 @@ def _ref_term(vals, gamma):
             lam[j] = 1.0
             return vals[j], lam
         return 0.0, lam
-    if len(vals) == 1:  # the Huberised hinge of MATH.md section 2, written in v = 1 - z
+    # the Huberised hinge, in v = 1 - z (docs/user_guide/losses.rst, 'Smoothed hinges: Huber
+    # and psi')
+    if len(vals) == 1:
         v = vals[0]
         if v >= gamma:
             return v - gamma / 2.0, np.array([1.0])
@@ -180,7 +186,7 @@ def _points_away_from_kinks(loss, n, rng, scale=1.5):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Binary tables (MATH.md section 2)
+# 1. Binary tables (docs/user_guide/losses.rst, 'Binary losses')
 # ---------------------------------------------------------------------------------------------
 # Rows (z, y, loss, dloss) with dloss = d loss / d raw = y * d loss / dz and raw = y * z.
 HINGE_ROWS = [
@@ -328,7 +334,7 @@ def test_encode_target():
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Multiclass tables (MATH.md section 4)
+# 2. Multiclass tables (docs/user_guide/losses.rst, 'Multiclass losses')
 # ---------------------------------------------------------------------------------------------
 # Rows (structure, name, f, y, loss, gradient in f), computed by hand.
 MULTICLASS_TABLE = [
@@ -530,7 +536,7 @@ def _modified_huber_dz(z):
 
 
 def test_smooth_hinge_is_quarter_modified_huber():
-    # MATH.md section 2: modified_huber == 4 * smooth_hinge(gamma=2)
+    # docs/user_guide/losses.rst, 'Binary losses': modified_huber == 4 * smooth_hinge(gamma=2)
     rng = np.random.default_rng(4)
     z = np.concatenate([rng.uniform(-4, 4, 400), [-3.0, -1.0, 0.0, 0.5, 1.0, 2.0]])
     y = np.where(rng.random(z.size) < 0.5, 1.0, -1.0)
@@ -541,7 +547,7 @@ def test_smooth_hinge_is_quarter_modified_huber():
 
 
 # ---------------------------------------------------------------------------------------------
-# 5. Finite differences (MATH.md section 8)
+# 5. Finite differences (docs/reliability.rst, 'How gradients are checked')
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("spec", ALL_LOSSES, ids=_loss_id)
 def test_gradient_finite_differences(spec):
@@ -626,7 +632,7 @@ def test_flags(structure, power, gamma, is_smooth, has_hessp):
                                                    ("smooth_hinge", 2.0, 0.5),
                                                    ("hinge", 0.0, None)])
 def test_binary_lipschitz_values(name, gamma, expected):
-    # MATH.md section 2, last column
+    # docs/user_guide/losses.rst, 'Binary losses', the Lipschitz constants
     value = binary_loss(name, gamma=gamma).lipschitz(1)
     if expected is None:
         assert value is None
@@ -688,7 +694,8 @@ def _worst_case_point(structure, power, gamma):
 
 @pytest.mark.parametrize("spec", LIPSCHITZ_LOSSES, ids=_loss_id)
 def test_lipschitz_is_attained(spec):
-    # ||A||^2 L_v (MATH.md section 2 for L_v; ||A||^2 = 1 binary and one-vs-rest, K otherwise) is
+    # ||A||^2 L_v (docs/user_guide/losses.rst, 'Smoothed hinges: Huber and psi', for L_v;
+    # ||A||^2 = 1 binary and one-vs-rest, K otherwise) is
     # the curvature along A^T 1 where every term is in its zone of largest curvature: a constant
     # below it would be violated here, one above it is not the documented constant
     loss = HingeFamilyLoss(*spec)
@@ -818,7 +825,8 @@ def _psi_ref(u, sigma):
 
 
 def _psi_ref_loss_grad(structure, sigma, y, raw):
-    """Loops over samples and terms, from the formulas of MATH.md sections 2 and 4."""
+    """Loops over samples and terms, from the formulas of
+    docs/user_guide/losses.rst ('Binary losses', 'Multiclass losses')."""
     n, k = raw.shape
     loss, grad = np.zeros(n), np.zeros_like(raw)
     for i in range(n):

@@ -1,4 +1,5 @@
-"""Tests of the hinge-family metrics and scorers (``hingeclf.metrics``; MATH.md section 7).
+"""Tests of the hinge-family metrics and scorers (``hingeclf.metrics``;
+docs/user_guide/metrics.rst).
 
 Three kinds of check:
 
@@ -452,7 +453,8 @@ def test_docstring_examples(module):
 
 # ------------------------------------------------------------------------------- smooth hinges
 def naive_smooth_term(u, s, kind):
-    """Huber ``phi_s(u)`` or ``psi_s(u)`` of one violation ``u`` (MATH.md section 2)."""
+    """Huber ``phi_s(u)`` or ``psi_s(u)`` of one violation ``u`` (docs/user_guide/losses.rst,
+    'Smoothed hinges: Huber and psi')."""
     if kind == "psi":
         return 0.5 * (u + np.sqrt(u * u + s * s))
     if u >= s:
@@ -528,7 +530,8 @@ def test_smooth_hinge_limits_and_references():
     huber = hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=0.4)
     psi = hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=0.4, kind="psi")
     assert exact - 0.2 <= huber <= exact <= psi <= exact + 0.2
-    # a quarter of scikit-learn's modified_huber loss (SGDClassifier), MATH.md section 2
+    # a quarter of scikit-learn's modified_huber loss (SGDClassifier), docs/user_guide/losses.rst,
+    # 'Binary losses'
     z = np.where(y == 1, 1.0, -1.0) * f
     modified_huber = np.where(z >= -1, np.maximum(0, 1 - z) ** 2, -4 * z)
     assert hingeclf.metrics.smooth_hinge_loss(y, f, smoothing=2.0) == pytest.approx(

@@ -1,6 +1,7 @@
 """Tests of the linear-model objective (``hingeclf._objective.LinearObjective``).
 
-Conventions checked (MATH.md sections 1, 2 and 8): ``coef`` has shape
+Conventions checked (docs/user_guide/objective.rst, docs/user_guide/losses.rst and
+docs/reliability.rst, 'How gradients are checked'): ``coef`` has shape
 ``(n_out, n_features + fit_intercept)`` with the intercept last and not penalised; the objective is
 ``1/2 ||W||_F^2 + sum_i c_i loss_i(X W^T + b)`` (a sum, not a mean); arrays that grow with ``n``
 keep the dtype of ``X``.
@@ -15,7 +16,7 @@ from hingeclf._losses import HingeFamilyLoss
 from hingeclf._objective import LinearObjective
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 40, 5, 3
-H = 1e-6  # finite-difference step (MATH.md section 8)
+H = 1e-6  # finite-difference step (docs/reliability.rst, 'How gradients are checked')
 FD_RTOL = 1e-6
 GAP = 1e-4  # distance of the violations from every kink (>= 10 H times the largest |x_ij|)
 
@@ -131,7 +132,8 @@ def _coef_away_from_kinks(objective, X, rng, scale=0.6):
 
 
 def _rel_err(a, n, floor=1e-12):
-    """MATH.md section 8, ``|a - n| / max(|a|, |n|, floor)``, in the max-norm over the array."""
+    """docs/reliability.rst, 'How gradients are checked', ``|a - n| / max(|a|, |n|, floor)``,
+    in the max-norm over the array."""
     a = np.ravel(a).astype(np.float64)
     n = np.ravel(n).astype(np.float64)
     return np.abs(a - n).max() / max(np.abs(a).max(), np.abs(n).max(), floor)
@@ -145,7 +147,8 @@ def _basis(shape):
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Finite differences (MATH.md section 8), loss x intercept x sample weights x layout
+# 1. Finite differences (docs/reliability.rst, 'How gradients are checked'), loss x intercept x
+#    sample weights x layout
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("weights", ["ones", "random"])
@@ -192,7 +195,8 @@ def test_hessp_finite_differences(spec, fit_intercept, weights, layout):
 @pytest.mark.parametrize("weights", ["ones", "random"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_squared_hinge_hessian_matches_math(fit_intercept, weights):
-    # MATH.md section 2: H = I_w + 2 [X, 1]_A^T diag(c)_A [X, 1]_A over A = {z_i < 1}
+    # docs/user_guide/losses.rst, 'Binary losses':
+    # H = I_w + 2 [X, 1]_A^T diag(c)_A [X, 1]_A over A = {z_i < 1}
     obj, X = _objective(("binary", 2, 0.0), "csr", fit_intercept, weights, seed=5)
     coef = np.random.default_rng(6).standard_normal(obj.shape)
     Xa = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
@@ -218,7 +222,7 @@ def test_value_gradient_consistent_and_matches_formula(spec, fit_intercept, layo
     assert isinstance(value, float)
     assert value == obj.value(coef)
     assert_allclose(obj.gradient(coef), grad, rtol=0, atol=0)
-    # MATH.md section 1: 1/2 ||W||^2 + sum_i c_i loss_i, chain rule [G^T X + W, sum G]
+    # docs/user_guide/objective.rst: 1/2 ||W||^2 + sum_i c_i loss_i, chain rule [G^T X + W, sum G]
     raw = _dense_raw(X, coef, fit_intercept)
     assert_allclose(obj.raw(coef), raw, rtol=1e-13, atol=1e-13)
     W = coef[:, :-1] if fit_intercept else coef
@@ -404,7 +408,8 @@ def test_lipschitz_bound_is_an_upper_bound(spec, fit_intercept, weights, layout)
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("layout", ["dense_F", "csc"])
 def test_binary_squared_hinge_lipschitz_bound_vs_math(layout, fit_intercept, weights):
-    # MATH.md section 2: the gradient is Lipschitz with 1 + 2 max(c) ||[X, 1]||_2^2
+    # docs/user_guide/losses.rst, 'Binary losses': the gradient is Lipschitz with
+    # 1 + 2 max(c) ||[X, 1]||_2^2
     obj, X = _objective(("binary", 2, 0.0), layout, fit_intercept, weights, seed=24)
     Xa = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
     exact = 1.0 + 2.0 * obj.weights.max() * np.linalg.norm(Xa, 2) ** 2

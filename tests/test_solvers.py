@@ -1,7 +1,8 @@
 """Solvers against reference optima, against each other, and against optimality certificates.
 
 Every objective value compared here is computed by :func:`primal_objective`, written in numpy in
-this file from MATH.md section 1 (and section 4 for the multiclass losses), and evaluated on the
+this file from docs/user_guide/objective.rst (and docs/user_guide/losses.rst, 'Multiclass losses',
+for the multiclass losses), and evaluated on the
 fitted ``coef_`` / ``intercept_``: the comparisons do not trust the package's own ``objective_``,
 which is checked against it separately.
 
@@ -71,7 +72,8 @@ def _to_dense(X):
 
 
 def primal_objective(est, X, y, sample_weight=None, coef=None, intercept=None):
-    """``1/2 ||W||_F^2 + C sum_i s_i cw[y_i] loss_i(W x_i + b)`` (MATH.md sections 1 and 4).
+    """``1/2 ||W||_F^2 + C sum_i s_i cw[y_i] loss_i(W x_i + b)`` (docs/user_guide/objective.rst;
+    docs/user_guide/losses.rst, 'Multiclass losses').
 
     Evaluated in float64 at ``est.coef_`` / ``est.intercept_`` (or the ``coef`` and ``intercept``
     given). The intercept is not penalised. For ``MulticlassHingeSVM`` on two classes ``coef_``

@@ -133,7 +133,8 @@ def test_smooth_part_gradient_matches_finite_differences(penalty, loss, fit_inte
     coef = rng.normal(size=obj.shape) * 0.3
     v = loss.violations(obj.y, obj.raw(coef))
     kinks = [0.0] + ([loss.gamma] if loss.gamma else [])
-    assert min(np.abs(v - k).min() for k in kinks) > 1e-5  # away from the kinks (MATH.md 8)
+    # away from the kinks (docs/reliability.rst, 'How gradients are checked')
+    assert min(np.abs(v - k).min() for k in kinks) > 1e-5
     value, grad = obj.smooth_value_gradient(coef)
     assert value == pytest.approx(obj.smooth_value(coef))
     # P = F + the L1 part, exactly

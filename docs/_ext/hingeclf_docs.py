@@ -11,7 +11,8 @@ Nothing here holds a number or a list that the code already knows:
     solver handles the loss directly, through smoothing continuation, or not at all
     (``check_solver_supports``).
 ``.. hingeclf-docstring:: dotted.name``
-    The docstring of any object (private ones included), parsed as reStructuredText.
+    The docstring of any object (private ones included), or a string constant of a module,
+    parsed as reStructuredText.
 ``.. hingeclf-benchmark-table::``
     The benchmark results read from ``benchmarks/results/full.json`` if it exists, else
     ``quick.json``, with the command and machine that produced them.
@@ -84,6 +85,8 @@ class _RstDirective(SphinxDirective):
 
 
 def _docstring_lines(obj):
+    if isinstance(obj, str):  # a module's string constant (a docstring fragment)
+        return inspect.cleandoc(obj).splitlines()
     return inspect.cleandoc(inspect.getdoc(obj) or "").splitlines()
 
 

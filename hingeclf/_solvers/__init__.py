@@ -131,8 +131,8 @@ def solver_supports(solver, loss):
 
 
 # Below this many stored entries of X, BLAS runs single-threaded during a fit: on small products
-# the thread hand-off costs more than it saves (digits, 1797 x 64, 10 classes: L-BFGS one-vs-rest
-# squared hinge 0.26 s with one OpenBLAS thread, 1.99 s with two, on the 2-core machine).
+# the thread hand-off costs more than it saves (docs/design_decisions.rst, 'Single-threaded
+# BLAS for small products')
 SINGLE_THREAD_BELOW = 2_000_000
 
 
@@ -253,8 +253,8 @@ def _solve(objective, solver, coef0, warm, *, tol, max_iter, verbose, random_sta
 
 
 # a primal solver's gradient rule can be met far from the optimum on badly scaled data
-# (unscaled breast_cancer, squared hinge: L-BFGS at tol=1e-4 stopped 38% above the optimum);
-# the duality gap is checked, and the solve resumed with a tighter rule, at most this often
+# (docs/design_decisions.rst, 'Smoothing continuation and face solves'): the duality gap is
+# checked, and the solve resumed with a tighter rule, at most this often
 MAX_REFINES = 4
 REFINE_FACTOR = 1e-2
 

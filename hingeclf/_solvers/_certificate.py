@@ -1,7 +1,8 @@
 """Duality-gap certificates for a primal point, for every loss of the family.
 
 Each term of the loss is ``xi_gamma(v)^power`` of its violations ``v = 1 + A raw`` (see
-:mod:`hingeclf._losses`). Its conjugate gives the dual (MATH.md section 3, in the weights ``mu``
+:mod:`hingeclf._losses`). Its conjugate gives the dual (docs/user_guide/solvers.rst, 'Duals';
+in the weights ``mu``
 of the violation entries, ``W(mu) = -(c A^T mu)^T X``)::
 
     D(mu) = sum_i c_i (sum_p mu_ip - phi_i(mu_i)) - 1/2 ||W(mu)||^2,

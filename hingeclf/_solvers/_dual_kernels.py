@@ -3,11 +3,10 @@
 One kernel serves dense arrays (any layout) and CSR matrices: rows are reached through
 :func:`row_dot` and :func:`row_axpy`, which numba specialises for a 2-D array or for a
 ``(data, indices, indptr)`` tuple. Vectors that grow with ``n_features`` (``w``) and the dual
-variables are float64; ``X`` is read in its own dtype and never copied. No ``fastmath``: its
-reassociation slowed the CSR gather loop by 30-50% on this machine (PERF_NOTES.md). The CSR
-loops index with unsigned integers (``np.uint64`` of the stored positions and column indices):
-numba then omits its negative-index wraparound test, which took 27% of a gather-and-scatter
-pass over the rows of sparse 100k x 100k at 0.1% (61 ms against 45 ms, measured here).
+variables are float64; ``X`` is read in its own dtype and never copied. No ``fastmath``, and the
+CSR loops index with unsigned integers (``np.uint64`` of the stored positions and column
+indices) so that numba omits its negative-index wraparound test: both for speed, see
+docs/design_decisions.rst, 'Dual coordinate descent kernels'.
 """
 
 from __future__ import annotations
@@ -119,9 +118,8 @@ def binary_dual_cd(X, y, upper, diag, qd, alpha, w, state, rho, eps, max_epochs,
     """
     n = y.shape[0]
     # the per-sample scalars side by side, one row per sample: a visit in random order then
-    # touches one cache line instead of one per array (hinge, sparse 100k x 100k at 0.1%:
-    # 72 -> 56 ms an epoch; dense 200k x 20: 42 -> 35 ms; the squared hinge, whose epochs are
-    # dominated by the updates of w, 0-6% faster; measured on a loaded machine, same run)
+    # touches one cache line instead of one per array (docs/design_decisions.rst, 'Dual
+    # coordinate descent kernels')
     S = np.empty((n, 6))
     for i in range(n):
         S[i, 0] = y[i]

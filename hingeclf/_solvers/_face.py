@@ -485,8 +485,8 @@ def solve_face_system(objective, chosen, zero, max_free, clip=True):
 
     e = loss.directions(y, rows, cols, n_out)  # (n_free, n_out)
     # the system's matrices are float64 and n_free square, whatever the data's dtype: they are
-    # formed in place, one at a time (on dense 100k x 100 float32 data a face of 180 free
-    # entries had raised the peak resident memory of a hinge fit by 2.2 MB)
+    # formed in place, one at a time (docs/design_decisions.rst, 'Smoothing continuation and
+    # face solves')
     xs = X[rows]
     if sp.issparse(xs):
         gram = np.asarray((xs @ xs.T).toarray(), dtype=np.float64)

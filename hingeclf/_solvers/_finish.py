@@ -7,7 +7,8 @@ from ._face import polish_on_face
 from ._result import SolverResult
 
 #: free entries of a finishing face solve: the finish of an already converged fit is optional,
-#: so its solve is kept cheap (design decisions: "Finishing faces")
+#: so its solve is kept cheap (docs/design_decisions.rst, 'Smoothing continuation and face
+#: solves')
 FINISH_MAX_FREE = 300
 
 

@@ -43,13 +43,10 @@ import numpy as np
 from ._face import face_of, face_weights, polish_on_face, solve_face_system, tie_tolerance
 from ._result import SolverResult
 
-# segments walked before giving up: on standardised iris (150 samples) a walk between
-# neighbouring values of a log-spaced grid (factor 4) took 20-141 segments
+# segments walked before giving up (docs/design_decisions.rst, 'Walking the solution path')
 WALK_MAX_STEPS = 300
 # after this many segments the walk extrapolates from its progress t the segments it needs, and
-# gives up when they exceed its budget (make_classification 5000 x 50, hinge, from C = 0.00316
-# to 0.01: without this, 300 face solves before giving up, where a cold dual_cd fit took 111
-# epochs; a probe of 20 segments still made digits' warm dual_cd paths slower than without walk)
+# gives up when they exceed its budget (docs/design_decisions.rst, 'Walking the solution path')
 WALK_PROBE = 10
 # free entries of a face the walk solves: each segment solves the face's system (cubic in its
 # size) besides its passes over the data

@@ -38,9 +38,8 @@ GAMMA_START = 1.0
 # was not the optimum's): the start is already close, so the wide early stages mostly undo it
 GAMMA_WARM_START = 0.1
 # face corrections tried from a warm start's own face before the continuation: at the same
-# costs it verifies at once, and a few entries off are corrected; at other costs the walk
-# (hingeclf._solvers._path) is the way along faces, while these corrections cycled (iris
-# Crammer-Singer, newton along C in 1e-3..10: the warm fits' face solves took 0.8 s of 1.0)
+# costs it verifies at once, and a few entries off are corrected; at other costs the path walk
+# is the way along faces (docs/design_decisions.rst, 'Smoothing continuation and face solves')
 WARM_FACE_UPDATES = 3
 GAMMA_FACTOR = 0.1
 GAMMA_MIN = 1e-12
@@ -64,12 +63,9 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
     exact_face = objective.penalty.name == "l2"
     if np.any(coef) and loss.has_exact_faces and exact_face:
         # a warm start may sit on the optimum already (refit of the same problem): try its face
-        # directly; otherwise walk the path from the warm point, starting at GAMMA_WARM_START
-        # (along a C path, measured with newton: 5000 x 50 hinge, C in 1e-3..10, 753 inner
-        # iterations from gamma = 1, 494 from 0.1, 363 from 0.01; iris Crammer-Singer 204, 181,
-        # 336: 0.1 is the safe middle)
-        # at an optimum, tied entries sit at their level up to rounding: within WARM_TIE (or
-        # float32's rounding band) they count as tied
+        # directly; otherwise the continuation starts at GAMMA_WARM_START (docs/
+        # design_decisions.rst, 'Smoothing continuation and face solves'); at an optimum,
+        # tied entries sit at their level up to rounding (the warm tie tolerance)
         def hint():
             tie = tie_tolerance(objective.dtype, warm=True)
             return face_weights(loss, *face_of(objective, coef, tie)[:2])
@@ -134,11 +130,8 @@ def solve_by_continuation(inner, objective, coef0, *, tol, max_iter, verbose=0, 
             # When that first part is within half of tol but the certificate is not, the
             # residual keeps it above: the stage is solved more tightly (at most STAGE_REFINES
             # times, each to INNER_TOL_FACTOR times the last tolerance; a step or two of a
-            # Newton solve) before the smoothing shrinks. Measured on dense make_classification
-            # 1M x 50 (hinge, no intercept, newton, float64): the stage at gamma 1e-2 ended
-            # with a certificate of 3656 against tol * P = 15, nearly all residual; refined, 2.8.
-            # The fit stops there after 13 Newton iterations in all, where it had gone on to
-            # gamma 1e-4 (41 iterations; 50 in float32)
+            # Newton solve) before the smoothing shrinks (docs/design_decisions.rst,
+            # 'Smoothing continuation and face solves')
             stage_tol = min(inner_tol, tol)
             smooth_value, refined_ok = res.objective, True
             for refine in range(STAGE_REFINES + 1):

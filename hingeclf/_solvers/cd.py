@@ -28,8 +28,7 @@ L2 face solve does not apply to these penalties).
 
 One *outer iteration* visits the intercept (an unpenalised Newton step over all samples) and then
 every active coordinate ``j``, cyclically in one random order drawn at the start (LIBLINEAR
-draws a new order on every pass; the fixed order took 101 passes against 132 on sparse
-25k x 25k at 0.1%, the problem of ``benchmarks/l1.py`` at a quarter of its size):
+draws a new order on every pass; why not here: :ref:`design-cd`):
 
 1. *derivatives* over the stored entries of column ``j`` (the violations ``v`` are maintained):
    ``G = -sum_i c_i phi'(v_i) y_i x_ij + l2 w_j``, ``H = sum_i c_i phi''(v_i) x_ij^2 + l2``
@@ -43,8 +42,7 @@ draws a new order on every pass; the fixed order took 101 passes against 132 on 
    most ``max(tol_abs, UNSHRINK * V)``, ``V`` the largest violation of the last pass over all
    coordinates (``UNSHRINK = 0.3``). LIBLINEAR restores only once the criterion is met on the
    active set; coordinates shrunk early then come back with large violations, and the active
-   set is solved again (sparse 25k x 25k, a new order on every pass: 288 passes with
-   LIBLINEAR's restoring, 132 with this one at ``UNSHRINK = 0.1``);
+   set is solved again (the passes it cost: :ref:`design-cd`);
 4. *Newton direction* of the one-dimensional quadratic model plus ``l1 |w_j + d|`` (soft
    thresholding: ``d = -w_j`` when the model's minimiser is at zero, which sets exact zeros);
 5. *line search*: ``d, d/2, ...`` until the exact change of the objective along the column is at
@@ -93,7 +91,8 @@ SEED = 0
 # up to this many features, the proximal Newton variant (a (d+1)^2 Hessian per iteration)
 NEWTON_MAX_FEATURES = 256
 FLOOR = 1e-6
-# the column kernel keeps a larger floor (measured: 1e-6 made it 3-20x slower on the hinge)
+# the column kernel's larger floor of the curvature (why: docs/design_decisions.rst, 'Coordinate
+# descent for the L1 penalty')
 COLUMN_FLOOR = 1e-3
 INNER_MAX_PASSES = 5000
 UNSHRINK = 0.3
@@ -188,9 +187,9 @@ def _cd_kernel(data, indices, indptr, XT, dense, state, lc, w, bias, fit_interce
                         break
                     t *= BETA
         # ---- the coefficients, cyclically in one random order drawn on the first pass
-        # (Fisher-Yates); shrinking swaps a removed coordinate with the last active one.
-        # Measured on sparse 25k x 25k at 0.1%: 101 passes, against 132 with a new order on
-        # every pass (as LIBLINEAR)
+        # (Fisher-Yates); shrinking swaps a removed coordinate with the last active one
+        # (one order, not one per pass: docs/design_decisions.rst, 'Coordinate descent for
+        # the L1 penalty')
         if it == 1:
             for s in range(n_features - 1, 0, -1):
                 r = np.random.randint(0, s + 1)
@@ -555,9 +554,8 @@ def solve_cd(objective, coef0, *, tol, max_iter, verbose=0, shrinking=True, **kw
     for k in range(objective.n_out):
         y = targets[k]
         if newton:
-            # one BLAS thread for the (d+1)^2 Gram matrices of row chunks: measured on the
-            # 2-core machine while other processes ran, X^T X of a 50k x 100 array took 2.4 s
-            # with two OpenBLAS threads and 0.03 s with one
+            # one BLAS thread for the (d+1)^2 Gram matrices of row chunks
+            # (docs/design_decisions.rst, 'Single-threaded BLAS for small products')
             from . import _single_blas_thread  # the registry imports this module
             with _single_blas_thread():
                 w, b, it, ok, viol = _solve_newton(

@@ -1,7 +1,8 @@
 """``dual_cd``: dual coordinate descent (Hsieh et al. 2008) with a duality-gap certificate.
 
 For the binary and one-vs-rest losses (hinge, its Huberised smoothing, squared hinge). Each
-binary problem ``k`` has the dual of MATH.md section 3, in the variables ``a_i = c_i mu_i``::
+binary problem ``k`` has the dual of the user guide's :ref:`math-duals`, in the variables
+``a_i = c_i mu_i``::
 
     min_a  1/2 ||sum_i a_i y_i x_i||^2 + 1/2 sum_i diag_i a_i^2 - sum_i a_i
     s.t.   0 <= a_i <= upper_i,   sum_i a_i y_i = 0  (only with an intercept)
@@ -10,7 +11,7 @@ binary problem ``k`` has the dual of MATH.md section 3, in the variables ``a_i =
     squared hinge:                upper_i = inf,   diag_i = 1 / (2 c_i)
 
 with ``w = sum_i a_i y_i x_i``. The intercept's equality constraint is handled by the method of
-multipliers (MATH.md section 6 leaves the route open): the multiplier is the intercept ``b``,
+multipliers (see the user guide, :ref:`math-intercept`): the multiplier is the intercept ``b``,
 the penalty ``rho`` is 0.1 times the mean squared row norm (the scale of ``Q``'s diagonal), and ``b``
 moves after every epoch. Nothing of the objective is changed: the result is the optimum of the
 problem with an unpenalised intercept.
@@ -61,9 +62,8 @@ EPS_FACTOR = 0.1
 EPS_MIN = 1e-14
 CHUNK_START = 10
 CHUNK_MAX = 640
-# the augmented Lagrangian's penalty, relative to the mean squared row norm: measured on
-# make_classification 2000 x 20 (offset data) and digits (one class against the rest), factors
-# 0.01 .. 10: 0.1 needed the fewest epochs at tol 1e-4 and 1e-8, 10 failed to converge
+# the augmented Lagrangian's penalty, relative to the mean squared row norm (why 0.1:
+# docs/design_decisions.rst, 'Dual coordinate descent kernels')
 RHO_FACTOR = 0.1
 
 
@@ -356,11 +356,8 @@ def _warm_alpha(state, c, loss, y=None):
     margins ``a = 2 c u`` and ``a = c u / gamma``): then ``w`` grows with ``C``, as their
     solutions do. The hinge keeps them, ``a = mu c_old``, scaled into a smaller new box where
     needed (by rows for Crammer-Singer, whose entries sum to 0): its free terms are fixed by
-    their margins, not by the cost. Along the six hinge paths of ``tests/test_dual_cd.py``
-    (breast_cancer, iris one-vs-rest and Crammer-Singer, with and without intercept; tol
-    1e-8), keeping them took fewer epochs in all than scaling them or starting cold; scaling
-    won on breast_cancer without intercept only. (Measured with a script that is not kept;
-    the warm and cold totals are in the message of commit 12fd73f.)
+    their margins, not by the cost. Keeping them took the fewest epochs along the hinge paths
+    of ``tests/test_dual_cd.py`` (docs/design_decisions.rst, 'Dual coordinate descent kernels').
     """
     mu = state.mu
     if not loss.is_piecewise_linear:

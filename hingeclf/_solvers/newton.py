@@ -21,9 +21,8 @@ STEP_REACH = 1e3
 STALL_WINDOW = 10
 # per output, at most this many parameters (features + intercept): the Newton direction is
 # solved exactly from the explicit Hessian blocks (one Gram product over the rows with
-# curvature, then a Cholesky solve) instead of by conjugate gradients. Measured on dense
-# make_classification 100k x 100 (see _explicit_direction): CG on the smoothed hinge at small
-# smoothing needed ~80 products a step, the explicit solve one pass over the curved rows
+# curvature, then a Cholesky solve) instead of by conjugate gradients (see _explicit_direction;
+# why: docs/design_decisions.rst, "Newton's method")
 EXPLICIT_MAX_PARAMS = 512
 # the same for the losses whose outputs couple (Weston-Watkins, Crammer-Singer): one matrix of
 # all parameters, at most this many
