@@ -47,6 +47,12 @@ def _stochastic_solver_selected(estimator):
 SCALE_HEADROOM = 10
 
 
+def scale_limit(dtype):
+    """The largest power of two, ``log2(finfo(dtype).max) - SCALE_HEADROOM``, that a bound on
+    the objective's products may reach in ``dtype``."""
+    return np.log2(np.finfo(dtype).max) - SCALE_HEADROOM
+
+
 def _check_data_scale(X, cost_sum):
     """Raise ``ValueError`` when the objective's curvature overflows the dtype of ``X``.
 
@@ -61,7 +67,7 @@ def _check_data_scale(X, cost_sum):
     if x_max == 0.0 or cost_sum <= 0.0:
         return
     exponent = np.log2(cost_sum) + 2.0 * np.log2(x_max)
-    limit = np.log2(np.finfo(X.dtype).max) - SCALE_HEADROOM
+    limit = scale_limit(X.dtype)
     if exponent > limit:
         raise ValueError(
             f"X has values up to {x_max:.3g}: the curvature of the objective, about "

@@ -18,7 +18,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._allpairs import AllPairsObjective, certify, finish_exact
 from ._allpairs_loss import AllPairsSquaredHinge
-from ._base import (SCALE_HEADROOM, BaseHingeClassifier, _check_data_scale, _fit_context,
+from ._base import (BaseHingeClassifier, _check_data_scale, _fit_context, scale_limit,
                     encode_labels)
 from ._solvers import SOLVERS, check_solver_supports, minimize
 
@@ -110,7 +110,7 @@ def _check_scale(problem):
     weight = problem.C * l_f * problem.n_samples
     _check_data_scale(problem.X, weight)
     exponent = np.log2(weight) + 2.0 * np.log2(problem.loss.margin)
-    limit = np.log2(np.finfo(problem.dtype).max) - SCALE_HEADROOM
+    limit = scale_limit(problem.dtype)
     if exponent > limit:
         raise ValueError(
             f"margin={problem.loss.margin:.3g} with C={problem.C:.3g}: the objective, about "
