@@ -98,8 +98,9 @@ class DocstringDirective(_RstDirective):
 
 
 def _capabilities(spec):
-    needs = ", ".join(sorted(spec.requires))
-    lines = [f"- Needs from the loss: {needs}."]
+    needs = (", ".join(f"``{name}``" for name in spec.requires)
+             or "a gradient (every loss has one)")
+    lines = [f"- Needs from the loss (:doc:`/developers`): {needs}."]
     if spec.smooth_only:
         lines.append("- Smooth losses only: the non-smooth ones reach it through smoothing "
                      "continuation (see :ref:`continuation`).")
