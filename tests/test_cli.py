@@ -1062,7 +1062,7 @@ def test_csv_read_benchmark_quick(tmp_path):
     data = json.loads((tmp_path / "csv_read_quick.json").read_text())
     assert data["meta"]["command"].startswith("python -m benchmarks.csv_read --quick")
     assert [r["shape"] for r in data["records"]] == ["long", "long", "wide", "wide"]
-    assert all(r["read_s"] > 0 and r["fields"] > 0 for r in data["records"])
+    assert all(r["read_s"] > 0 and r["row_by_row_s"] > 0 and r["fields"] > 0 for r in data["records"])
     assert "| file | MB |" in (tmp_path / "csv_read_quick.md").read_text()
 
 
