@@ -381,7 +381,8 @@ class _BulkConverter:
                 table = np.loadtxt(lines, dtype=self.dtype, delimiter=self.sep, comments=None, ndmin=1)
         except ValueError:
             return None
-        X = np.concatenate([table[name] for name in self.numeric_fields], axis=1)
+        parts = [table[name] for name in self.numeric_fields]  # views, copied once by the caller
+        X = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
         if self.order is not None:
             X = X[:, self.order]
         if not np.isfinite(X).all():
@@ -401,10 +402,12 @@ def _read_csv_rows(source, columns, drop_missing, bulk=True):
     problem to name, a row to drop, a quoted field) or ``bulk`` is false, row by row by
     :func:`_convert_rows`; the time is linear in the file's size whatever its shape.
     """
-    convert = _BulkConverter(len(source.columns), columns, source.sep) if bulk else None
-    blocks, labels, n_dropped = [], [], 0
+    convert, blocks, labels, n_dropped = None, [], [], 0
     for lines, rows in source.blocks():
-        done = None if lines is None or convert is None else convert(lines)
+        done = None
+        if bulk and lines is not None:
+            convert = convert or _BulkConverter(len(source.columns), columns, source.sep)
+            done = convert(lines)
         if done is None:
             values, block_labels, dropped = _convert_rows(source, rows, columns, drop_missing)
             done = np.frombuffer(values, dtype=np.float64).reshape(-1, len(columns.features)), block_labels
@@ -412,7 +415,9 @@ def _read_csv_rows(source, columns, drop_missing, bulk=True):
         blocks.append(done[0])
         if columns.target is not None:
             labels.extend(done[1])
-    X = blocks[0] if len(blocks) == 1 else np.concatenate(blocks) if blocks else np.empty((0, len(columns.features)))
+    if not blocks:
+        return np.empty((0, len(columns.features))), ([] if columns.target is not None else None), n_dropped
+    X = np.concatenate(blocks) if len(blocks) > 1 else np.ascontiguousarray(blocks[0])
     return X, (labels if columns.target is not None else None), n_dropped
 
 
