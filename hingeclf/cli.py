@@ -292,21 +292,20 @@ class _CSVSource:
         """The data rows in blocks of whole lines of about ``size`` characters (default
         :data:`CSV_BLOCK_SIZE`).
 
-        Yields ``(lines, rows)``: ``lines`` is the block's text lines, one record each, for a
-        bulk conversion, and ``rows`` the same records as ``(line number, row)`` pairs from the
-        csv reader, read only when iterated. From the first line holding a quote on (a quoted
-        field may span lines) the rest of the file is a single block with ``lines`` None, and
-        so is a first row of data (already split).
+        Yields ``(lines, quoted, rows)``: ``lines``, the block's text lines for a bulk
+        conversion; ``quoted``, whether they hold a quote; ``rows``, the same records as ``(line
+        number, row)`` pairs from the csv reader, read only when iterated. The rows of a block
+        holding a quote run on to the end of the file (a quoted field may span lines, and
+        blocks): once they are read, there is no further block. A first row of data, already
+        split, comes as a block of its own with ``lines`` None.
         """
         size = CSV_BLOCK_SIZE if size is None else size
         if not self.has_header:
-            yield None, [(self.first_line, self.first)]
+            yield None, False, [(self.first_line, self.first)]
         offset = self.reader.line_num
         while lines := self._read_lines(size):
-            if any('"' in line for line in lines):
-                yield None, self._numbered_rows(itertools.chain(lines, self.file), offset)
-                return
-            yield lines, self._numbered_rows(lines, offset)
+            quoted = any('"' in line for line in lines)
+            yield lines, quoted, self._numbered_rows(itertools.chain(lines, self.file) if quoted else lines, offset)
             offset += len(lines)
 
     def close(self):
@@ -351,9 +350,11 @@ class _BulkConverter:
     """Converts a block of CSV lines at once with :func:`numpy.loadtxt`: each feature column
     parsed as float64 (rounded as ``float`` rounds), every other column kept as a string.
 
-    A block it does not convert as the row-by-row reader would (a missing, non-numeric or
-    infinite value, a missing label, a row of the wrong width, a blank line) gives None, and
-    is then read again row by row, which names the problem and its line.
+    A block it may not convert as the row-by-row reader would gives None, and is then read
+    again row by row, which names the problem and its line: a missing, non-numeric or infinite
+    value, a missing label, a row of the wrong width; in a block holding a quote, also a line
+    holding an odd number of quotes (a quoted field may go on to the next line) and a string
+    field left holding a quote (a quote after a space, or doubled).
     """
 
     def __init__(self, width, columns, sep):
@@ -366,6 +367,7 @@ class _BulkConverter:
         ends = starts[1:] + [width]
         self.dtype = np.dtype([(f"c{a}", "f8" if numeric[a] else "O", (b - a,)) for a, b in zip(starts, ends)])
         self.numeric_fields = [f"c{a}" for a in starts if numeric[a]]
+        self.string_fields = [f"c{a}" for a in starts if not numeric[a]]
         if self.target is not None:
             a = max(a for a in starts if a <= self.target)
             self.target_field, self.target_offset = f"c{a}", self.target - a
@@ -373,13 +375,19 @@ class _BulkConverter:
         in_order = bool(np.all(features[1:] > features[:-1]))
         self.order = None if in_order else np.argsort(np.argsort(features))
 
-    def __call__(self, lines):
-        """``(X, labels)`` for ``lines`` (labels None without a target column), or None."""
+    def __call__(self, lines, quoted=False):
+        """``(X, labels)`` for ``lines`` (labels None without a target column), or None;
+        ``quoted``: whether the lines hold a quote."""
+        if quoted and any(line.count('"') % 2 for line in lines):
+            return None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                table = np.loadtxt(lines, dtype=self.dtype, delimiter=self.sep, comments=None, ndmin=1)
+                table = np.loadtxt(lines, dtype=self.dtype, delimiter=self.sep, comments=None, ndmin=1,
+                                   quotechar='"' if quoted else None)
         except ValueError:
+            return None
+        if quoted and any('"' in field for name in self.string_fields for field in table[name].flat):
             return None
         parts = [table[name] for name in self.numeric_fields]  # views, copied once by the caller
         X = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
@@ -399,15 +407,15 @@ def _read_csv_rows(source, columns, drop_missing, bulk=True):
     """Read the data rows of ``source``: features (float64), labels (strings or None), dropped rows.
 
     Block by block, each converted at once by :class:`_BulkConverter` or, when it cannot (a
-    problem to name, a row to drop, a quoted field) or ``bulk`` is false, row by row by
-    :func:`_convert_rows`; the time is linear in the file's size whatever its shape.
+    problem to name, a row to drop, a quoted field it may misread) or ``bulk`` is false, row by
+    row by :func:`_convert_rows`; the time is linear in the file's size whatever its shape.
     """
     convert, blocks, labels, n_dropped = None, [], [], 0
-    for lines, rows in source.blocks():
+    for lines, quoted, rows in source.blocks():
         done = None
         if bulk and lines is not None:
             convert = convert or _BulkConverter(len(source.columns), columns, source.sep)
-            done = convert(lines)
+            done = convert(lines, quoted)
         if done is None:
             values, block_labels, dropped = _convert_rows(source, rows, columns, drop_missing)
             done = np.frombuffer(values, dtype=np.float64).reshape(-1, len(columns.features)), block_labels

@@ -461,6 +461,45 @@ def test_csv_blocks_read_as_rows(tmp_path, small_blocks):
     assert list(data.y) == list(rows.y)
 
 
+@pytest.mark.parametrize("odd", [
+    None,
+    ('{0}, {1}, "{2}"', "{2}"),  # spaces before the quote
+    ('{0},{1},"say ""hi"""', 'say "hi"'),  # a doubled quote
+    ('{0},{1},x"y', 'x"y'),  # a quote inside an unquoted field
+    ('{0},{1},"two\nlines"', "two\nlines"),
+    ('{0},{1},"{3}"', "{3}"),  # a label of many lines: across blocks
+])
+def test_csv_quoted_blocks_read_as_rows(tmp_path, small_blocks, monkeypatch, odd):
+    """Quoted labels (as R's write.csv writes them) are converted in blocks; from a quote the
+    bulk conversion may misread on, the rest of the file is read row by row: the same values
+    and labels either way."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 2)).round(4)
+    labels = [["a", "b b", "c,c"][k] for k in rng.integers(0, 3, 300)]
+    lines = [f'{x[0]},{x[1]},"{s}"' for x, s in zip(X, labels)]
+    if odd is not None:
+        many = "\n".join(f"line {k}" for k in range(30))
+        lines[150], labels[150] = (text.format(X[150, 0], X[150, 1], labels[150], many) for text in odd)
+    path = tmp_path / "quoted.csv"
+    path.write_text('"x1","x2","label"\n' + "\n".join(lines) + "\n")
+    converted, convert = [], cli._BulkConverter.__call__
+
+    def spy(self, lines, quoted=False):
+        result = convert(self, lines, quoted)
+        converted.append(result is not None)
+        return result
+
+    monkeypatch.setattr(cli._BulkConverter, "__call__", spy)
+    data = cli.load_data(str(path))
+    np.testing.assert_array_equal(data.X, X)
+    assert list(data.y) == labels
+    # every block at once, or those before the odd line and then the rest row by row
+    assert converted == [True] * (len(converted) - (odd is not None)) + [False] * (odd is not None)
+    rows = read_row_by_row(path)
+    np.testing.assert_array_equal(rows.X, X)
+    assert list(rows.y) == labels
+
+
 @pytest.mark.parametrize("row, problem", [
     ("1,,x", "missing value in feature column 'x2' at line 151"),
     ("1,two,x", "non-numeric value 'two' in feature column 'x2' at line 151"),
