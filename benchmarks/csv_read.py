@@ -8,6 +8,13 @@ should be linear in the file's size whatever its shape: the seconds per MB are t
 compare. The numbers are written with 4 decimals (a field of about 7 bytes). The files are
 written to a temporary directory and removed. ``--quick`` (what a test runs): tiny files, into
 ``csv_read_quick.*``. Writes ``benchmarks/results/csv_read.{json,md}``.
+
+Two columns compare other readers on the same files: "row by row", the same reader with every
+row converted on its own by ``float`` (``hingeclf.cli._load_csv(..., bulk=False)``: the reader
+before blocks were converted at once, and still the one for a block with a problem to name);
+and, when pandas is installed, "pandas", the ``pandas.read_csv`` call of the reader before that
+(``skipinitialspace=True``, features by ``.to_numpy(dtype=float64)``, labels stripped), on long
+files only: it spends some 25 µs per column, so a line of 1.5M numbers would take it minutes.
 """
 
 from __future__ import annotations
@@ -46,6 +53,10 @@ def _write_wide(path, n_fields, rng):
         f.write(",".join(f"{v:.4f}" for v in rng.standard_normal(n_fields)) + "\n")
 
 
+def _seconds(value):
+    return "" if value is None else f"{value:.2f}"
+
+
 def _median_time(fn, repeats):
     times = []
     for _ in range(repeats):
@@ -53,6 +64,17 @@ def _median_time(fn, repeats):
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def _row_by_row(path):
+    return cli._load_csv(path, lambda s: cli._columns_for_training(s.columns, None, path, s.sep), bulk=False)
+
+
+def _pandas_read(pd, path):
+    """The previous pandas reader's parsing: features (the columns but the last) and labels."""
+    frame = pd.read_csv(path, skipinitialspace=True, encoding="utf-8")
+    labels = frame.iloc[:, -1].astype(str).str.strip().to_list()
+    return frame.iloc[:, :-1].to_numpy(dtype=np.float64), labels
 
 
 def _train_rejects(path):
@@ -74,8 +96,13 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     lines = [f"`hingeclf.cli.load_data`, median of {args.repeats}; wide files also as `hingeclf train FILE` "
              "up to its error", "",
-             "| file | MB | fields | read (s) | s per MB | µs per field | train rejects (s) |",
-             "|---|---|---|---|---|---|---|"]
+             "| file | MB | fields | read (s) | s per MB | µs per field | train rejects (s) "
+             "| row by row (s) | row by row / read | pandas (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    try:
+        import pandas as pd
+    except ImportError:
+        pd = None
     records = []
     with tempfile.TemporaryDirectory() as tmp:
         cases = [("long", n, n * (LONG_COLUMNS + 1)) for n in long_rows]
@@ -91,11 +118,14 @@ def main(argv=None):
             size_mb = os.path.getsize(path) / 1e6
             read = _median_time(lambda: cli.load_data(path), args.repeats)
             reject = _median_time(lambda: _train_rejects(path), args.repeats) if shape == "wide" else None
+            rows = _median_time(lambda: _row_by_row(path), args.repeats)
+            pandas = _median_time(lambda: _pandas_read(pd, path), args.repeats) if pd and shape == "long" else None
             records.append(dict(file=name, shape=shape, mb=size_mb, fields=n_fields, read_s=read,
                                 s_per_mb=read / size_mb, us_per_field=1e6 * read / n_fields,
-                                train_rejects_s=reject))
+                                train_rejects_s=reject, row_by_row_s=rows, pandas_s=pandas))
             lines.append(f"| {name} | {size_mb:.1f} | {n_fields} | {read:.2f} | {read / size_mb:.3f} | "
-                         f"{1e6 * read / n_fields:.2f} | {'' if reject is None else f'{reject:.2f}'} |")
+                         f"{1e6 * read / n_fields:.2f} | {_seconds(reject)} | {rows:.2f} | {rows / read:.1f} | "
+                         f"{_seconds(pandas)} |")
             os.remove(path)
     command = " ".join(["python -m benchmarks.csv_read", *(argv if argv is not None else sys.argv[1:])])
     meta = dict(machine=machine(), command=command, load_average=os.getloadavg())

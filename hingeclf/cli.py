@@ -113,6 +113,9 @@ MISSING_VALUES = ("NA", "N/A", "NaN", "nan", "?")
 #: The separators a CSV file's first line is searched for, in order of preference on a tie.
 CSV_SEPARATORS = (",", ";", "\t", "|")
 
+#: About how many characters of a CSV file are read and converted at a time (whole lines).
+CSV_BLOCK_SIZE = 1 << 20
+
 
 def _separator(text):
     """``--sep``: one character, or ``tab``."""
@@ -258,23 +261,52 @@ class _CSVSource:
             return gzip.open(self.path, "rt", newline="", encoding="utf-8-sig")
         return open(self.path, newline="", encoding="utf-8-sig")
 
-    def _rows(self):
-        """The rows of the csv reader, its errors turned into :class:`CLIError`."""
+    def _rows(self, reader=None, offset=0):
+        """The rows of a csv reader (by default the header's), its errors turned into
+        :class:`CLIError`; ``offset``: the lines of the file before the reader's first."""
+        reader = self.reader if reader is None else reader
         try:
-            yield from self.reader
+            yield from reader
         except UnicodeDecodeError:
             raise CLIError(f"not a text CSV file (cannot decode as UTF-8): {self.path}") from None
         except csv.Error as exc:
-            raise CLIError(f"ill-formed CSV file {self.path}: line {self.reader.line_num}: {exc}") from None
+            raise CLIError(f"ill-formed CSV file {self.path}: line {offset + reader.line_num}: {exc}") from None
         except (OSError, EOFError) as exc:  # e.g. a corrupt or truncated .gz file
             raise CLIError(f"cannot read {self.path}: {_first_line(exc)}") from None
 
-    def __iter__(self):
+    def _numbered_rows(self, lines, offset):
+        """``(line number, row)`` for the records of ``lines``, the file's lines after ``offset``."""
+        reader = csv.reader(lines, delimiter=self.sep, skipinitialspace=True)
+        for row in self._rows(reader, offset):
+            yield offset + reader.line_num, row
+
+    def _read_lines(self, size):
+        try:
+            return self.file.readlines(size)
+        except UnicodeDecodeError:
+            raise CLIError(f"not a text CSV file (cannot decode as UTF-8): {self.path}") from None
+        except (OSError, EOFError) as exc:
+            raise CLIError(f"cannot read {self.path}: {_first_line(exc)}") from None
+
+    def blocks(self, size=None):
+        """The data rows in blocks of whole lines of about ``size`` characters (default
+        :data:`CSV_BLOCK_SIZE`).
+
+        Yields ``(lines, quoted, rows)``: ``lines``, the block's text lines for a bulk
+        conversion; ``quoted``, whether they hold a quote; ``rows``, the same records as ``(line
+        number, row)`` pairs from the csv reader, read only when iterated. The rows of a block
+        holding a quote run on to the end of the file (a quoted field may span lines, and
+        blocks): once they are read, there is no further block. A first row of data, already
+        split, comes as a block of its own with ``lines`` None.
+        """
+        size = CSV_BLOCK_SIZE if size is None else size
         if not self.has_header:
-            yield self.first_line, self.first
-        reader = self.reader
-        for row in self._rows():
-            yield reader.line_num, row
+            yield None, False, [(self.first_line, self.first)]
+        offset = self.reader.line_num
+        while lines := self._read_lines(size):
+            quoted = any('"' in line for line in lines)
+            yield lines, quoted, self._numbered_rows(itertools.chain(lines, self.file) if quoted else lines, offset)
+            offset += len(lines)
 
     def close(self):
         self.file.close()
@@ -298,7 +330,7 @@ def _open_csv(path, sep):
 
 def _parse_fields(fields, names, line, path):
     """The values of one row's feature fields, NaN where missing; the slow path of
-    :func:`_read_csv_rows`, for a row that ``float`` alone does not parse."""
+    :func:`_convert_rows`, for a row that ``float`` alone does not parse."""
     values = []
     for field, name in zip(fields, names):
         field = field.strip()
@@ -314,11 +346,94 @@ def _parse_fields(fields, names, line, path):
     return values
 
 
-def _read_csv_rows(source, columns, drop_missing):
+class _BulkConverter:
+    """Converts a block of CSV lines at once with :func:`numpy.loadtxt`: each feature column
+    parsed as float64 (rounded as ``float`` rounds), every other column kept as a string.
+
+    A block it may not convert as the row-by-row reader would gives None, and is then read
+    again row by row, which names the problem and its line: a missing, non-numeric or infinite
+    value, a missing label, a row of the wrong width; in a block holding a quote, also a line
+    holding an odd number of quotes (a quoted field may go on to the next line) and a string
+    field left holding a quote (a quote after a space, or doubled).
+    """
+
+    def __init__(self, width, columns, sep):
+        self.sep, self.target = sep, columns.target
+        features = np.asarray(columns.features, dtype=np.intp)
+        numeric = np.zeros(width, dtype=bool)
+        numeric[features] = True
+        # runs of consecutive columns of one kind, each a field of a structured dtype
+        starts = np.flatnonzero(np.diff(numeric, prepend=~numeric[0])).tolist()
+        ends = starts[1:] + [width]
+        self.dtype = np.dtype([(f"c{a}", "f8" if numeric[a] else "O", (b - a,)) for a, b in zip(starts, ends)])
+        self.numeric_fields = [f"c{a}" for a in starts if numeric[a]]
+        self.string_fields = [f"c{a}" for a in starts if not numeric[a]]
+        if self.target is not None:
+            a = max(a for a in starts if a <= self.target)
+            self.target_field, self.target_offset = f"c{a}", self.target - a
+        # the feature columns in the order asked for, from their order in the file
+        in_order = bool(np.all(features[1:] > features[:-1]))
+        self.order = None if in_order else np.argsort(np.argsort(features))
+
+    def __call__(self, lines, quoted=False):
+        """``(X, labels)`` for ``lines`` (labels None without a target column), or None;
+        ``quoted``: whether the lines hold a quote."""
+        if quoted and any(line.count('"') % 2 for line in lines):
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                table = np.loadtxt(lines, dtype=self.dtype, delimiter=self.sep, comments=None, ndmin=1,
+                                   quotechar='"' if quoted else None)
+        except ValueError:
+            return None
+        if quoted and any('"' in field for name in self.string_fields for field in table[name].flat):
+            return None
+        parts = [table[name] for name in self.numeric_fields]  # views, copied once by the caller
+        X = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        if self.order is not None:
+            X = X[:, self.order]
+        if not np.isfinite(X).all():
+            return None
+        labels = None
+        if self.target is not None:
+            labels = list(map(str.strip, table[self.target_field][:, self.target_offset]))
+            if not all(labels):
+                return None
+        return X, labels
+
+
+def _read_csv_rows(source, columns, drop_missing, bulk=True):
     """Read the data rows of ``source``: features (float64), labels (strings or None), dropped rows.
 
-    One pass over the file, one ``float`` call per field: the time is linear in the file's
-    size whatever its shape. A row with a missing feature or label is an error naming its
+    Block by block, each converted at once by :class:`_BulkConverter` or, when it cannot (a
+    problem to name, a row to drop, a quoted field it may misread) or ``bulk`` is false, row by
+    row by :func:`_convert_rows`; the time is linear in the file's size whatever its shape.
+    """
+    convert, blocks, labels, n_dropped = None, [], [], 0
+    for lines, quoted, rows in source.blocks():
+        done = None
+        if bulk and lines is not None:
+            convert = convert or _BulkConverter(len(source.columns), columns, source.sep)
+            done = convert(lines, quoted)
+        if done is None:
+            values, block_labels, dropped = _convert_rows(source, rows, columns, drop_missing)
+            done = np.frombuffer(values, dtype=np.float64).reshape(-1, len(columns.features)), block_labels
+            n_dropped += dropped
+        blocks.append(done[0])
+        if columns.target is not None:
+            labels.extend(done[1])
+    if not blocks:
+        return np.empty((0, len(columns.features))), ([] if columns.target is not None else None), n_dropped
+    X = np.concatenate(blocks) if len(blocks) > 1 else np.ascontiguousarray(blocks[0])
+    return X, (labels if columns.target is not None else None), n_dropped
+
+
+def _convert_rows(source, rows, columns, drop_missing):
+    """Convert ``rows``, ``(line number, row)`` pairs, one by one: feature values (an
+    ``array('d')``), labels (strings or None), number of rows dropped.
+
+    One ``float`` call per field. A row with a missing feature or label is an error naming its
     line, or is dropped when ``drop_missing`` is true (None: the command has no such option).
     An infinite value is an error.
     """
@@ -332,7 +447,7 @@ def _read_csv_rows(source, columns, drop_missing):
     values, labels = array("d"), []
     n_dropped = 0
     hint = "" if drop_missing is None else " (--drop-missing skips such rows)"
-    for line, row in source:
+    for line, row in rows:
         if len(row) != width:
             if not any(field.strip() for field in row):
                 continue  # a blank line
@@ -360,8 +475,7 @@ def _read_csv_rows(source, columns, drop_missing):
             raise CLIError(f"missing value in {missing} at line {line} of {path}{hint}")
         if target is not None:
             labels.append(row[target].strip())
-    X = np.frombuffer(values, dtype=np.float64).reshape(-1, len(names))
-    return X, (labels if target is not None else None), n_dropped
+    return values, (labels if target is not None else None), n_dropped
 
 
 def _missing_feature(values, names, line, path):
@@ -376,11 +490,12 @@ def _missing_feature(values, names, line, path):
     return missing
 
 
-def _load_csv(path, select, sep=None, drop_missing=None):
-    """Read the CSV file ``path``; ``select(source)`` gives the :class:`CSVColumns` to read."""
+def _load_csv(path, select, sep=None, drop_missing=None, bulk=True):
+    """Read the CSV file ``path``; ``select(source)`` gives the :class:`CSVColumns` to read.
+    ``bulk=False`` converts every row on its own (what ``benchmarks/csv_read.py`` compares)."""
     with _open_csv(path, sep) as source:
         columns = select(source)
-        X, labels, n_dropped = _read_csv_rows(source, columns, drop_missing)
+        X, labels, n_dropped = _read_csv_rows(source, columns, drop_missing, bulk)
     if columns.ignored:
         print(f"{PROG}: note: ignored column(s) the model does not use: {_names_text(columns.ignored)}",
               file=sys.stderr)
