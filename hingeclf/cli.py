@@ -34,6 +34,9 @@ PROG = "hingeclf"
 #: Exit code for a usage or input error (the same code argparse uses).
 EXIT_USAGE = 2
 
+#: Exit code when the output's reader closed it early (128 + SIGPIPE, as the shell reports).
+EXIT_BROKEN_PIPE = 141
+
 #: Tuning by default: this many ``C`` values of RegularizationPathCV's automatic grid, and folds.
 DEFAULT_N_CS = 10
 DEFAULT_CV = 5
@@ -1346,3 +1349,8 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the output went away (``hingeclf info MODEL | head``): stop quietly,
+        # as other command-line tools do; what remains unflushed goes nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -776,6 +776,21 @@ def saved_model(tmp_path_factory):
     return model, data
 
 
+def test_output_closed_early_ends_quietly(saved_model):
+    # `hingeclf info MODEL | head -1`: the reader goes away; no traceback, the shell's code
+    model, _ = saved_model
+    env = dict(os.environ)
+    package_root = str(Path(hingeclf.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    proc = subprocess.Popen([sys.executable, "-m", "hingeclf", "info", str(model)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            stdin=subprocess.DEVNULL)
+    proc.stdout.close()  # before anything is read: the first write finds no reader
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == cli.EXIT_BROKEN_PIPE
+    assert err == ""
+
+
 class NotOurs:
     """A type no hingeclf model holds."""
 
