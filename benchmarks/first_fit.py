@@ -1,0 +1,107 @@
+"""First fits with a cold compile cache, two revisions side by side:
+``python -m benchmarks.first_fit --base REV [--head REV] [--out DIR]``.
+
+Each revision is checked out into a temporary worktree (as in :mod:`benchmarks.compare`). For
+every default estimator and small data set, numba's on-disk cache of that worktree is deleted
+and a fresh process imports the revision's ``hingeclf`` and fits once: that is the first fit
+after a fresh install (import and fit timed apart). A second process then fits again with the
+cache the first one wrote (the first fit of every later session). Revisions alternate per row.
+Results go to ``first_fit.json`` and ``first_fit.md`` under ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+from .compare import HERE, Worktrees, _git
+from .run import machine, write_results
+
+ESTIMATORS = ("HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM")
+DATASETS = ("iris", "breast_cancer", "digits")
+
+CHILD = """
+import json, sys, time
+start = time.perf_counter()
+import hingeclf
+imported = time.perf_counter() - start
+from sklearn import datasets
+X, y = getattr(datasets, "load_" + sys.argv[2])(return_X_y=True)
+start = time.perf_counter()
+import warnings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    getattr(hingeclf, sys.argv[1])().fit(X, y)
+print(json.dumps(dict(file=hingeclf.__file__, import_s=imported,
+                      fit_s=time.perf_counter() - start)))
+"""
+
+
+def _clear_cache(worktree):
+    for path in glob.glob(os.path.join(worktree, "hingeclf", "**", "__pycache__", "*.nb[ic]"),
+                          recursive=True):
+        os.remove(path)
+
+
+def _run(worktree, estimator, dataset, env):
+    out = subprocess.run([sys.executable, "-c", CHILD, estimator, dataset], cwd=worktree,
+                         capture_output=True, text=True, check=True, env=env)
+    record = json.loads(out.stdout.strip().splitlines()[-1])
+    if not record["file"].startswith(os.path.realpath(worktree) + os.sep):
+        raise RuntimeError(f"the child loaded {record['file']}, not {worktree}'s hingeclf")
+    return record
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.first_fit")
+    parser.add_argument("--base", required=True, help="the revision compared against")
+    parser.add_argument("--head", default="HEAD", help="the revision measured (default HEAD)")
+    parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    args = parser.parse_args(argv)
+    repo = _git(HERE, "rev-parse", "--show-toplevel")
+    commits = {side: _git(repo, "rev-parse", "--verify", rev + "^{commit}")
+               for side, rev in (("base", args.base), ("head", args.head))}
+    env = os.environ.copy()
+    env.pop("PYTHONPATH", None)
+    meta = dict(machine=machine(), command="python -m benchmarks.first_fit " + " ".join(argv),
+                base_commit=commits["base"], head_commit=commits["head"],
+                load_average=list(os.getloadavg()))
+    records = []
+    with Worktrees(repo, commits) as trees:
+        for dataset in DATASETS:
+            for estimator in ESTIMATORS:
+                record = dict(estimator=estimator, dataset=dataset)
+                for side in ("base", "head"):
+                    _clear_cache(trees[side])
+                    cold = _run(trees[side], estimator, dataset, env)
+                    warm = _run(trees[side], estimator, dataset, env)
+                    record.update({f"cold_import_s_{side}": cold["import_s"],
+                                   f"cold_fit_s_{side}": cold["fit_s"],
+                                   f"warm_fit_s_{side}": warm["fit_s"]})
+                print(f"[first_fit] {dataset} {estimator}: cold fit "
+                      f"{record['cold_fit_s_base']:.2f} / {record['cold_fit_s_head']:.2f} s",
+                      file=sys.stderr, flush=True)
+                records.append(record)
+    meta["load_average_end"] = list(os.getloadavg())
+    lines = ["Each fit in a fresh process: *cold* after deleting the worktree's numba cache (the "
+             "first fit after a fresh install), *warm* with the cache the cold one wrote. "
+             f"Base {commits['base'][:7]}, head {commits['head'][:7]}.", "",
+             "| data | estimator | cold import base (s) | cold import head (s) | cold fit base (s) "
+             "| cold fit head (s) | warm fit base (s) | warm fit head (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in records:
+        lines.append(f"| {r['dataset']} | {r['estimator']} | {r['cold_import_s_base']:.2f} | "
+                     f"{r['cold_import_s_head']:.2f} | {r['cold_fit_s_base']:.2f} | "
+                     f"{r['cold_fit_s_head']:.2f} | {r['warm_fit_s_base']:.3f} | "
+                     f"{r['warm_fit_s_head']:.3f} |")
+    write_results(args.out, "first_fit", meta, records, "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
