@@ -239,6 +239,7 @@ class AllPairsSquaredHinge(Loss):
 
     is_smooth = True
     has_hessian = True
+    has_exact_quadratic_pieces = True  # quadratic while the set of active pairs is fixed
     n_out = 1
 
     def __init__(self, margin=1.0):

@@ -27,6 +27,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from ._certificate import certified_gap
 from ._products import decision_values, pulled_back
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
@@ -426,6 +427,18 @@ class Objective:
         of its own, else None."""
         return None
 
+    def suboptimality_bound(self, coef, primal=None):
+        """``(bound, P(coef))`` with ``bound >= P(coef) - P*`` computed from ``coef`` alone (the
+        certificate of a primal solver's result), or None where the objective offers none.
+        ``primal``, where the caller has it, saves computing ``P(coef)``."""
+        return None
+
+    def gradient_rule_for(self, bound):
+        """The relative gradient rule ``tol`` (``||grad P||_inf <= tol * gradient_scale()``)
+        under which :meth:`suboptimality_bound` is at most ``bound``, where the bound follows
+        from the gradient; else None."""
+        return None
+
     # a change of variables (:class:`CenteredObjective`) maps its coefficients to those of the
     # objective in the data's own coordinates; elsewhere these are the identity
     def original(self):
@@ -758,6 +771,15 @@ class LinearObjective(Objective):
             dual -= float(np.sum((alpha[pos] ** 2) / (4.0 * c[pos, None])))
         return value - (dual - quad)
 
+    def suboptimality_bound(self, coef, primal=None):
+        """The duality gap ``P(coef) - D(mu(coef))`` of the L2 problem, where a dual point
+        follows from the primal one (:func:`hingeclf._certificate.certified_gap`), and
+        ``P(coef)``; None for the other losses and penalties (the L1 fits carry
+        :meth:`duality_gap` from their solvers)."""
+        if self.penalty.name != "l2" or not self.loss.has_dual_from_gradient:
+            return None
+        return certified_gap(self, coef, primal)
+
 
 class CenteredObjective(Objective):
     """The same objective in the centred parametrisation ``[w, b']`` with ``b' = b + m . w``.
@@ -866,6 +888,9 @@ class CenteredObjective(Objective):
     def gradient_scale(self):
         g = self.optimality_residual(self.zeros())
         return max(float(np.abs(g).max(initial=0.0)), np.finfo(np.float64).tiny)
+
+    def suboptimality_bound(self, coef, primal=None):
+        return self.base.suboptimality_bound(self.to_base(coef), primal)
 
     # the composite view: the penalty acts on ``w``, which the change of variables leaves alone
     def smooth_value(self, coef, raw=None):

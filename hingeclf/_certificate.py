@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _loss_kernels as _kernels
+from . import _loss_kernels as _kernels
 
 # smoothings tried for the hinge's dual weights: the best bound is kept
 HINGE_GAMMAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
