@@ -5,7 +5,6 @@ certificate and its dense Hessian. The loss and its kernel are in :mod:`hingeclf
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse as sp
 
 from ._allpairs_loss import AllPairsSquaredHinge, _class_weights, _loss_gradient
