@@ -57,10 +57,10 @@ class AllPairsObjective(Objective):
         self.loss = (margin if isinstance(margin, AllPairsSquaredHinge)
                      else AllPairsSquaredHinge(margin))
         self.penalty = L2Penalty() if penalty is None else penalty
-        self._w_pos, self._w_neg, self._P, self._Q = _class_weights(self.y, s)
+        self.pair_weights = _class_weights(self.y, s)
         # (the weights as _class_weights scales them, each class by its largest: the same
         # objective, and representable in the dtype of X whatever the scale of s)
-        self.weights = (self._w_pos + self._w_neg).astype(self.dtype)
+        self.weights = (self.pair_weights.w_pos + self.pair_weights.w_neg).astype(self.dtype)
 
     def with_loss(self, loss):
         """The same data and weights with another all-pairs loss (another margin)."""
@@ -85,8 +85,7 @@ class AllPairsObjective(Objective):
     # ------------------------------------------------------------------ value and derivatives
     def _kernel(self, raw):
         f = np.asarray(raw, dtype=np.float64).ravel()
-        return _loss_gradient(f, self.y, self.loss.margin, self._w_pos, self._w_neg,
-                              self._P, self._Q)
+        return _loss_gradient(f, self.y, self.loss.margin, *self.pair_weights)
 
     def value(self, coef, raw=None):
         if raw is None:
@@ -116,8 +115,7 @@ class AllPairsObjective(Objective):
         """
         if raw is None:
             raw = self.raw(coef)
-        loss_h = self.loss.hessian_operator(np.asarray(raw).ravel(), self.y, self._w_pos,
-                                            self._w_neg, self._P, self._Q)
+        loss_h = self.loss.hessian_operator(self.y, raw, self.pair_weights)
 
         def apply(direction):
             d_raw = self.raw_direction(direction)
@@ -145,13 +143,13 @@ class AllPairsObjective(Objective):
         return HessianOperator(apply, diagonal=diagonal, matrix=matrix)
 
     def lipschitz_bound(self):
-        """``1 + C * L_f * ||X||_F^2`` (see :meth:`AllPairsSquaredHinge.lipschitz`)."""
+        """``1 + C * L_f * ||X||_F^2`` (see :meth:`AllPairsSquaredHinge.lipschitz_in_scores`)."""
         if sp.issparse(self.X):
             data = self.X.data.astype(np.float64)
             fro2 = float(np.dot(data, data))
         else:
             fro2 = float(np.einsum("ij,ij->", self.X, self.X, dtype=np.float64))
-        l_f = self.loss.lipschitz(self._w_pos, self._w_neg, self._P, self._Q)
+        l_f = self.loss.lipschitz_in_scores(self.pair_weights)
         return 1.0 + self.C * l_f * fro2
 
     def gradient_scale(self):

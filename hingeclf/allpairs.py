@@ -101,12 +101,12 @@ def _check_scale(problem):
     """Raise ``ValueError`` when the objective overflows the dtype of ``X``.
 
     As :func:`hingeclf._base._check_data_scale` for the other estimators, with the all-pairs
-    loss's curvature in the scores, at most ``l_f`` per sample (``AllPairsSquaredHinge.lipschitz``),
+    loss's curvature in the scores, at most ``l_f`` per sample (``AllPairsSquaredHinge.lipschitz_in_scores``),
     in place of the costs: ``C * l_f * n * max|X|^2`` bounds the curvature. The objective at 0,
     ``C * margin**2``, times the same ``l_f * n`` (a bound on its gradient's factors), must stay
     below the same limit.
     """
-    l_f = problem.loss.lipschitz(problem._w_pos, problem._w_neg, problem._P, problem._Q)
+    l_f = problem.loss.lipschitz_in_scores(problem.pair_weights)
     weight = problem.C * l_f * problem.n_samples
     _check_data_scale(problem.X, weight)
     exponent = np.log2(weight) + 2.0 * np.log2(problem.loss.margin)
