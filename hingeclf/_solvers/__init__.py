@@ -20,7 +20,7 @@ from typing import Callable
 import threading
 from contextlib import contextmanager, nullcontext
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .._losses import Loss
 from .._objective import CenteredObjective
@@ -141,6 +141,16 @@ def _stored_entries(X):
 
 _blas_lock = threading.Lock()
 _blas_fits = 0  # small fits running, in any thread
+# the process's thread pools, found once: finding them scans the loaded libraries, which costs
+# more than a small fit (see docs/design_decisions.rst, 'Single-threaded BLAS for small products')
+_blas_controller = None
+
+
+def _blas_pools():
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()
+    return _blas_controller
 
 
 @contextmanager
@@ -150,7 +160,7 @@ def _single_blas_thread():
     BLAS limits are process-wide, and threadpoolctl lets only the thread that set an OpenBLAS
     limit change it again (limits set from other threads are silently ignored). So a limit is
     only ever set and restored by the same fit, in the same thread, with one
-    ``threadpool_limits`` context: the fit that starts while no other fit runs. Fits that start
+    ``ThreadpoolController.limit`` context: the fit that starts while no other fit runs. Fits that start
     while another runs leave the limits alone and run under whatever setting is in force (one
     thread while the first fit runs, the user's setting after it): that changes their speed
     only, never their result or the setting left behind.
@@ -161,7 +171,7 @@ def _single_blas_thread():
         _blas_fits += 1
     try:
         if owner:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with _blas_pools().limit(limits=1, user_api="blas"):
                 yield
         else:
             yield
