@@ -35,7 +35,7 @@ def _warm_up_model(model, X, y):
     try:
         loss = model._make_loss(len(np.unique(y)))
         return model.set_params(solver=model._resolve_solver(loss, X))
-    except (AttributeError, TypeError):
+    except (AttributeError, TypeError, NotImplementedError):
         return model
 
 
