@@ -275,8 +275,9 @@ def _certify(objective, run, result, tol, max_iter):
     Where the objective offers a bound (:meth:`~hingeclf._objective.Objective.suboptimality_bound`:
     the duality gap of the squared and smoothed losses of the family, ``||grad P||^2 / 2`` for
     the all-pairs loss), the result counts as converged exactly when ``bound <= tol * P``, which
-    is reported as its ``gap``. Otherwise the solver resumes from it (``run(coef, inner_tol,
-    budget, state)``, at most :data:`MAX_REFINES` times within ``max_iter``) with its rule
+    is reported as its ``gap``. Otherwise, where the solver's own rule was met, it resumes from
+    the result (``run(coef, inner_tol, budget, state)``, at most :data:`MAX_REFINES` times within
+    ``max_iter``) with its rule
     tightened by :data:`REFINE_FACTOR`, or to the rule the bound names
     (:meth:`~hingeclf._objective.Objective.gradient_rule_for`) where that is tighter. Results
     already certified (an exact face solve, or the continuation of the non-smooth losses, which
@@ -291,8 +292,9 @@ def _certify(objective, run, result, tol, max_iter):
     for attempt in range(MAX_REFINES + 1):
         gap, primal = certificate
         target = tol * max(abs(primal), np.finfo(np.float64).tiny)
-        if gap <= target or attempt == MAX_REFINES or n_iter >= max_iter or not np.isfinite(gap):
-            break
+        if (gap <= target or attempt == MAX_REFINES or n_iter >= max_iter
+                or not result.converged or not np.isfinite(gap)):
+            break  # certified, or out of budget, or stalled: a resume would not fix a stall
         inner_tol *= REFINE_FACTOR
         rule = objective.gradient_rule_for(target)
         if rule is not None:
