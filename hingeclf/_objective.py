@@ -27,6 +27,7 @@ import numba
 import numpy as np
 import scipy.sparse as sp
 
+from ._loss_kernels import add_scaled
 from ._products import decision_values, pulled_back
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
@@ -51,9 +52,11 @@ def value_rounding(dtype, n_samples):
 def max_abs(X):
     """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty; two
     reductions, so no temporary the size of ``X``."""
-    values = X.data if sp.issparse(X) else np.asarray(X)
+    values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
+    if not isinstance(values, np.ndarray):  # a dask array: one reduction over its chunks
+        return float(abs(values).max())
     return max(float(np.max(values)), -float(np.min(values)))
 
 
@@ -425,6 +428,29 @@ class Objective:
         """A duality gap at ``coef`` that bounds ``P(coef) - P*``, where the objective has one
         of its own, else None."""
         return None
+
+    # where the rows live: in this process (every objective here), or spread over chunks that
+    # only per-chunk tasks read (``hingeclf._dask.ChunkedObjective``)
+    @property
+    def holds_rows(self):
+        """True when the rows of ``X`` and the arrays as long as them are in this process, so
+        that a face solve or a path walk may select rows of them; False where they are only
+        reached through :meth:`reduce_rows` and the methods above."""
+        return True
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        """``function(rows, raw_rows, *args)`` summed over the blocks of rows: ``rows`` is an
+        objective over one block (its data, target, costs and loss; ``function`` does not use
+        its penalty), ``raw_rows`` the block's decision values. ``function`` returns a tuple of floats and arrays; the entries whose positions
+        are in ``maxima`` are combined by their maximum instead of their sum. Here one block
+        holds all the rows."""
+        return function(self, raw, *args)
+
+    def move_raw(self, raw, step, raw_d):
+        """The decision values ``raw + step raw_d`` (those at ``coef + step d`` when ``raw``
+        are at ``coef`` and ``raw_d`` along ``d``), formed in ``raw``'s place where it can."""
+        add_scaled(raw, step, raw_d)
+        return raw
 
     # a change of variables (:class:`CenteredObjective`) maps its coefficients to those of the
     # objective in the data's own coordinates; elsewhere these are the identity
@@ -862,6 +888,16 @@ class CenteredObjective(Objective):
 
     def lipschitz_bound(self):
         return self.base.lipschitz_bound()
+
+    @property
+    def holds_rows(self):
+        return self.base.holds_rows
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        return self.base.reduce_rows(function, raw, *args, maxima=maxima)
+
+    def move_raw(self, raw, step, raw_d):
+        return self.base.move_raw(raw, step, raw_d)
 
     def gradient_scale(self):
         g = self.optimality_residual(self.zeros())
