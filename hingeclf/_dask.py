@@ -144,6 +144,10 @@ def _matrix_of_rows(rows, raw, coef):
     return (rows.hessian_operator(coef, raw).matrix(),)
 
 
+def _column_sums_of_rows(rows, raw):
+    return (np.asarray(rows.X.sum(axis=0), dtype=np.float64).ravel(),)
+
+
 def _data_sums_of_rows(rows, raw):
     """``(sum x_ij^2, max c_i, max |x_ij|)`` of one chunk."""
     X = rows.X
@@ -312,6 +316,13 @@ class ChunkedObjective(Objective):
             return H
         return HessianOperator(apply, diagonal=diagonal, blocks=blocks, matrix=matrix)
 
+    def largest_value(self):
+        return self._sums()["x_max"]
+
+    def column_means(self):
+        sums = self.reduce_rows(_column_sums_of_rows, None)[0]
+        return (sums / self.n_samples).astype(self.dtype)
+
     def _sums(self):
         if not self._data_sums:
             fro2, c_max, x_max = self.reduce_rows(_data_sums_of_rows, None, maxima=(1, 2))
@@ -367,6 +378,19 @@ def _aligned(values, rows, name, n):
     return values.rechunk((rows,))
 
 
+def _canonical_csr(block):
+    block = sp.csr_matrix(block)
+    if not block.has_canonical_format:
+        block = block.copy()
+        block.sum_duplicates()
+    return block
+
+
+def _all_finite(block):
+    values = block.data if sp.issparse(block) else block
+    return np.array([[bool(np.isfinite(values).all())]])
+
+
 def _encode(y, classes):
     return np.searchsorted(classes, y).astype(np.min_scalar_type(max(len(classes) - 1, 0)))
 
@@ -420,9 +444,7 @@ def fit(estimator, X, y, sample_weight=None):
     X = _as_dask_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got a dask array of shape {X.shape}")
-    if sp.issparse(getattr(X, "_meta", None)):
-        raise ValueError("fits on dask arrays of sparse chunks are not supported yet; pass "
-                         "dense chunks")
+    sparse = sp.issparse(getattr(X, "_meta", None))
     if X.dtype == np.float16:
         X = X.astype(np.float32)
     elif X.dtype not in (np.float32, np.float64):
@@ -434,13 +456,16 @@ def fit(estimator, X, y, sample_weight=None):
         raise ValueError(f"X has shape {X.shape}: at least one sample and one feature are "
                          f"needed")
     X = X.rechunk({1: -1})
+    if sparse:  # each chunk in CSR with each entry stored once (as _sum_duplicates in memory)
+        X = X.map_blocks(_canonical_csr, dtype=X.dtype,
+                         meta=sp.csr_matrix((0, 0), dtype=X.dtype))
     rows = X.chunks[0]
     y = _aligned(y, rows, "y", n)
     if y.dtype.kind == "f":
         bad = da.isnan(y).any()
         if bool(bad.compute()):
             raise ValueError("y contains NaN")
-    finite = da.isfinite(X).all()
+    finite = X.map_blocks(_all_finite, chunks=((1,) * len(rows), (1,)), dtype=bool).all()
     classes = da.unique(y)
     finite, classes = dask.compute(finite, classes)
     if not finite:

@@ -446,6 +446,15 @@ class Objective:
         holds all the rows."""
         return function(self, raw, *args)
 
+    def largest_value(self):
+        """``max |x_ij|`` over the data (:func:`max_abs` of ``X``)."""
+        return max_abs(self.X)
+
+    def column_means(self):
+        """The mean row of ``X`` (shape ``(n_features,)``, in the data's dtype): the centre of
+        :class:`CenteredObjective`."""
+        return np.asarray(self.X.mean(axis=0), dtype=self.dtype).ravel()
+
     def move_raw(self, raw, step, raw_d):
         """The decision values ``raw + step raw_d`` (those at ``coef + step d`` when ``raw``
         are at ``coef`` and ``raw_d`` along ``d``), formed in ``raw``'s place where it can."""
@@ -798,7 +807,7 @@ class CenteredObjective(Objective):
     def __init__(self, base, center=None):
         self.base = base
         if center is None:
-            center = np.asarray(base.X.mean(axis=0), dtype=base.dtype).ravel()
+            center = base.column_means()
         self.center = center
         for name in ("loss", "X", "y", "weights", "n_out", "fit_intercept", "penalty", "dtype",
                      "n_samples", "n_features", "shape"):
@@ -898,6 +907,9 @@ class CenteredObjective(Objective):
 
     def move_raw(self, raw, step, raw_d):
         return self.base.move_raw(raw, step, raw_d)
+
+    def largest_value(self):
+        return self.base.largest_value()
 
     def gradient_scale(self):
         g = self.optimality_residual(self.zeros())

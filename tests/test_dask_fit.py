@@ -2,8 +2,13 @@
 in-memory fit's certified optimum; prediction stays lazy; the client never gathers X.
 Needs the ``dask`` extra."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -111,6 +116,31 @@ def test_one_vs_rest_with_weights(client):
     reference = MulticlassHingeSVM(**est).fit(X, y, sample_weight=weights)
     fitted = MulticlassHingeSVM(**est).fit(dX, dy, sample_weight=weights)
     assert_same_optimum(fitted, reference, 1e-4)
+
+
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_sparse_chunks(client, solver):
+    rng = np.random.default_rng(0)
+    X = sp.random(400, 30, density=0.2, format="csr", random_state=0)
+    y = (X @ rng.standard_normal(30) + 0.1 * rng.standard_normal(400) > 0).astype(int)
+    est = dict(C=0.5, tol=TOL, solver=solver)
+    reference = SquaredHingeSVM(**est).fit(X, y)
+    dX = da.from_array(X, chunks=(ROWS, 30), asarray=False)
+    fitted = SquaredHingeSVM(**est).fit(dX, da.from_array(y, chunks=ROWS))
+    assert_same_optimum(fitted, reference, 1e-3)
+    labels = fitted.predict(dX)
+    assert isinstance(labels, da.Array)
+    np.testing.assert_array_equal(labels.compute(), fitted.predict(X))
+
+
+@pytest.mark.slow  # (a fresh interpreter: about 20 s of imports and JIT cache loads when loaded)
+def test_dask_is_imported_only_for_dask_input():
+    code = ("import sys; from sklearn.datasets import make_classification; "
+            "from hingeclf import HingeSVM; HingeSVM().fit(*make_classification(60)); "
+            "print('dask' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).parents[1])
+    assert out.stdout.strip() == "False"
 
 
 def test_dataframe_of_numeric_columns(client):
