@@ -369,7 +369,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             CSR and CSC matrices are used without conversion. Range: the curvature bound
             ``C * sum(sample_weight * class_weight) * max|X|^2`` must stay below
             ``finfo(X.dtype).max / 2**10`` (about 1.8e305 for float64, 3.3e35 for float32);
-            beyond it ``fit`` raises a ``ValueError`` (scale the features).
+            beyond it ``fit`` raises a ``ValueError`` (scale the features). A dask array or
+            DataFrame is fitted over its chunks, on its cluster (:doc:`/scaling`).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None

@@ -260,8 +260,8 @@ def _side_scales(pos, neg):
 
 
 def _dual_sums(objective, s):
-    """``(s^T X`` as float64 ``(K, d)``, ``sum c mu``, ``sum c mu^2``, ``max mu)`` from a feasible
-    ``s``: the terms of the dual value, sums over the rows but the last (a maximum)."""
+    """The terms of the dual value from a feasible ``s``: ``W = s^T X`` (float64, ``(K, d)``),
+    ``sum c mu``, ``sum c mu^2`` and ``max mu``, sums over the rows but the last (a maximum)."""
     X = objective.X
     W = np.asarray(X.T @ s.astype(X.dtype, copy=False), dtype=np.float64).T
     linear, square, largest = _kernels.dual_sums(objective.y, s, objective.weights,
