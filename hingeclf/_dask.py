@@ -34,8 +34,9 @@ TREE_FAN_IN = 8
 
 
 def is_dask_collection(obj):
-    """True for a dask collection (array, DataFrame, Series), without importing dask when the
-    object is not one of its types."""
+    """True for a dask collection (array, DataFrame, Series). (The estimators check the
+    object's module before importing this module, so that dask is imported only for dask
+    input.)"""
     module = type(obj).__module__ or ""
     if module.split(".")[0] != "dask":
         return False
