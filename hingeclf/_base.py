@@ -31,6 +31,15 @@ except ImportError:  # pragma: no cover
         return lambda f: f
 
 
+def _is_dask_collection(X):
+    """True for a dask array or DataFrame (dask is imported only when ``X`` is one of its
+    types: ``hingeclf._dask``)."""
+    if (type(X).__module__ or "").split(".")[0] != "dask":
+        return False
+    from ._dask import is_dask_collection
+    return is_dask_collection(X)
+
+
 def _solver_options():
     return StrOptions({"auto", *SOLVERS})
 
@@ -142,17 +151,19 @@ def _integer_lookup(y):
     return (values + low).astype(y.dtype), position
 
 
-def _class_weights(class_weight, classes, y_index, sample_weight=None):
+def _class_weights(class_weight, classes, y_index, sample_weight=None, counts=None):
     """The weight of each class (shape ``(K,)``, float64): ones for None, the dict's values, or
     for ``"balanced"`` scikit-learn's ``compute_class_weight`` over the weighted class counts
     (``sum(s) / (K * sum_{y_i = k} s_i)``, so that integer sample weights count as repeated
     rows, as in scikit-learn >= 1.6). The counts come from ``y_index`` by ``bincount``; the
     labels are not formed again: ``compute_class_weight`` is given one row per class weighted
     by its count, which has the same weighted counts. A class whose samples all weigh 0 gets
-    weight 0 (its samples have no cost anyway)."""
+    weight 0 (its samples have no cost anyway). ``counts``, where given, are those weighted
+    class counts (a fit on dask arrays sums them over its chunks)."""
     if isinstance(class_weight, str) and class_weight == "balanced":
-        counts = np.bincount(y_index, weights=sample_weight,
-                             minlength=len(classes)).astype(np.float64)
+        if counts is None:
+            counts = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
+        counts = np.asarray(counts, dtype=np.float64)
         present = counts > 0
         weights = np.zeros(len(classes), dtype=np.float64)
         index = np.arange(int(present.sum()))
@@ -358,7 +369,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             CSR and CSC matrices are used without conversion. Range: the curvature bound
             ``C * sum(sample_weight * class_weight) * max|X|^2`` must stay below
             ``finfo(X.dtype).max / 2**10`` (about 1.8e305 for float64, 3.3e35 for float32);
-            beyond it ``fit`` raises a ``ValueError`` (scale the features).
+            beyond it ``fit`` raises a ``ValueError`` (scale the features). A dask array or
+            DataFrame is fitted over its chunks, on its cluster (:doc:`/scaling`).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -369,6 +381,9 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         self : object
             The fitted estimator.
         """
+        if _is_dask_collection(X):  # data-parallel over the chunks (hingeclf._dask)
+            from . import _dask
+            return _dask.fit(self, X, y, sample_weight)
         self._check_finite_C()
         X, y = self._validate_X_y(X, y, reset=True)
         self.classes_, y_index = encode_labels(y)
@@ -504,4 +519,26 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             class, the largest deciding.
         """
         check_is_fitted(self)
+        if _is_dask_collection(X):  # lazy, chunk by chunk
+            from . import _dask
+            return _dask.decision_function(self, X)
         return super().decision_function(_sum_duplicates(X))
+
+    def predict(self, X):
+        """Class labels of the samples of ``X`` (a lazy dask array for a dask ``X``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray (or dask array) of shape (n_samples,)
+            The class of each sample, among ``classes_``.
+        """
+        check_is_fitted(self)
+        if _is_dask_collection(X):
+            from . import _dask
+            return _dask.predict(self, X)
+        return super().predict(X)

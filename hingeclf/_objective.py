@@ -28,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._certificate import certified_gap
+from ._loss_kernels import add_scaled
 from ._products import decision_values, pulled_back
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
@@ -52,9 +53,11 @@ def value_rounding(dtype, n_samples):
 def max_abs(X):
     """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty; two
     reductions, so no temporary the size of ``X``."""
-    values = X.data if sp.issparse(X) else np.asarray(X)
+    values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
+    if not isinstance(values, np.ndarray):  # a dask array: one reduction over its chunks
+        return float(abs(values).max())
     return max(float(np.max(values)), -float(np.min(values)))
 
 
@@ -439,6 +442,38 @@ class Objective:
         from the gradient; else None."""
         return None
 
+    # where the rows live: in this process (every objective here), or spread over chunks that
+    # only per-chunk tasks read (``hingeclf._dask.ChunkedObjective``)
+    @property
+    def holds_rows(self):
+        """True when the rows of ``X`` and the arrays as long as them are in this process, so
+        that a face solve or a path walk may select rows of them; False where they are only
+        reached through :meth:`reduce_rows` and the methods above."""
+        return True
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        """``function(rows, raw_rows, *args)`` summed over the blocks of rows: ``rows`` is an
+        objective over one block (its data, target, costs and loss; ``function`` does not use
+        its penalty), ``raw_rows`` the block's decision values. ``function`` returns a tuple of
+        floats and arrays; the entries whose positions are in ``maxima`` are combined by their
+        maximum instead of their sum. Here one block holds all the rows."""
+        return function(self, raw, *args)
+
+    def largest_value(self):
+        """``max |x_ij|`` over the data (:func:`max_abs` of ``X``)."""
+        return max_abs(self.X)
+
+    def column_means(self):
+        """The mean row of ``X`` (shape ``(n_features,)``, in the data's dtype): the centre of
+        :class:`CenteredObjective`."""
+        return np.asarray(self.X.mean(axis=0), dtype=self.dtype).ravel()
+
+    def move_raw(self, raw, step, raw_d):
+        """The decision values ``raw + step raw_d`` (those at ``coef + step d`` when ``raw``
+        are at ``coef`` and ``raw_d`` along ``d``), formed in ``raw``'s place where it can."""
+        add_scaled(raw, step, raw_d)
+        return raw
+
     # a change of variables (:class:`CenteredObjective`) maps its coefficients to those of the
     # objective in the data's own coordinates; elsewhere these are the identity
     def original(self):
@@ -794,7 +829,7 @@ class CenteredObjective(Objective):
     def __init__(self, base, center=None):
         self.base = base
         if center is None:
-            center = np.asarray(base.X.mean(axis=0), dtype=base.dtype).ravel()
+            center = base.column_means()
         self.center = center
         for name in ("loss", "X", "y", "weights", "n_out", "fit_intercept", "penalty", "dtype",
                      "n_samples", "n_features", "shape"):
@@ -884,6 +919,19 @@ class CenteredObjective(Objective):
 
     def lipschitz_bound(self):
         return self.base.lipschitz_bound()
+
+    @property
+    def holds_rows(self):
+        return self.base.holds_rows
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        return self.base.reduce_rows(function, raw, *args, maxima=maxima)
+
+    def move_raw(self, raw, step, raw_d):
+        return self.base.move_raw(raw, step, raw_d)
+
+    def largest_value(self):
+        return self.base.largest_value()
 
     def gradient_scale(self):
         g = self.optimality_residual(self.zeros())

@@ -100,6 +100,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     Returns ``(coef, value, gap, verified)`` (``verified``: the face's optimality conditions
     hold; else the certificate met ``certify``), or None.
     """
+    if not objective.holds_rows:
+        return None  # (a face system gathers rows of the data: only where they are at hand)
     base = objective.original()
     if base is not objective:  # centred parametrisation: solve the face in the original one
         found = polish_on_face(base, objective.to_base(coef), lam_hint, max_free, certify,

@@ -49,8 +49,8 @@ def finish_on_face(objective, result):
     loss = objective.loss
     if not (loss.has_exact_faces and loss.has_squared_terms):
         return result  # not an exact squared loss of the family (smoothed, or all-pairs)
-    if objective.penalty.name != "l2":
-        return result
+    if objective.penalty.name != "l2" or not objective.holds_rows:
+        return result  # (the face solve is the L2 dual's, and selects rows of the data)
     hint = loss.violations(objective.y, objective.raw(result.coef), overwrite=True) > 0
     return polish_result(objective, result, hint, "active set identified")
 

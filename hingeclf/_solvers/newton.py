@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._loss_kernels import add_scaled
 from .._objective import CurvatureGrams, max_abs, value_rounding
 from ._result import SolverResult
 
@@ -222,7 +221,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, state=None, **_)
             del raw
             raw = objective.raw(x)
         else:
-            add_scaled(raw, step, raw_d)
+            raw = objective.move_raw(raw, step, raw_d)
         del raw_d
         f, g = objective.value_gradient(x, raw)
         history.append(f)
