@@ -1,0 +1,217 @@
+"""Compiled epoch of ``sgd`` on binary terms (binary and one-vs-rest losses), dense or CSR.
+
+The coefficients are held in a lazy form so that a step costs O(nnz of the row), whatever
+the number of features:
+
+    w_k = a u_k + e_k center          (a one scalar for all outputs, e_k one per output)
+    b'_k = b[k]                       (the centred intercept, ``b = b' - w . center``)
+
+The penalty's shrinking ``w / (1 + eta)`` and the projection onto the ball scale ``a`` and
+``e``; a sample's step adds a multiple of its row to ``u``. ``unorm2 = sum_k ||u_k||^2`` and
+``ucen_k = u_k . center`` are updated with each step, so ``||W||^2`` and ``w . center`` are
+scalars too. The running average of the iterates (Polyak-Ruppert) is lazy in the same way
+(Xu 2011): with ``asum`` the sum of ``a`` over the averaged steps,
+``sum_s w_s = asum u - Z + esum center``, where ``Z`` gets ``asum * delta`` for each change
+``delta`` of ``u``. The data are read in their own dtype; the state is float64.
+
+Scalars of the state, in ``scalars``: see the ``S_*`` indices below.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._loss_kernels import prox_slope, term
+
+S_A, S_UNORM2, S_ASUM, S_M, S_T, S_T0, S_SEEN, S_LOSS0, S_PROGRESSIVE = range(9)
+N_SCALARS = 9
+
+# below this lazy scale ``a`` the state is renormalised (``u *= a``, ``a = 1``)
+RESCALE_BELOW = 1e-9
+
+
+@numba.njit(cache=True, inline="always")
+def _sign(y, i, k, ovr):
+    if ovr:
+        return 1.0 if k == y[i] else -1.0
+    return float(y[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def renormalise(u, z, ucen, scalars):
+    """Fold the lazy scale into ``u`` (``a = 1``) and the average's ``asum u`` into ``z``
+    (``asum = 0``), without changing the model or its average (``a = 0`` is allowed)."""
+    a = scalars[S_A]
+    asum = scalars[S_ASUM]
+    unorm2 = 0.0
+    for k in range(u.shape[0]):
+        for j in range(u.shape[1]):
+            if asum != 0.0:
+                z[k, j] -= asum * u[k, j]
+            u[k, j] *= a
+            unorm2 += u[k, j] * u[k, j]
+        ucen[k] *= a
+    scalars[S_UNORM2] = unorm2
+    scalars[S_ASUM] = 0.0
+    scalars[S_A] = 1.0
+
+
+@numba.njit(cache=True, nogil=True)
+def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, fit_b,
+              center, cen2, count, average, u, e, b, ucen, z, esum, bsum, scalars):
+    """One pass over the rows ``order`` (see :func:`hingeclf._solvers.sgd._epoch` for the
+    update). ``X`` is the dense data (ignored when ``sparse``), ``data, indices, indptr``
+    the CSR data; ``count``: each row is a newly seen sample (the running count and the
+    radius grow); ``average``: the steps enter the running average."""
+    K = u.shape[0]
+    d = u.shape[1]
+    a = scalars[S_A]
+    unorm2 = scalars[S_UNORM2]
+    asum = scalars[S_ASUM]
+    m = scalars[S_M]
+    t = scalars[S_T]
+    t0 = scalars[S_T0]
+    seen = scalars[S_SEEN]
+    loss0 = scalars[S_LOSS0]
+    progressive = scalars[S_PROGRESSIVE]
+    loss_at_zero = K * term(1.0, power, gamma)[0]
+    use_center = cen2 > 0.0
+    intercept = 1.0 if fit_b else 0.0
+    dot = np.zeros(K)
+    step = np.zeros(K)
+    delta = np.zeros(K)
+    for p in range(order.shape[0]):
+        i = order[p]
+        ci = float(c[i])
+        # dots of the row with u and the centre, and its squared norm
+        xx = 0.0
+        xc = 0.0
+        for k in range(K):
+            dot[k] = 0.0
+        if sparse:
+            start, stop = indptr[i], indptr[i + 1]
+            if K == 1:
+                s0 = 0.0
+                for q in range(start, stop):
+                    j = indices[q]
+                    xj = float(data[q])
+                    xx += xj * xj
+                    s0 += u[0, j] * xj
+                    if use_center:
+                        xc += xj * center[j]
+                dot[0] = s0
+            else:
+                for q in range(start, stop):
+                    j = indices[q]
+                    xj = float(data[q])
+                    xx += xj * xj
+                    if use_center:
+                        xc += xj * center[j]
+                    for k in range(K):
+                        dot[k] += u[k, j] * xj
+        else:
+            if K == 1:
+                s0 = 0.0
+                for j in range(d):
+                    xj = float(X[i, j])
+                    xx += xj * xj
+                    s0 += u[0, j] * xj
+                    xc += xj * center[j]
+                dot[0] = s0
+            else:
+                for j in range(d):
+                    xj = float(X[i, j])
+                    xx += xj * xj
+                    xc += xj * center[j]
+                for k in range(K):
+                    s0 = 0.0
+                    for j in range(d):
+                        s0 += u[k, j] * float(X[i, j])
+                    dot[k] = s0
+        if count:
+            seen += 1.0
+            loss0 += ci * loss_at_zero
+        eta = 1.0 / (t + t0)
+        scale = eta * seen * ci
+        row2 = max(xx - 2.0 * xc + cen2, 0.0) + intercept
+        curvature = scale * row2
+        for k in range(K):
+            raw = a * dot[k] + e[k] * xc - (a * ucen[k] + e[k] * cen2) + b[k]
+            sign = _sign(y, i, k, ovr)
+            v = 1.0 - sign * raw
+            progressive += ci * term(v, power, gamma)[0]
+            step[k] = -scale * sign * prox_slope(v, curvature, power, gamma)
+        shrink = 1.0 / (1.0 + eta)
+        a_old = a
+        a = a * shrink
+        moved = False
+        for k in range(K):
+            g = step[k]
+            delta[k] = -g / a_old
+            if g != 0.0:
+                moved = True
+                unorm2 += 2.0 * delta[k] * dot[k] + delta[k] * delta[k] * xx
+                ucen[k] += delta[k] * xc
+            e[k] = (e[k] + g) * shrink
+            if fit_b:
+                b[k] -= g
+        if moved:
+            if sparse:
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    xj = float(data[q])
+                    for k in range(K):
+                        u[k, j] += delta[k] * xj
+                        if asum != 0.0:
+                            z[k, j] += asum * delta[k] * xj
+            else:
+                for k in range(K):
+                    dk = delta[k]
+                    if dk == 0.0:
+                        continue
+                    if asum != 0.0:
+                        zk = asum * dk
+                        for j in range(d):
+                            xj = float(X[i, j])
+                            u[k, j] += dk * xj
+                            z[k, j] += zk * xj
+                    else:
+                        for j in range(d):
+                            u[k, j] += dk * float(X[i, j])
+        # projection onto the ball that holds the optimum of the samples seen
+        cross = 0.0
+        e2 = 0.0
+        for k in range(K):
+            cross += e[k] * ucen[k]
+            e2 += e[k] * e[k]
+        norm2 = a * a * unorm2 + 2.0 * a * cross + e2 * cen2
+        radius2 = 2.0 * loss0
+        if norm2 > radius2:
+            f = np.sqrt(radius2 / norm2)
+            a *= f
+            for k in range(K):
+                e[k] *= f
+        t += 1.0
+        if average:
+            asum += a
+            m += 1.0
+            for k in range(K):
+                esum[k] += e[k]
+                bsum[k] += b[k]
+        if a < RESCALE_BELOW:
+            scalars[S_A] = a
+            scalars[S_UNORM2] = unorm2
+            scalars[S_ASUM] = asum
+            renormalise(u, z, ucen, scalars)
+            a = 1.0
+            unorm2 = scalars[S_UNORM2]
+            asum = scalars[S_ASUM]
+    scalars[S_A] = a
+    scalars[S_UNORM2] = unorm2
+    scalars[S_ASUM] = asum
+    scalars[S_M] = m
+    scalars[S_T] = t
+    scalars[S_SEEN] = seen
+    scalars[S_LOSS0] = loss0
+    scalars[S_PROGRESSIVE] = progressive
