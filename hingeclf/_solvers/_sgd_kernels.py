@@ -39,33 +39,102 @@ def _sign(y, i, k, ovr):
 
 
 @numba.njit(cache=True, nogil=True)
-def renormalise(u, z, ucen, scalars):
+def renormalise(uz, ucen, scalars):
     """Fold the lazy scale into ``u`` (``a = 1``) and the average's ``asum u`` into ``z``
     (``asum = 0``), without changing the model or its average (``a = 0`` is allowed)."""
     a = scalars[S_A]
     asum = scalars[S_ASUM]
     unorm2 = 0.0
-    for k in range(u.shape[0]):
-        for j in range(u.shape[1]):
+    for k in range(uz.shape[0]):
+        for j in range(uz.shape[1]):
             if asum != 0.0:
-                z[k, j] -= asum * u[k, j]
-            u[k, j] *= a
-            unorm2 += u[k, j] * u[k, j]
+                uz[k, j, 1] -= asum * uz[k, j, 0]
+            uz[k, j, 0] *= a
+            unorm2 += uz[k, j, 0] * uz[k, j, 0]
         ucen[k] *= a
     scalars[S_UNORM2] = unorm2
     scalars[S_ASUM] = 0.0
     scalars[S_A] = 1.0
 
 
+# The dense row loops are vectorised (``reassoc`` lets LLVM split the sums into lanes; the
+# sums then differ from the sequential ones by rounding only).
+_FAST = {"reassoc", "nsz", "contract"}
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _touch(X, i):
+    """One load per 64-byte line of row ``i`` (their sum, so that the loads stay)."""
+    s = 0.0
+    step = max(1, 64 // X.itemsize)
+    for j in range(0, X.shape[1], step):
+        s += float(X[i, j])
+    return s
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def _dense_dots(X, i, uz, center, use_center, dot):
+    """``dot[k] = u_k . x_i``; returns ``(||x_i||^2, x_i . center)``."""
+    d = X.shape[1]
+    xx = 0.0
+    xc = 0.0
+    if uz.shape[0] == 1:
+        s = 0.0
+        if use_center:
+            for j in range(d):
+                xj = float(X[i, j])
+                xx += xj * xj
+                xc += xj * center[j]
+                s += uz[0, j, 0] * xj
+        else:
+            for j in range(d):
+                xj = float(X[i, j])
+                xx += xj * xj
+                s += uz[0, j, 0] * xj
+        dot[0] = s
+        return xx, xc
+    for j in range(d):
+        xj = float(X[i, j])
+        xx += xj * xj
+    if use_center:
+        for j in range(d):
+            xc += float(X[i, j]) * center[j]
+    for k in range(uz.shape[0]):
+        s = 0.0
+        for j in range(d):
+            s += uz[k, j, 0] * float(X[i, j])
+        dot[k] = s
+    return xx, xc
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def _dense_update(X, i, uz, delta, asum):
+    """``u_k += delta_k x_i`` and ``z_k += asum delta_k x_i``."""
+    d = X.shape[1]
+    for k in range(uz.shape[0]):
+        dk = delta[k]
+        if dk == 0.0:
+            continue
+        if asum != 0.0:
+            zk = asum * dk
+            for j in range(d):
+                xj = float(X[i, j])
+                uz[k, j, 0] += dk * xj
+                uz[k, j, 1] += zk * xj
+        else:
+            for j in range(d):
+                uz[k, j, 0] += dk * float(X[i, j])
+
+
 @numba.njit(cache=True, nogil=True)
 def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, fit_b,
-              center, cen2, count, average, u, e, b, ucen, z, esum, bsum, scalars):
+              center, cen2, count, average, uz, e, b, ucen, esum, bsum, scalars):
     """One pass over the rows ``order`` (see :func:`hingeclf._solvers.sgd._epoch` for the
     update). ``X`` is the dense data (ignored when ``sparse``), ``data, indices, indptr``
     the CSR data; ``count``: each row is a newly seen sample (the running count and the
     radius grow); ``average``: the steps enter the running average."""
-    K = u.shape[0]
-    d = u.shape[1]
+    K = uz.shape[0]
+    d = uz.shape[1]
     a = scalars[S_A]
     unorm2 = scalars[S_UNORM2]
     asum = scalars[S_ASUM]
@@ -78,6 +147,7 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
     loss_at_zero = K * term(1.0, power, gamma)[0]
     use_center = cen2 > 0.0
     intercept = 1.0 if fit_b else 0.0
+    touched = 0.0
     dot = np.zeros(K)
     step = np.zeros(K)
     delta = np.zeros(K)
@@ -97,7 +167,7 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
                     j = indices[q]
                     xj = float(data[q])
                     xx += xj * xj
-                    s0 += u[0, j] * xj
+                    s0 += uz[0, j, 0] * xj
                     if use_center:
                         xc += xj * center[j]
                 dot[0] = s0
@@ -109,26 +179,13 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
                     if use_center:
                         xc += xj * center[j]
                     for k in range(K):
-                        dot[k] += u[k, j] * xj
+                        dot[k] += uz[k, j, 0] * xj
         else:
-            if K == 1:
-                s0 = 0.0
-                for j in range(d):
-                    xj = float(X[i, j])
-                    xx += xj * xj
-                    s0 += u[0, j] * xj
-                    xc += xj * center[j]
-                dot[0] = s0
-            else:
-                for j in range(d):
-                    xj = float(X[i, j])
-                    xx += xj * xj
-                    xc += xj * center[j]
-                for k in range(K):
-                    s0 = 0.0
-                    for j in range(d):
-                        s0 += u[k, j] * float(X[i, j])
-                    dot[k] = s0
+            if p + 1 < order.shape[0]:
+                # load the next row's cache lines now: the visit order is random, so the
+                # hardware prefetcher cannot foresee them
+                touched += _touch(X, order[p + 1])
+            xx, xc = _dense_dots(X, i, uz, center, use_center, dot)
         if count:
             seen += 1.0
             loss0 += ci * loss_at_zero
@@ -162,23 +219,11 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
                     j = indices[q]
                     xj = float(data[q])
                     for k in range(K):
-                        u[k, j] += delta[k] * xj
+                        uz[k, j, 0] += delta[k] * xj
                         if asum != 0.0:
-                            z[k, j] += asum * delta[k] * xj
+                            uz[k, j, 1] += asum * delta[k] * xj
             else:
-                for k in range(K):
-                    dk = delta[k]
-                    if dk == 0.0:
-                        continue
-                    if asum != 0.0:
-                        zk = asum * dk
-                        for j in range(d):
-                            xj = float(X[i, j])
-                            u[k, j] += dk * xj
-                            z[k, j] += zk * xj
-                    else:
-                        for j in range(d):
-                            u[k, j] += dk * float(X[i, j])
+                _dense_update(X, i, uz, delta, asum)
         # projection onto the ball that holds the optimum of the samples seen
         cross = 0.0
         e2 = 0.0
@@ -203,7 +248,7 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
             scalars[S_A] = a
             scalars[S_UNORM2] = unorm2
             scalars[S_ASUM] = asum
-            renormalise(u, z, ucen, scalars)
+            renormalise(uz, ucen, scalars)
             a = 1.0
             unorm2 = scalars[S_UNORM2]
             asum = scalars[S_ASUM]
@@ -215,3 +260,4 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
     scalars[S_SEEN] = seen
     scalars[S_LOSS0] = loss0
     scalars[S_PROGRESSIVE] = progressive
+    return touched

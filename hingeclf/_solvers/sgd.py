@@ -49,17 +49,28 @@ class SGDState:
     back to ``[w, b]``.
     """
 
-    u: np.ndarray
+    uz: np.ndarray
     e: np.ndarray
     b: np.ndarray
     ucen: np.ndarray
-    z: np.ndarray
     esum: np.ndarray
     bsum: np.ndarray
     scalars: np.ndarray
     center: np.ndarray
     fit_intercept: bool
+    cen2: float = 0.0
     epochs: int = 0
+
+    @property
+    def u(self):
+        """``u`` (a view of ``uz``, whose last axis interleaves ``u`` and ``z`` so that a
+        step's updates of both share cache lines)."""
+        return self.uz[:, :, 0]
+
+    @property
+    def z(self):
+        """``z`` (a view of ``uz``)."""
+        return self.uz[:, :, 1]
 
     @property
     def t(self):
@@ -79,19 +90,21 @@ class SGDState:
     def n_averaged(self):
         return int(self.scalars[S_M])
 
-    @property
-    def cen2(self):
-        return float(self.center @ self.center)
-
     def _centred(self, average):
         """``[w, b']`` of the last iterate or of the average (float64)."""
         s = self.scalars
         if average:
             m = s[S_M]
-            w = (s[S_ASUM] * self.u - self.z + np.outer(self.esum, self.center)) / m
+            w = s[S_ASUM] * self.u
+            w -= self.z
+            if self.cen2 > 0:
+                w += self.esum[:, None] * self.center[None, :]
+            w /= m
             b = self.bsum / m
         else:
-            w = s[S_A] * self.u + np.outer(self.e, self.center)
+            w = s[S_A] * self.u
+            if self.cen2 > 0:
+                w += self.e[:, None] * self.center[None, :]
             b = self.b
         return w, b
 
@@ -99,32 +112,40 @@ class SGDState:
         """The coefficients ``[w, b]`` to predict with: the average once averaging started."""
         w, b = self._centred(self.scalars[S_M] > 0)
         if not self.fit_intercept:
-            return w.astype(dtype)
-        return np.hstack([w, (b - w @ self.center)[:, None]]).astype(dtype)
+            return w.astype(dtype, copy=False)
+        return np.hstack([w, (b - _dots(w, self.center))[:, None]]).astype(dtype, copy=False)
 
     def progressive_objective(self):
         """``1/2 ||W||^2`` of :meth:`model` plus the progressive loss: the sum of ``c_j
         loss_j`` of every sample seen, each at the iterate it met on arrival (before its own
         step). An estimate of ``P_t`` at the model, not its value."""
         w, _ = self._centred(self.scalars[S_M] > 0)
-        return 0.5 * float(np.sum(w * w)) + float(self.scalars[S_PROGRESSIVE])
+        return 0.5 * float(np.einsum("ij,ij->", w, w)) + float(self.scalars[S_PROGRESSIVE])
+
+
+def _dots(w, center):
+    """``w_k . center`` per row, without BLAS (whose threads cost more than these products)."""
+    return np.einsum("ij,j->i", w, center)
 
 
 def _fresh_state(objective, coef, center, seen, loss0, t0):
     """A state at the coefficients ``coef`` (``[w, b]``, any dtype), nothing averaged yet."""
     k, d = objective.n_out, objective.n_features
     coef = np.asarray(coef, dtype=np.float64).reshape(objective.shape)
-    u = np.ascontiguousarray(coef[:, :d])
-    b = coef[:, d] + u @ center if objective.fit_intercept else np.zeros(k)
+    uz = np.zeros((k, d, 2))
+    u = uz[:, :, 0]
+    u[...] = coef[:, :d]
+    b = coef[:, d] + _dots(u, center) if objective.fit_intercept else np.zeros(k)
     scalars = np.zeros(N_SCALARS)
     scalars[S_A] = 1.0
-    scalars[S_UNORM2] = float(np.sum(u * u))
+    scalars[S_UNORM2] = float(np.einsum("ij,ij->", u, u))
     scalars[S_T0] = t0
     scalars[S_SEEN] = seen
     scalars[S_LOSS0] = loss0
-    return SGDState(u=u, e=np.zeros(k), b=np.ascontiguousarray(b), ucen=u @ center,
-                    z=np.zeros((k, d)), esum=np.zeros(k), bsum=np.zeros(k), scalars=scalars,
-                    center=center, fit_intercept=objective.fit_intercept)
+    return SGDState(uz=uz, e=np.zeros(k), b=np.ascontiguousarray(b), ucen=_dots(u, center),
+                    esum=np.zeros(k), bsum=np.zeros(k), scalars=scalars,
+                    center=center, fit_intercept=objective.fit_intercept,
+                    cen2=float(np.einsum("j,j->", center, center)))
 
 
 def _center(objective):
@@ -209,7 +230,7 @@ def _epoch(objective, state, order, count, average, X=None):
         sgd_epoch(dense, data, indices, indptr, sparse, objective.y, objective.weights,
                   order, objective.n_out > 1, int(power), float(gamma),
                   objective.fit_intercept, state.center, state.cen2, count, average,
-                  state.u, state.e, state.b, state.ucen, state.z, state.esum, state.bsum,
+                  state.uz, state.e, state.b, state.ucen, state.esum, state.bsum,
                   state.scalars)
     else:
         _epoch_numpy(objective, state, order, count, average, X)
@@ -219,15 +240,16 @@ def _epoch(objective, state, order, count, average, X=None):
 def _canonical(state):
     """Put ``state`` in the form ``a = 1``, ``e = 0``, ``asum = 0``, ``esum = 0`` (the same
     model and average), in which ``u`` is ``w`` and ``-z / m`` the average's ``w``."""
-    renormalise(state.u, state.z, state.ucen, state.scalars)
+    renormalise(state.uz, state.ucen, state.scalars)
     s = state.scalars
-    state.z -= np.outer(state.esum, state.center)
-    state.u += np.outer(state.e, state.center)
+    u, z = state.u, state.z
+    z -= np.outer(state.esum, state.center)
+    u += np.outer(state.e, state.center)
     state.e[:] = 0.0
     state.esum[:] = 0.0
     s[S_ASUM] = 0.0
-    state.ucen[:] = state.u @ state.center
-    s[S_UNORM2] = float(np.sum(state.u * state.u))
+    state.ucen[:] = _dots(u, state.center)
+    s[S_UNORM2] = float(np.einsum("ij,ij->", u, u))
 
 
 def _epoch_numpy(objective, state, order, count, average, X):
@@ -236,7 +258,7 @@ def _epoch_numpy(objective, state, order, count, average, X):
     _canonical(state)
     y, c, loss = objective.y, objective.weights, objective.loss
     s = state.scalars
-    w, b, center = state.u, state.b, state.center
+    w, z, b, center = state.u, state.z, state.b, state.center
     fit_b = objective.fit_intercept
     coupling = loss.term_coupling(objective.n_out) * loss.direction_norm2
     zero = np.zeros((1, objective.n_out), dtype=objective.dtype)
@@ -268,10 +290,10 @@ def _epoch_numpy(objective, state, order, count, average, X):
         s[S_T] += 1.0
         if average:
             s[S_M] += 1.0
-            state.z -= w
+            z -= w
             state.bsum += b
-    state.ucen[:] = w @ center
-    s[S_UNORM2] = float(np.sum(w * w))
+    state.ucen[:] = _dots(w, center)
+    s[S_UNORM2] = float(np.einsum("ij,ij->", w, w))
 
 
 def _readable(X):
