@@ -21,6 +21,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from .._loss_kernels import prox_slope, term
 
@@ -29,6 +33,60 @@ N_SCALARS = 9
 
 # below this lazy scale ``a`` the state is renormalised (``u *= a``, ``a = 1``)
 RESCALE_BELOW = 1e-9
+
+
+# rows are prefetched this many visits ahead: the visit order is random, so the hardware
+# prefetcher cannot foresee them (docs/design_decisions.rst, 'Stochastic gradient descent')
+PREFETCH_AHEAD = 8
+
+
+@intrinsic
+def _prefetch(typingctx, array, flat):
+    """Prefetch (for reading, into all cache levels) the cache line of ``array``'s element at
+    the flat index ``flat`` of a contiguous array: LLVM's ``llvm.prefetch``, a hint that
+    never faults and is not waited on."""
+    sig = types.void(array, flat)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        index = context.cast(builder, args[1], signature.args[1], types.intp)
+        i8p = ir.IntType(8).as_pointer()
+        pointer = builder.bitcast(builder.gep(ary.data, [index]), i8p)
+        i32 = ir.IntType(32)
+        function = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0")
+        builder.call(function, [pointer, i32(0), i32(3), i32(1)])
+        return context.get_dummy_value()
+    return sig, codegen
+
+
+@numba.njit(cache=True, inline="always")
+def _prefetch_dense_row(X, i):
+    """Every cache line of row ``i`` of the C-ordered ``X``."""
+    d = X.shape[1]
+    step = max(1, 64 // X.itemsize)
+    for j in range(0, d + step - 1, step):
+        _prefetch(X, i * d + min(j, d - 1))
+
+
+@numba.njit(cache=True, inline="always")
+def _prefetch_sparse_row(data, indices, indptr, i):
+    """The cache lines of row ``i``'s values and column indices."""
+    start, stop = indptr[i], indptr[i + 1]
+    if stop > start:
+        for q in range(start, stop + 15, 16):
+            _prefetch(indices, min(q, stop - 1))
+        for q in range(start, stop + 7, 8):
+            _prefetch(data, min(q, stop - 1))
+
+
+@numba.njit(cache=True, inline="always")
+def _prefetch_coefficients(uz, indices, indptr, i):
+    """The cache lines of ``uz`` that row ``i``'s columns touch (first output)."""
+    d = uz.shape[1]
+    for q in range(indptr[i], indptr[i + 1]):
+        _prefetch(uz, 2 * int(indices[q]))
 
 
 @numba.njit(cache=True, inline="always")
@@ -60,16 +118,6 @@ def renormalise(uz, ucen, scalars):
 # The dense row loops are vectorised (``reassoc`` lets LLVM split the sums into lanes; the
 # sums then differ from the sequential ones by rounding only).
 _FAST = {"reassoc", "nsz", "contract"}
-
-
-@numba.njit(cache=True, nogil=True, inline="always")
-def _touch(X, i):
-    """One load per 64-byte line of row ``i`` (their sum, so that the loads stay)."""
-    s = 0.0
-    step = max(1, 64 // X.itemsize)
-    for j in range(0, X.shape[1], step):
-        s += float(X[i, j])
-    return s
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
@@ -147,7 +195,7 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
     loss_at_zero = K * term(1.0, power, gamma)[0]
     use_center = cen2 > 0.0
     intercept = 1.0 if fit_b else 0.0
-    touched = 0.0
+    prefetch = X.flags.c_contiguous
     dot = np.zeros(K)
     step = np.zeros(K)
     delta = np.zeros(K)
@@ -160,17 +208,21 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
         for k in range(K):
             dot[k] = 0.0
         if sparse:
+            if p + 2 * PREFETCH_AHEAD < order.shape[0]:
+                _prefetch_sparse_row(data, indices, indptr, order[p + 2 * PREFETCH_AHEAD])
+            if p + PREFETCH_AHEAD < order.shape[0]:
+                _prefetch_coefficients(uz, indices, indptr, order[p + PREFETCH_AHEAD])
             start, stop = indptr[i], indptr[i + 1]
             if K == 1:
                 s0 = 0.0
                 for q in range(start, stop):
-                    j = indices[q]
                     xj = float(data[q])
                     xx += xj * xj
-                    s0 += uz[0, j, 0] * xj
-                    if use_center:
-                        xc += xj * center[j]
+                    s0 += uz[0, indices[q], 0] * xj
                 dot[0] = s0
+                if use_center:
+                    for q in range(start, stop):
+                        xc += float(data[q]) * center[indices[q]]
             else:
                 for q in range(start, stop):
                     j = indices[q]
@@ -181,10 +233,8 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
                     for k in range(K):
                         dot[k] += uz[k, j, 0] * xj
         else:
-            if p + 1 < order.shape[0]:
-                # load the next row's cache lines now: the visit order is random, so the
-                # hardware prefetcher cannot foresee them
-                touched += _touch(X, order[p + 1])
+            if prefetch and p + PREFETCH_AHEAD < order.shape[0]:
+                _prefetch_dense_row(X, order[p + PREFETCH_AHEAD])
             xx, xc = _dense_dots(X, i, uz, center, use_center, dot)
         if count:
             seen += 1.0
@@ -214,14 +264,21 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
             if fit_b:
                 b[k] -= g
         if moved:
-            if sparse:
+            if sparse and K == 1:
+                d0 = delta[0]
+                z0 = asum * d0  # (0 before averaging starts: z unchanged)
+                for q in range(indptr[i], indptr[i + 1]):
+                    j = indices[q]
+                    xj = float(data[q])
+                    uz[0, j, 0] += d0 * xj
+                    uz[0, j, 1] += z0 * xj
+            elif sparse:
                 for q in range(indptr[i], indptr[i + 1]):
                     j = indices[q]
                     xj = float(data[q])
                     for k in range(K):
                         uz[k, j, 0] += delta[k] * xj
-                        if asum != 0.0:
-                            uz[k, j, 1] += asum * delta[k] * xj
+                        uz[k, j, 1] += asum * delta[k] * xj
             else:
                 _dense_update(X, i, uz, delta, asum)
         # projection onto the ball that holds the optimum of the samples seen
@@ -260,4 +317,3 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
     scalars[S_SEEN] = seen
     scalars[S_LOSS0] = loss0
     scalars[S_PROGRESSIVE] = progressive
-    return touched

@@ -28,11 +28,12 @@ from ._sgd_kernels import (N_SCALARS, S_A, S_ASUM, S_LOSS0, S_M, S_PROGRESSIVE, 
                            S_T0, S_UNORM2, renormalise, sgd_epoch)
 
 N_ITER_NO_CHANGE = 5
-# the step offset: eta_t = 1 / (t - 1 + T0)
+# the step offset: eta_t = 1 / (t - 1 + T0); after one epoch the objective hardly depends on
+# it (docs/design_decisions.rst, 'Stochastic gradient descent')
 T0 = 1.0
 # the model is the average of the iterates from this epoch on (0: from the first step): after
-# one epoch the average ended 0.8% above the optimum where the last iterate ended 1% above
-# and the average from the second epoch could not start (benchmarks/results/streaming.md)
+# one epoch the average ended 0.8% above the optimum, the last iterate 39% above
+# (docs/design_decisions.rst, 'Stochastic gradient descent')
 AVERAGE_FROM_EPOCH = 0
 
 
