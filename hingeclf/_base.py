@@ -507,9 +507,10 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         "Streaming with partial_fit"). A call visits its block once, in the order
         ``check_random_state(random_state).permutation(n_block)``; the ``t``-th sample seen
         takes the step of :func:`hingeclf._solvers.sgd._epoch` with the running count ``t``
-        as the number of samples; the model is the average of the iterates. Blocks of any
-        sizes over the same samples in the same order give the same model as one call over
-        them all. ``objective_`` is then the progressive estimate of ``P``: ``1/2 ||W||^2``
+        as the number of samples; the model is the average of the iterates. Where the blocks
+        are cut does not change the steps (the model is a function of the sequence of samples
+        visited; with an intercept also of the first block, whose mean row centres the
+        steps). ``objective_`` is then the progressive estimate of ``P``: ``1/2 ||W||^2``
         at the model plus the sum of ``c_i loss_i`` of every sample seen, each at the
         model it met on arrival (an estimate, usually above ``P`` at the model; it is exact
         for no particular block). ``early_stopping`` does not apply to ``partial_fit``.
