@@ -228,6 +228,15 @@ class _DocLinkMixin:
         return {"estimator_name": type(self).__name__}
 
 
+#: The stopping parameters of ``solver="sgd"`` (``SGDClassifier``'s), for the estimators that
+#: take them.
+SGD_STOPPING_CONSTRAINTS = {
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+}
+
+
 # ``auto`` picks the primal Newton for the non-smooth losses on dense data with at least this
 # many samples per parameter (see ``_resolve_solver``)
 PRIMAL_MIN_RATIO = 10
@@ -390,6 +399,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the "
                              f"data contain only one class: {self.classes_[0]!r}")
+        X, y_index, sample_weight, options = self._sgd_stopping(X, y_index, sample_weight)
         costs = self._costs(X, y_index, sample_weight, self.class_weight)
         problem = self._problem(X, y_index, costs)
         del costs, y_index  # the problem holds what the solvers need
@@ -399,13 +409,64 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
                           max_iter=self.max_iter, verbose=self.verbose,
                           random_state=self.random_state,
                           warm=getattr(self, "_warm", None) if self.warm_start else None,
-                          fallback=self._fallback_solver(solver))
+                          fallback=self._fallback_solver(solver), **options)
         # what the next fit may start from: kept for a warm start (a dual state is as large as
         # the data's rows) and for partial_fit after a stochastic fit
         self._warm = (result.warm if self.warm_start or SOLVERS[result.solver].stochastic
                       else None)
         self._store(problem, result, result.solver)
+        if SOLVERS[result.solver].stochastic:
+            self.n_samples_seen_ = problem.n_samples  # (where a partial_fit continues)
         return self
+
+    def _sgd_stopping(self, X, y_index, sample_weight):
+        """``(X, y_index, sample_weight, options)`` of a fit: with ``solver="sgd"``, its
+        stopping options (``n_iter_no_change``, and with ``early_stopping`` the validation
+        score), and with ``early_stopping`` the training part of a stratified split that
+        holds out ``validation_fraction`` of the samples (scikit-learn's
+        ``StratifiedShuffleSplit`` seeded by ``random_state``). Raises ``ValueError`` when
+        ``early_stopping`` is asked of another solver."""
+        if "n_iter_no_change" not in self.get_params():
+            return X, y_index, sample_weight, {}
+        if self.solver != "sgd":
+            if self.early_stopping:
+                raise ValueError(f"early_stopping=True applies to solver='sgd' only; got "
+                                 f"solver={self.solver!r}")
+            return X, y_index, sample_weight, {}
+        options = {"n_iter_no_change": self.n_iter_no_change}
+        if not self.early_stopping:
+            return X, y_index, sample_weight, options
+        from sklearn.model_selection import StratifiedShuffleSplit
+
+        split = StratifiedShuffleSplit(n_splits=1, test_size=self.validation_fraction,
+                                       random_state=self.random_state)
+        try:
+            train, held = next(split.split(np.zeros((len(y_index), 1)), y_index))
+        except ValueError as error:
+            raise ValueError(f"early_stopping: cannot hold out validation_fraction="
+                             f"{self.validation_fraction} of {len(y_index)} samples with "
+                             f"{len(self.classes_)} classes in every part ({error})") from None
+        train.sort()
+        held.sort()
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+        X_held, y_held = X[held], y_index[held]
+        w_held = None if sample_weight is None else sample_weight[held]
+
+        def validation_score(coef):
+            """The (weighted) accuracy on the held-out samples of the model ``coef``."""
+            coef = np.asarray(coef).reshape(-1, X.shape[1] + int(self.fit_intercept))
+            raw = np.asarray(X_held @ coef[:, :X.shape[1]].T, dtype=np.float64)
+            if self.fit_intercept:
+                raw += coef[:, -1]
+            predicted = ((raw[:, 0] > 0).astype(np.intp) if raw.shape[1] == 1
+                         else np.argmax(raw, axis=1))
+            return float(np.average(predicted == y_held, weights=w_held))
+
+        options["validation_score"] = validation_score
+        sample_weight = None if sample_weight is None else sample_weight[train]
+        return X[train], y_index[train], sample_weight, options
 
     def _fallback_solver(self, solver):
         """The solver that continues a fit ``solver`` left unconverged, or None: ``newton``
@@ -449,24 +510,43 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
     # ------------------------------------------------------------------ partial_fit (sgd)
     @available_if(_stochastic_solver_selected)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of ``sgd`` over a batch of data (only with ``solver="sgd"``).
+        """Run one epoch of ``sgd`` over a block of data (only with ``solver="sgd"``).
+
+        The streaming objective: after blocks of ``n_samples_seen_`` samples in all (every
+        call's samples count as new samples, also when a block is passed again), the model
+        estimates the minimiser of the objective of ``fit`` on all of them,
+
+        ``P(W, b) = 1/2 ||W||^2 + C sum_{i seen} s_i cw[y_i] loss_i``,
+
+        so ``C`` means the same whatever the block sizes (the user guide's "Solvers" page,
+        "Streaming with partial_fit"). A call visits its block once, in the order
+        ``check_random_state(random_state).permutation(n_block)``; the ``t``-th sample seen
+        takes the step of :func:`hingeclf._solvers.sgd._epoch` with the running count ``t``
+        as the number of samples; the model is the average of the iterates. Where the blocks
+        are cut does not change the steps (the model is a function of the sequence of samples
+        visited; with an intercept also of the first block, whose mean row centres the
+        steps). ``objective_`` is then the progressive estimate of ``P``: ``1/2 ||W||^2``
+        at the model plus the sum of ``c_i loss_i`` of every sample seen, each at the
+        model it met on arrival (an estimate, usually above ``P`` at the model; it is exact
+        for no particular block). ``early_stopping`` does not apply to ``partial_fit``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A batch of training data.
+            A block of training data (float32 and float64 read as they are; CSC is
+            converted to CSR).
         y : array-like of shape (n_samples,)
-            Class labels of the batch.
+            Class labels of the block.
         classes : array-like of shape (n_classes,), default=None
             All the classes that will ever be seen; required on the first call, and must
             match ``classes_`` on later calls if given.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples of the batch.
+            Weights of the samples of the block.
 
         Returns
         -------
         self : object
-            The updated estimator.
+            The updated estimator, with ``n_samples_seen_``, the running count of samples.
         """
         self._validate_params()
         self._check_finite_C()
@@ -484,10 +564,13 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             raise ValueError("class_weight='balanced' is not supported by partial_fit: it needs "
                              "the class frequencies of all the data; pass a dict instead")
         X, y = self._validate_X_y(X, y, reset=first)
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
+        y_index = np.searchsorted(self.classes_, y)
+        # (one pass instead of np.unique's sort: the labels that are not classes)
+        known = self.classes_[np.minimum(y_index, len(self.classes_) - 1)] == y
+        if not np.all(known):
+            unknown = np.unique(np.asarray(y)[~known])
             raise ValueError(f"y contains labels not declared in `classes`: {unknown.tolist()}")
-        y_index = encode_labels(y, self.classes_)[1]
+        y_index = y_index.astype(np.min_scalar_type(len(self.classes_) - 1))
         costs = self._costs(X, y_index, sample_weight, self.class_weight,
                             require_two_classes=False)
         problem = self._problem(X, y_index, costs)
@@ -497,6 +580,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
                           n_epochs=1)
         self._warm = result.warm
         self._store(problem, result, result.solver)
+        self.n_samples_seen_ = (0 if first else self.n_samples_seen_) + problem.n_samples
         return self
 
     def __sklearn_tags__(self):

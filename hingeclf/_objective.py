@@ -51,14 +51,44 @@ def value_rounding(dtype, n_samples):
 
 
 def max_abs(X):
-    """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty; two
-    reductions, so no temporary the size of ``X``."""
+    """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty, NaN when
+    one is NaN; no temporary the size of ``X``: one compiled pass over contiguous values,
+    else two reductions (one over the chunks of a dask array)."""
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
     if not isinstance(values, np.ndarray):  # a dask array: one reduction over its chunks
         return float(abs(values).max())
+    if values.dtype.kind == "f" and (values.flags.c_contiguous or values.flags.f_contiguous):
+        return float(_max_abs_flat(values.ravel(order="K")))
     return max(float(np.max(values)), -float(np.min(values)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _max_abs_flat(values):
+    """``max |v|`` of a 1-d float array in one pass (NaN if one is NaN): four independent
+    maxima, so that the comparisons do not wait on each other."""
+    m0 = m1 = m2 = m3 = 0.0
+    n = values.shape[0]
+    nan = False
+    stop = n - n % 4
+    for i in range(0, stop, 4):
+        a0 = abs(float(values[i]))
+        a1 = abs(float(values[i + 1]))
+        a2 = abs(float(values[i + 2]))
+        a3 = abs(float(values[i + 3]))
+        m0 = a0 if a0 > m0 else m0
+        m1 = a1 if a1 > m1 else m1
+        m2 = a2 if a2 > m2 else m2
+        m3 = a3 if a3 > m3 else m3
+        nan |= (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3)
+    for i in range(stop, n):
+        a0 = abs(float(values[i]))
+        m0 = a0 if a0 > m0 else m0
+        nan |= a0 != a0
+    if nan:
+        return np.nan
+    return max(max(m0, m1), max(m2, m3))
 
 
 def weighted_gram(X, D, fit_intercept, rows=None):
