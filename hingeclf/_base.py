@@ -254,8 +254,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` where it applies (the binary and
         one-vs-rest losses but the psi hinge), ``fgd`` otherwise. With the L2 penalty:
         ``lbfgs`` for the smoothed hinges; for the smooth squared hinges (binary, one-vs-rest,
-        Weston-Watkins) ``dual_cd`` on sparse data where it applies (binary, one-vs-rest),
-        ``newton`` otherwise; for the non-smooth
+        Weston-Watkins) ``dual_cd`` where it applies (binary, one-vs-rest) on sparse data or on
+        dense data with fewer samples than parameters, ``newton`` otherwise; for the non-smooth
         losses ``newton`` on dense data with at least ``PRIMAL_MIN_RATIO`` samples per
         parameter (``n_out * (n_features + 1)`` parameters), else ``dual_cd`` where it applies
         (binary, one-vs-rest, Crammer-Singer hinge) and ``newton`` for the rest
@@ -269,15 +269,17 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             return self.solver
         if getattr(self, "penalty", "l2") != "l2":
             return "cd" if solver_supports("cd", loss) else "fgd"
-        if loss.is_smooth:
-            squared = loss.has_squared_terms and not loss.is_smoothed
-            if squared and sp.issparse(X) and solver_supports("dual_cd", loss):
-                return "dual_cd"
-            return "newton" if squared else "lbfgs"
         # outputs of the fitted problem (an unfitted estimator, as in the docs' table: one)
         classes = getattr(self, "classes_", None)
         n_out = 1 if classes is None else loss.n_outputs(len(classes))
-        if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_out * (X.shape[1] + 1):
+        n_params = n_out * (X.shape[1] + 1)
+        if loss.is_smooth:
+            squared = loss.has_squared_terms and not loss.is_smoothed
+            if (squared and (sp.issparse(X) or X.shape[0] < n_params)
+                    and solver_supports("dual_cd", loss)):
+                return "dual_cd"
+            return "newton" if squared else "lbfgs"
+        if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_params:
             return "newton"
         return "dual_cd" if solver_supports("dual_cd", loss) else "newton"
 

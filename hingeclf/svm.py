@@ -25,6 +25,8 @@ _AUTO_RULE = """
           l2              any             smooth_hinge,   any     any    lbfgs
                                           psi_hinge
           l2              binary, ovr     squared_hinge   sparse  any    dual_cd
+          l2              any             squared_hinge   dense   >= 1   newton
+          l2              binary, ovr     squared_hinge   any     any    dual_cd
           l2              any             squared_hinge   any     any    newton
           l2              any             hinge           dense   >= 10  newton
           l2              binary, ovr,    hinge           any     any    dual_cd
