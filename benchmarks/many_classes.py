@@ -9,7 +9,8 @@ reported; numba compiled before, on a small problem), at the default ``C``, ``to
 - ``HingeSVM()`` against ``LinearSVC(loss="hinge")``,
 - ``SquaredHingeSVM()`` against ``LinearSVC(loss="squared_hinge")``,
 - ``MulticlassHingeSVM()`` (Crammer-Singer) against ``LinearSVC(multi_class="crammer_singer")``
-  (measured once, not repeated: its fit may take minutes).
+  (measured once, not repeated, in a child process stopped after ``--timeout`` seconds: its
+  fit may take many minutes).
 
 Objectives are computed for both models in our convention (an unpenalised intercept) by the
 metric functions: ``1/2 ||W||^2 + C n hinge_loss(y, X W^T + b)`` with the one-vs-rest or
@@ -75,6 +76,30 @@ def _fit(factory, X, y):
         return model, time.perf_counter() - start
 
 
+def _fit_in_child(factory, X, y, queue):
+    model, elapsed = _fit(factory, X, y)
+    queue.put((model, elapsed))
+
+
+def _fit_with_timeout(factory, X, y, timeout):
+    """``(model, seconds)`` of a fit in a child process, or ``(None, timeout)`` when it has not
+    finished within ``timeout`` seconds (the child is then stopped)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_fit_in_child, args=(factory, X, y, queue))
+    child.start()
+    try:
+        return queue.get(timeout=timeout)
+    except Exception:  # noqa: BLE001 - queue.Empty: the fit did not finish in time
+        return None, float(timeout)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
 def _compile():
     X, y = data(3)
     for _, ours, _, _, _, _ in models():
@@ -90,6 +115,8 @@ def main(argv=None):
     parser.add_argument("--classes", type=int, nargs="+", default=[100, 200])
     parser.add_argument("--no-crammer-singer", action="store_true",
                         help="skip MulticlassHingeSVM (its fit may take minutes)")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="seconds a MulticlassHingeSVM fit may take before it is stopped")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     args = parser.parse_args(argv)
     _compile()
@@ -105,30 +132,43 @@ def main(argv=None):
             fitted = {}
             for _ in range(args.repeats if repeated else 1):
                 for side, factory in (("ours", ours), ("peer", peer)):
-                    fitted[side], elapsed = _fit(factory, X, y)
+                    if side == "ours" and not repeated:
+                        fitted[side], elapsed = _fit_with_timeout(factory, X, y, args.timeout)
+                    else:
+                        fitted[side], elapsed = _fit(factory, X, y)
                     times[side].append(elapsed)
-            ours_at_ours, _ = objective(fitted["ours"], X, y, squared, multi_class)
             ours_at_peer, peer_own = objective(fitted["peer"], X, y, squared, multi_class)
             model = fitted["ours"]
             t_ours, t_peer = float(np.median(times["ours"])), float(np.median(times["peer"]))
-            records.append(dict(
-                n_classes=n_classes, estimator=name, solver=model.solver_,
-                converged=bool(model.converged_),
-                duality_gap=None if model.duality_gap_ is None else float(model.duality_gap_),
+            record = dict(
+                n_classes=n_classes, estimator=name, finished=model is not None,
                 time_s=t_ours, times_s=times["ours"], peer_time_s=t_peer,
                 peer_times_s=times["peer"], ratio=t_ours / t_peer,
-                objective=float(model.objective_), objective_by_metric=ours_at_ours,
                 peer_objective_ours=ours_at_peer, peer_objective_own=peer_own,
-                peer_n_iter=int(np.max(fitted["peer"].n_iter_))))
+                peer_n_iter=int(np.max(fitted["peer"].n_iter_)),
+                solver=None, converged=None, duality_gap=None, objective=None,
+                objective_by_metric=None)
+            if model is not None:
+                record.update(
+                    solver=model.solver_, converged=bool(model.converged_),
+                    duality_gap=(None if model.duality_gap_ is None
+                                 else float(model.duality_gap_)),
+                    objective=float(model.objective_),
+                    objective_by_metric=objective(model, X, y, squared, multi_class)[0])
+            records.append(record)
     lines = ["| classes | estimator | solver | converged | time (s) | LinearSVC (s) | ratio | "
              "objective | duality gap | LinearSVC's objective (ours / its own) | "
              "LinearSVC n_iter |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         gap = "" if r["duality_gap"] is None else f"{r['duality_gap']:.2e}"
+        if r["finished"]:
+            ours = (f"{r['solver']} | {r['converged']} | {r['time_s']:.3f}", f"{r['ratio']:.2f}",
+                    f"{r['objective_by_metric']:.8g}")
+        else:
+            ours = (f"(stopped) | | > {r['time_s']:.0f}", f"> {r['ratio']:.0f}", "")
         lines.append(
-            f"| {r['n_classes']} | {r['estimator']} | {r['solver']} | {r['converged']} | "
-            f"{r['time_s']:.3f} | {r['peer_time_s']:.3f} | {r['ratio']:.2f} | "
-            f"{r['objective_by_metric']:.8g} | {gap} | {r['peer_objective_ours']:.8g} / "
+            f"| {r['n_classes']} | {r['estimator']} | {ours[0]} | {r['peer_time_s']:.3f} | "
+            f"{ours[1]} | {ours[2]} | {gap} | {r['peer_objective_ours']:.8g} / "
             f"{r['peer_objective_own']:.8g} | {r['peer_n_iter']} |")
     load_after = os.getloadavg()
     note = (f"\nMedians of {args.repeats} fits each (MulticlassHingeSVM and its peer: one fit), "
