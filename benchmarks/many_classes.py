@@ -12,6 +12,10 @@ reported; numba compiled before, on a small problem), at the default ``C``, ``to
   (measured once, not repeated, in a child process stopped after ``--timeout`` seconds: its
   fit may take many minutes).
 
+``--squared-solvers`` fits ``SquaredHingeSVM`` with ``solver="newton"`` and with
+``solver="dual_cd"`` instead, the two candidates of ``auto``'s rule for the squared hinge on
+dense data (``many_classes-squared-solvers.md``).
+
 Objectives are computed for both models in our convention (an unpenalised intercept) by the
 metric functions: ``1/2 ||W||^2 + C n hinge_loss(y, X W^T + b)`` with the one-vs-rest or
 Crammer-Singer average. ``LinearSVC`` penalises its intercept, so our objective at its
@@ -56,8 +60,14 @@ def objective(model, X, y, squared, multi_class, C=1.0):
     return ours, ours + 0.5 * float(np.sum(b * b))
 
 
-def models():
-    """``(name, ours, peer, squared, multi_class, repeated)``."""
+def models(squared_solvers=False):
+    """``(name, ours, peer, squared, multi_class, repeated)``; with ``squared_solvers``, the
+    squared hinge's two candidates of ``auto`` instead (what its rule rests on)."""
+    if squared_solvers:
+        return [(f"SquaredHingeSVM(solver={solver!r})",
+                 lambda solver=solver: SquaredHingeSVM(solver=solver),
+                 lambda: LinearSVC(loss="squared_hinge"), True, "ovr", True)
+                for solver in ("newton", "dual_cd")]
     return [
         ("HingeSVM", lambda: HingeSVM(), lambda: LinearSVC(loss="hinge"), False, "ovr", True),
         ("SquaredHingeSVM", lambda: SquaredHingeSVM(),
@@ -115,6 +125,9 @@ def main(argv=None):
     parser.add_argument("--classes", type=int, nargs="+", default=[100, 200])
     parser.add_argument("--no-crammer-singer", action="store_true",
                         help="skip MulticlassHingeSVM (its fit may take minutes)")
+    parser.add_argument("--squared-solvers", action="store_true",
+                        help="fit SquaredHingeSVM with newton and with dual_cd instead "
+                             "(results to many_classes-squared-solvers.md/.json)")
     parser.add_argument("--timeout", type=float, default=600.0,
                         help="seconds a MulticlassHingeSVM fit may take before it is stopped")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
@@ -124,7 +137,7 @@ def main(argv=None):
     load_before = os.getloadavg()
     for n_classes in args.classes:
         X, y = data(n_classes)
-        for name, ours, peer, squared, multi_class, repeated in models():
+        for name, ours, peer, squared, multi_class, repeated in models(args.squared_solvers):
             if multi_class == "crammer_singer" and args.no_crammer_singer:
                 continue
             print(f"[many_classes] {n_classes} classes: {name}", file=sys.stderr, flush=True)
@@ -179,7 +192,8 @@ def main(argv=None):
     meta = dict(machine=machine(), command="python -m benchmarks.many_classes " + " ".join(
         argv if argv is not None else sys.argv[1:]), load_average=load_after,
         load_average_before=load_before)
-    write_results(args.out, "many_classes", meta, records, "\n".join(lines) + "\n" + note)
+    name = "many_classes-squared-solvers" if args.squared_solvers else "many_classes"
+    write_results(args.out, name, meta, records, "\n".join(lines) + "\n" + note)
     return 0
 
 
