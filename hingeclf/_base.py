@@ -109,9 +109,15 @@ def encode_labels(y, classes=None):
     its memory: the distinct labels come from one sorted copy of ``y``, and the positions are
     searched a block of :data:`ENCODE_BLOCK` labels at a time. Integer (and boolean) labels
     within a range of :data:`ENCODE_BLOCK` values take a faster route without sorting: a table
-    over the range marks the labels present, and the positions are looked up in it.
+    over the range marks the labels present, and the positions are looked up in it. Object
+    labels (strings) are not sorted either: :func:`_object_labels` numbers them by a dict in one
+    pass and sorts only the distinct ones (sorting a million Python strings costs seconds).
     """
     y = np.asarray(y)
+    if classes is None and y.ndim == 1 and y.dtype.kind == "O":
+        found = _object_labels(y)
+        if found is not None:
+            return found
     lookup = _integer_lookup(y) if classes is None else None
     if lookup is not None:
         classes, position = lookup
@@ -128,6 +134,58 @@ def encode_labels(y, classes=None):
             block -= low
             index[start:start + ENCODE_BLOCK] = position[block]
     return classes, index
+
+
+def _object_labels(y):
+    """``(classes, y_index)`` of :func:`encode_labels` for a 1-D object array of hashable labels:
+    each label numbered in order of first appearance by one pass through a dict, the distinct
+    labels sorted (a ``TypeError`` for labels that do not compare, such as strings and numbers
+    mixed, as ``np.unique`` raises), the numbers mapped to sorted positions. ``None`` when a
+    label is not hashable (then ``np.unique`` decides)."""
+    seen = {}
+    try:
+        first = np.fromiter((seen.setdefault(label, len(seen)) for label in y),
+                            dtype=np.intp, count=y.shape[0])
+    except TypeError:  # (an unhashable label)
+        return None
+    distinct = np.empty(len(seen), dtype=object)
+    distinct[:] = list(seen)
+    order = np.argsort(distinct, kind="stable")
+    rank = np.empty(len(seen), dtype=np.min_scalar_type(max(len(seen) - 1, 0)))
+    rank[order] = np.arange(len(seen))
+    return distinct[order], rank[first]
+
+
+def encode_targets(y):
+    """``encode_labels(y)`` after scikit-learn's ``check_classification_targets``, which is
+    given the distinct labels found by the encoding (attached to a view of ``y`` as
+    scikit-learn's ``attach_unique`` attaches them), so that ``y`` is sorted or searched once
+    per fit, not once more per check. Labels the encoding cannot order (e.g. strings and
+    numbers mixed) get scikit-learn's own error where it has one.
+
+    1-D integer and boolean labels are binary or multiclass targets, which the check accepts:
+    they are only encoded."""
+    if y.ndim == 1 and y.dtype.kind in "iub":
+        return encode_labels(y)
+    try:
+        classes, y_index = encode_labels(y)
+    except TypeError:
+        check_classification_targets(y)
+        raise
+    check_classification_targets(_with_unique(y, classes))
+    return classes, y_index
+
+
+def _with_unique(y, classes):
+    """A view of ``y`` whose dtype carries its distinct labels, where scikit-learn's label
+    checks (``sklearn.utils._unique.cached_unique``, scikit-learn >= 1.6) look for them
+    instead of sorting ``y`` again; ``y`` itself where a view cannot carry them."""
+    if not isinstance(y, np.ndarray):
+        return y
+    try:
+        return y.view(np.dtype(y.dtype, metadata={"unique": classes}))
+    except (TypeError, ValueError):
+        return y
 
 
 def _integer_lookup(y):
@@ -274,8 +332,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         With ``penalty="l1"`` or ``"elasticnet"``: ``cd`` where it applies (the binary and
         one-vs-rest losses but the psi hinge), ``fgd`` otherwise. With the L2 penalty:
         ``lbfgs`` for the smoothed hinges; for the smooth squared hinges (binary, one-vs-rest,
-        Weston-Watkins) ``dual_cd`` on sparse data where it applies (binary, one-vs-rest),
-        ``newton`` otherwise; for the non-smooth
+        Weston-Watkins) ``dual_cd`` where it applies (binary, one-vs-rest) on sparse data or on
+        dense data with fewer samples than parameters, ``newton`` otherwise; for the non-smooth
         losses ``newton`` on dense data with at least ``PRIMAL_MIN_RATIO`` samples per
         parameter (``n_out * (n_features + 1)`` parameters), else ``dual_cd`` where it applies
         (binary, one-vs-rest, Crammer-Singer hinge) and ``newton`` for the rest
@@ -289,26 +347,30 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             return self.solver
         if getattr(self, "penalty", "l2") != "l2":
             return "cd" if solver_supports("cd", loss) else "fgd"
-        if loss.is_smooth:
-            squared = loss.has_squared_terms and not loss.is_smoothed
-            if squared and sp.issparse(X) and solver_supports("dual_cd", loss):
-                return "dual_cd"
-            return "newton" if squared else "lbfgs"
         # outputs of the fitted problem (an unfitted estimator, as in the docs' table: one)
         classes = getattr(self, "classes_", None)
         n_out = 1 if classes is None else loss.n_outputs(len(classes))
-        if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_out * (X.shape[1] + 1):
+        n_params = n_out * (X.shape[1] + 1)
+        if loss.is_smooth:
+            squared = loss.has_squared_terms and not loss.is_smoothed
+            if (squared and (sp.issparse(X) or X.shape[0] < n_params)
+                    and solver_supports("dual_cd", loss)):
+                return "dual_cd"
+            return "newton" if squared else "lbfgs"
+        if not sp.issparse(X) and X.shape[0] >= PRIMAL_MIN_RATIO * n_params:
             return "newton"
         return "dual_cd" if solver_supports("dual_cd", loss) else "newton"
 
     # ------------------------------------------------------------------ validation
-    def _validate_X_y(self, X, y, reset):
+    def _validate_X_y(self, X, y, reset, check_targets=True):
+        """Validated ``X`` and ``y``; with ``check_targets`` also scikit-learn's check of the
+        labels (``fit`` checks them as it encodes them instead: :func:`encode_targets`)."""
         if getattr(X, "dtype", None) == np.float16:
             X = X.astype(np.float32)
         X, y = validate_data(self, X, y, reset=reset, accept_sparse=("csr", "csc"),
                              dtype=(np.float64, np.float32), accept_large_sparse=True)
         X = _sum_duplicates(X)
-        if not (y.ndim == 1 and y.dtype.kind in "iub"):
+        if check_targets and not (y.ndim == 1 and y.dtype.kind in "iub"):
             # (1-D integer labels are binary or multiclass targets, which it accepts: on a
             # million labels the check takes about as long as encoding them)
             check_classification_targets(y)
@@ -394,8 +456,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             from . import _dask
             return _dask.fit(self, X, y, sample_weight)
         self._check_finite_C()
-        X, y = self._validate_X_y(X, y, reset=True)
-        self.classes_, y_index = encode_labels(y)
+        X, y = self._validate_X_y(X, y, reset=True, check_targets=False)
+        self.classes_, y_index = encode_targets(y)
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the "
                              f"data contain only one class: {self.classes_[0]!r}")
@@ -587,6 +649,49 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given data and labels, as scikit-learn's ``accuracy_score``.
+
+        scikit-learn's checks of the labels (``accuracy_score``) are given the distinct labels
+        of ``y`` and of the predictions, found without sorting either (:func:`encode_labels`
+        for ``y``; the predicted classes' indices for the predictions): sorting a large array of
+        string labels costs more than the prediction.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of samples whose label is predicted.
+        """
+        from sklearn.metrics import accuracy_score
+
+        index = self._predicted_index(X)
+        y_pred = self.classes_[index]
+        present = np.flatnonzero(np.bincount(index, minlength=len(self.classes_)))
+        y_true = np.asarray(y)
+        if y_true.ndim == 1:
+            try:
+                y_true = _with_unique(y_true, encode_labels(y_true)[0])
+            except TypeError:  # labels that do not compare: accuracy_score says so
+                pass
+        return float(accuracy_score(y_true, _with_unique(y_pred, self.classes_[present]),
+                                    sample_weight=sample_weight))
+
+    def _predicted_index(self, X):
+        """The index in ``classes_`` of each sample's predicted class (as ``predict``)."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return (scores > 0).astype(np.intp)
+        return np.argmax(scores, axis=1)
 
     def decision_function(self, X):
         """Decision values ``X coef_^T + intercept_``.

@@ -560,6 +560,18 @@ class LinearObjective(Objective):
                                np.asarray(weights).astype(self.dtype, copy=False), self.n_out,
                                self.fit_intercept, self.penalty)
 
+    def output_problem(self, k, signs=None):
+        """Output ``k``'s own binary problem, for losses with ``has_binary_terms`` (whose
+        outputs are independent problems): the loss's ``output_loss()`` on targets ``+-1``
+        (``signs``, that output's column of ``loss.target_signs``, where already formed), the
+        same data, costs, intercept and penalty. Its objective is this one's term of output
+        ``k``: they sum to this objective."""
+        if signs is None:
+            signs = self.loss.target_signs(self.y, self.n_out, self.dtype)[:, k]
+        return LinearObjective(self.loss.output_loss(), self.X,
+                               np.asarray(signs).astype(self.dtype), self.weights, 1,
+                               self.fit_intercept, self.penalty)
+
     # ------------------------------------------------------------------ layout
     def _split(self, coef):
         coef = np.asarray(coef).reshape(self.shape)

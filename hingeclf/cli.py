@@ -575,7 +575,13 @@ def _show(label):
 
 
 def _check_classes(data, test_size, cv):
-    classes, counts = np.unique(data.y, return_counts=True)
+    """``(classes, y_index)``: the sorted labels and each sample's index among them, the labels
+    encoded once (:func:`hingeclf._base.encode_labels`); a ``CLIError`` for too few classes,
+    continuous targets or classes too rare for the split and folds."""
+    from hingeclf._base import encode_labels
+
+    classes, y_index = encode_labels(data.y)
+    counts = np.bincount(y_index, minlength=classes.size)
     if classes.size < 2:
         raise CLIError(
             f"need at least 2 classes, found {classes.size} in {data.name}"
@@ -600,7 +606,7 @@ def _check_classes(data, test_size, cv):
             f"class {_show(rare)} has only {counts.min()} sample(s) in {data.name} ({classes.size} classes): "
             f"too few for {needs} (lower --cv or --test-size, or check the target column)"
         )
-    return classes
+    return classes, y_index
 
 
 # --------------------------------------------------------------------------
@@ -998,15 +1004,25 @@ def _add_train_parser(subparsers):
     return p
 
 
-def _split(data, test_size, random_state):
+def _split(X, y, name, test_size, random_state):
     from sklearn.model_selection import train_test_split
 
     if test_size == 0:
-        return data.X, None, data.y, None
+        return X, None, y, None
     try:
-        return train_test_split(data.X, data.y, test_size=test_size, stratify=data.y, random_state=random_state)
+        return train_test_split(X, y, test_size=test_size, stratify=y, random_state=random_state)
     except ValueError as exc:  # e.g. fewer test samples than classes
-        raise CLIError(f"cannot split {data.name} with --test-size {test_size:g}: {exc}") from None
+        raise CLIError(f"cannot split {name} with --test-size {test_size:g}: {exc}") from None
+
+
+def _restore_labels(model, classes):
+    """Give a pipeline fitted on label indices (``0 .. K-1``, the positions in the sorted
+    ``classes``) the labels themselves: its final step's ``classes_`` become ``classes`` at
+    those indices, so that it predicts labels. The indices are in the labels' sorted order,
+    so nothing else of the model depends on which of the two it was fitted on."""
+    final = model.steps[-1][1]
+    final.classes_ = classes[np.asarray(final.classes_, dtype=np.intp)]
+    return model
 
 
 def run_train(args):
@@ -1028,8 +1044,11 @@ def run_train(args):
         _writable_target(args.out, "model file")
     show_progress = sys.stderr.isatty() if args.progress is None else args.progress
     data = load_data(args.data, args.format, args.target, args.sep, args.drop_missing, show_progress)
-    classes = _check_classes(data, args.test_size, folds)
-    X_train, X_test, y_train, y_test = _split(data, args.test_size, args.random_state)
+    # the labels are encoded once: splits, folds, fits and scores run on their indices, and the
+    # final model gets the labels back as its classes_ (_restore_labels)
+    classes, y_index = _check_classes(data, args.test_size, folds)
+    X_train, X_test, y_train, y_test = _split(data.X, y_index, data.name, args.test_size,
+                                              args.random_state)
     scaler = _make_scaler(data.sparse)
     pipeline = Pipeline([("scaler", scaler), ("svm", estimator)])
 
@@ -1063,6 +1082,7 @@ def run_train(args):
             model = search.best_estimator_
         fit_time = time.perf_counter() - start
         test_accuracy = None if X_test is None else model.score(X_test, y_test)
+    model = _restore_labels(model, classes)
     n_not_converged = 0
     for w in caught:
         if issubclass(w.category, ConvergenceWarning):

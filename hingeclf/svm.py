@@ -25,6 +25,8 @@ _AUTO_RULE = """
           l2              any             smooth_hinge,   any     any    lbfgs
                                           psi_hinge
           l2              binary, ovr     squared_hinge   sparse  any    dual_cd
+          l2              any             squared_hinge   dense   >= 1   newton
+          l2              binary, ovr     squared_hinge   any     any    dual_cd
           l2              any             squared_hinge   any     any    newton
           l2              any             hinge           dense   >= 10  newton
           l2              binary, ovr,    hinge           any     any    dual_cd
@@ -72,7 +74,9 @@ _COMMON_PARAMETERS = """
           samples per parameter, ``n_samples / (n_out * (n_features + 1))``, where
           ``n_out`` is 1 for ``binary`` and the number of classes otherwise; ``data`` is
           ``sparse`` for a scipy sparse matrix. If ``"dual_cd"`` was chosen and stops
-          unconverged, the fit continues with ``"newton"`` (``solver_`` is then ``"newton"``).
+          unconverged, the fit continues with ``"newton"``: for the binary and one-vs-rest
+          losses on the unconverged outputs' own problems only (``solver_`` stays
+          ``"dual_cd"``), otherwise on the whole problem (``solver_`` is then ``"newton"``).
           The measurements behind these choices: :ref:`design-auto-solver`.
 """ + _AUTO_RULE + """
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then

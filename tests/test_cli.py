@@ -1131,3 +1131,25 @@ def test_info_lists_at_most_the_limit(capsys, tmp_path):
     shown = report_line(out, "feature names")
     assert shown.startswith("'x0', 'x1', ")
     assert shown.endswith(f"'x{cli.INFO_LIST_LIMIT - 1}', ... (5 more)")
+
+
+def test_train_string_labels_give_the_model_of_the_labels(capsys, tmp_path, csv_data):
+    """The CLI encodes the labels once and trains on their indices: the saved model has the
+    labels as its classes and the coefficients of a fit on the labels themselves."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from hingeclf import SquaredHingeSVM
+
+    X, labels = csv_data
+    path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"],
+                     [[*x, s] for x, s in zip(X, labels)])
+    model = tmp_path / "model.skops"
+    code, out, err = run(capsys, "train", path, "-C", "1", "--test-size", "0", "--out", model)
+    assert code == 0, err
+    fitted, _ = cli.load_model(str(model))
+    assert fitted.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    direct = Pipeline([("scaler", StandardScaler()), ("svm", SquaredHingeSVM(C=1.0))])
+    direct.fit(X, labels)
+    np.testing.assert_allclose(fitted[-1].coef_, direct[-1].coef_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(fitted.predict(X), direct.predict(X))

@@ -394,3 +394,32 @@ def test_separable_dual_value_is_the_array_formulas_one(structure, power, gamma,
         expected = dual_value(obj, _feasible(obj, dual_weights(obj, coef, g, raw)))
         rtol = 1e-10 if dtype == np.float64 else 1e-4
         assert _separable_dual_value(obj, g, raw) == pytest.approx(expected, rel=rtol, abs=1e-9)
+
+
+def test_auto_fallback_redoes_only_the_unconverged_outputs():
+    """One-vs-rest outputs are independent problems: where ``dual_cd`` (chosen by ``auto``)
+    leaves some unconverged, Newton solves those outputs' own binary problems afresh, the
+    others keep ``dual_cd``'s solutions, and the result is certified: each redone output at
+    its binary Newton fit's objective, the sum of the outputs' objectives reported."""
+    from sklearn.datasets import make_blobs
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = make_blobs(120, 5, centers=30, random_state=2)
+    with pytest.warns(ConvergenceWarning):
+        alone = HingeSVM(solver="dual_cd").fit(X, y)
+    auto = HingeSVM().fit(X, y)
+    assert auto.solver_ == "dual_cd" and auto.converged_
+    assert 0.0 <= auto.duality_gap_ <= auto.tol * auto.objective_
+    y_index = np.searchsorted(auto.classes_, y)
+    objective = auto._problem(X, y_index, auto._costs(X, y_index, None, None))
+    parts = [objective.output_problem(k).value(
+        np.append(auto.coef_[k], auto.intercept_[k])[None, :])
+        for k in range(len(auto.classes_))]
+    assert auto.objective_ == pytest.approx(sum(parts), rel=1e-12)
+    redone = [k for k in range(len(auto.classes_))
+              if not np.array_equal(auto.coef_[k], alone.coef_[k])]
+    assert 0 < len(redone) < len(auto.classes_)
+    for k in redone:
+        binary = HingeSVM(solver="newton").fit(X, (y_index == k).astype(int))
+        assert parts[k] == pytest.approx(binary.objective_, rel=auto.tol)
+    assert auto.objective_ < alone.objective_

@@ -188,7 +188,9 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
     ``warm`` is the :class:`WarmStart` of an earlier result (or None): its solver state goes
     to the solver, which uses it only if it is its own and fits the data, and its path start
     to the solvers that walk the exact hinge's path. ``fallback`` names a solver that runs
-    afresh when ``solver`` stops unconverged. The steps, each in its own function:
+    afresh when ``solver`` stops unconverged: on the whole objective, or, where the result
+    solved the independent outputs one by one (its ``outputs``), on each unconverged output's
+    own problem only (:func:`_fallback_outputs`). The steps, each in its own function:
 
     1. :func:`_solve`: check that the solver supports the loss and penalty, then run it as its
        :class:`SolverSpec` says: a dual solver as it is; a smooth-only solver on a non-smooth
@@ -214,11 +216,42 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
             if verbose:
                 print(f"[minimize] {solver} did not converge ({result.message}); continuing "
                       f"with {fallback}")
-            # afresh: from an unconverged point the fallback's own start can be worse
-            solver, result = fallback, _solve(objective, fallback, coef0, None, **options)
+            if result.outputs is not None:
+                result = _fallback_outputs(objective, result, fallback, coef0, options)
+            else:
+                # afresh: from an unconverged point the fallback's own start can be worse
+                solver, result = fallback, _solve(objective, fallback, coef0, None, **options)
     result.solver = solver
     result.warm = WarmStart(result.state, PathStart.after(
         objective, result, None if warm is None else warm.path))
+    return result
+
+
+def _fallback_outputs(objective, result, fallback, coef0, options):
+    """``result`` with each output its solver left unconverged solved afresh by ``fallback``
+    on that output's own problem (``objective.output_problem``); the outputs are independent,
+    so the others' solutions, objectives and gaps stand. The result is converged when every
+    output is; its ``objective`` and ``gap`` are the sums over the outputs, ``n_iter`` the
+    largest of any output's, and it keeps ``solver``'s state (for a warm start)."""
+    parts = result.outputs
+    coef = np.array(result.coef, copy=True)
+    coef0 = np.asarray(coef0).reshape(objective.shape)
+    signs = objective.loss.target_signs(objective.y, objective.n_out, objective.dtype)
+    redone = np.flatnonzero(~parts.converged)
+    for k in redone:
+        own = _solve(objective.output_problem(k, signs[:, k]), fallback, coef0[k:k + 1],
+                     None, **options)
+        coef[k] = np.asarray(own.coef).reshape(-1)
+        parts.objective[k] = own.objective
+        parts.gap[k] = np.nan if own.gap is None else own.gap  # (nan: no certificate)
+        parts.converged[k] = own.converged
+        result.n_iter = max(result.n_iter, own.n_iter)
+    result.coef = coef.astype(objective.dtype, copy=False)
+    result.objective = float(parts.objective.sum())
+    result.gap = None if np.isnan(parts.gap).any() else float(parts.gap.sum())
+    result.converged = bool(parts.converged.all())
+    result.message += (f"; {fallback} solved output(s) {redone.tolist()} afresh, "
+                       f"{int(parts.converged[redone].sum())} of {redone.size} converged")
     return result
 
 

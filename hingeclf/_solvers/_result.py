@@ -24,6 +24,16 @@ class WarmStart:
 
 
 @dataclass
+class OutputParts:
+    """Per output of a separable objective: ``objective`` and ``gap`` (float arrays summing to
+    the result's ``objective`` and ``gap``) and ``converged`` (a boolean array)."""
+
+    objective: np.ndarray
+    gap: np.ndarray
+    converged: np.ndarray
+
+
+@dataclass
 class SolverResult:
     """What a solver hands back to an estimator.
 
@@ -53,6 +63,10 @@ class SolverResult:
         :func:`hingeclf._solvers.minimize`; a fallback's name when one ran).
     warm : WarmStart or None
         What the next fit may start from (set by :func:`hingeclf._solvers.minimize`).
+    outputs : OutputParts or None
+        For a solver that solves the outputs of a separable objective (``has_binary_terms``)
+        one by one: each output's objective, gap and convergence, so that a fallback
+        (:func:`hingeclf._solvers.minimize`) continues only the outputs left unconverged.
     """
 
     coef: np.ndarray
@@ -66,3 +80,4 @@ class SolverResult:
     walked: int = 0
     solver: str = ""
     warm: WarmStart | None = None
+    outputs: OutputParts | None = None

@@ -22,8 +22,13 @@ Stopping rule, per binary problem: the relative duality gap ``(P - D) / P <= tol
 the larger class's side (every ``a`` stays in its box, so ``D <= P*``). The gap is checked each
 time the compiled epochs stop: when the projected-gradient spread of an epoch falls below
 ``eps`` (LIBLINEAR's rule, ``eps`` starting at 0.1 and divided by 10 each time the gap does not
-certify yet) or after a budget of epochs that doubles. ``n_iter`` counts epochs (the largest over
+certify yet) or after a budget of epochs that doubles. At a check, the exact solve on the face of
+the current dual point (:func:`~hingeclf._solvers._face.polish_on_face`) is tried once that face
+has settled (each variable at the same bound, or strictly inside, as at the previous check), and
+always at a certified gap or the last check. ``n_iter`` counts epochs (the largest over
 the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds them per problem.
+The result reports each problem's objective, gap and convergence (``outputs``), so that a
+fallback solver can continue only the problems left unconverged.
 
 Warm start: the result carries the dual point it ended at (``DualState``: the dual
 variables over the costs, ``mu = a / c``, and the costs; after an exact face finish, the
@@ -55,7 +60,7 @@ from .._certificate import circulation_scale
 from ._face import polish_on_face, tie_tolerance
 from ._finish import FINISH_MAX_FREE, polish_result
 from ._path import walk_costs, walked_result
-from ._result import SolverResult
+from ._result import OutputParts, SolverResult
 
 EPS_START = 0.1
 EPS_FACTOR = 0.1
@@ -259,12 +264,14 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     mu_out = np.zeros((n, objective.n_out))
     safe_c = np.where(c > 0, c, 1.0)
     exact_faces = 0
-    total_p = total_d = 0.0
+    out_p = np.zeros(objective.n_out)
+    out_gap = np.zeros(objective.n_out)
+    out_converged = np.ones(objective.n_out, dtype=bool)
     n_iter = 0
-    converged = True
     messages = []
     for k in range(objective.n_out):
         y = np.ascontiguousarray(targets[:, k])
+        column = objective.output_problem(k, y)
         if from_state:
             alpha = np.minimum(np.maximum(alpha_state[:, k], 0.0), upper)
         elif warm:
@@ -281,6 +288,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
         eps, chunk, epochs = EPS_START, CHUNK_START, 0
         met = False
         check_first = warm or from_state
+        last_face = None
         while True:
             # a fit from a dual state guesses the previous optimum's face first (mu itself:
             # the hinge's kept variables a = mu c_old, over the new costs, would mark the
@@ -303,14 +311,18 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
                       f"{primal:.10g}, gap {gap:.3e}")
             certified = gap <= tol * max(primal, np.finfo(np.float64).tiny)
             # the face of the current dual point may be the optimum's: solved exactly there
-            # (verified) when it is small, whether the gap already certifies or not
-            column = LinearObjective(loss.output_loss(), X,
-                                     y.astype(objective.dtype), objective.weights, 1,
-                                     fit_intercept)
+            # (verified) when it is small, whether the gap already certifies or not; tried
+            # once the face has settled (the same as at the previous check), as a face solve
+            # costs as much as several epochs and corrects a rough face a piece at a time
+            kernel_face = _face_signature(alpha, upper)
+            settled = (face is not None or certified or epochs >= max_iter
+                       or np.array_equal(kernel_face, last_face))
+            last_face = kernel_face
             if face is None:
                 face = alpha / safe_c
-            exact = polish_on_face(column, _column_coef(w_primal, b, fit_intercept),
-                                   face[:, None], max_free=FINISH_MAX_FREE)
+            exact = (polish_on_face(column, _column_coef(w_primal, b, fit_intercept),
+                                    face[:, None], max_free=FINISH_MAX_FREE)
+                     if settled else None)
             if exact is None and certified:
                 mu_out[:, k] = alpha / safe_c
                 break
@@ -325,7 +337,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
                 mu_out[:, k] = _mu_at_optimum(y, c, raw, alpha / safe_c, loss, tie)
                 break
             if epochs >= max_iter:
-                converged = False
+                out_converged[k] = False
                 messages.append(f"max_iter={max_iter} epochs reached in problem {k} with "
                                 f"relative gap {gap / max(primal, 1e-300):.3e} > tol")
                 mu_out[:, k] = alpha / safe_c
@@ -337,16 +349,23 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
         coef[k, :d] = w_primal
         if fit_intercept:
             coef[k, d] = b
-        total_p += primal
-        total_d += dual
+        out_p[k] = primal
+        out_gap[k] = primal - dual
         n_iter = max(n_iter, epochs)
     message = "; ".join(messages) if messages else "relative duality gap below tol"
     if exact_faces:
         message += f"; {exact_faces} problem(s) finished exactly on their face"
+    total_p = float(out_p.sum())
     return SolverResult(coef=coef.astype(objective.dtype), n_iter=max(n_iter, 1) + walked,
-                        walked=walked, converged=converged, objective=total_p, history=[total_p],
-                        gap=total_p - total_d, message=message,
-                        state=_state(objective, mu_out, norms))
+                        walked=walked, converged=bool(out_converged.all()), objective=total_p,
+                        history=[total_p], gap=float(out_gap.sum()), message=message,
+                        state=_state(objective, mu_out, norms),
+                        outputs=OutputParts(out_p, out_gap, out_converged))
+
+
+def _face_signature(alpha, upper):
+    """Each dual variable's place: 0 at its lower bound, 2 at its upper bound, 1 between."""
+    return (alpha > 0).view(np.int8) + (alpha >= upper).view(np.int8)
 
 
 def _warm_alpha(state, c, loss, y=None):
