@@ -55,7 +55,6 @@ import scipy.sparse as sp
 
 from . import _dual_kernels as kernels
 from .._loss_kernels import terms
-from .._objective import LinearObjective
 from .._certificate import circulation_scale
 from ._face import polish_on_face, tie_tolerance
 from ._finish import FINISH_MAX_FREE, polish_result
