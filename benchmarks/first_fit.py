@@ -6,7 +6,10 @@ every default estimator and small data set, numba's on-disk cache of that worktr
 and a fresh process imports the revision's ``hingeclf`` and fits once: that is the first fit
 after a fresh install (import and fit timed apart). A second process then fits again with the
 cache the first one wrote (the first fit of every later session). Revisions alternate per row.
-Results go to ``first_fit.json`` and ``first_fit.md`` under ``--out``.
+Start-up: the wall time of a fresh process that runs ``import sklearn.svm``, ``import hingeclf``
+or ``python -m hingeclf --help`` (each revision's, from its worktree), median of ``--repeats``
+runs alternating between the commands and revisions, and each one's excess over
+``import sklearn.svm``. Results go to ``first_fit.json`` and ``first_fit.md`` under ``--out``.
 """
 
 from __future__ import annotations
@@ -15,13 +18,18 @@ import argparse
 import glob
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 
 from .compare import HERE, Worktrees, _git
 from .run import machine, write_results
 
-ESTIMATORS = ("HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM")
+ESTIMATORS = ("HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM", "AllPairsSquaredHingeSVM")
+STARTUP = {"import sklearn.svm": ["-c", "import sklearn.svm"],
+           "import hingeclf": ["-c", "import hingeclf"],
+           "hingeclf --help": ["-m", "hingeclf", "--help"]}
 DATASETS = ("iris", "breast_cancer", "digits")
 
 CHILD = """
@@ -56,12 +64,27 @@ def _run(worktree, estimator, dataset, env):
     return record
 
 
+def _startup(trees, env, repeats):
+    """Median wall times (s) of each :data:`STARTUP` command in a fresh process, per side."""
+    times = {(side, name): [] for side in trees for name in STARTUP}
+    for _ in range(repeats):
+        for side, tree in trees.items():
+            for name, args in STARTUP.items():
+                start = time.perf_counter()
+                subprocess.run([sys.executable, *args], cwd=tree, env=env, check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                times[side, name].append(time.perf_counter() - start)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m benchmarks.first_fit")
     parser.add_argument("--base", required=True, help="the revision compared against")
     parser.add_argument("--head", default="HEAD", help="the revision measured (default HEAD)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
+    parser.add_argument("--repeats", type=int, default=7,
+                        help="runs of each start-up command per revision (default 7)")
     args = parser.parse_args(argv)
     repo = _git(HERE, "rev-parse", "--show-toplevel")
     commits = {side: _git(repo, "rev-parse", "--verify", rev + "^{commit}")
@@ -73,6 +96,7 @@ def main(argv=None):
                 load_average=list(os.getloadavg()))
     records = []
     with Worktrees(repo, commits) as trees:
+        startup = _startup(trees, env, args.repeats)
         for dataset in DATASETS:
             for estimator in ESTIMATORS:
                 record = dict(estimator=estimator, dataset=dataset)
@@ -99,6 +123,19 @@ def main(argv=None):
                      f"{r['cold_import_s_head']:.2f} | {r['cold_fit_s_base']:.2f} | "
                      f"{r['cold_fit_s_head']:.2f} | {r['warm_fit_s_base']:.3f} | "
                      f"{r['warm_fit_s_head']:.3f} |")
+    lines += ["", f"Start-up: wall time of a fresh process, median of {args.repeats} runs "
+              "(interpreter start included), and its excess over `import sklearn.svm`.", "",
+              "| command | base (s) | head (s) | base over sklearn.svm (s) "
+              "| head over sklearn.svm (s) |", "|---|---|---|---|---|"]
+    meta["startup"] = []
+    for name in STARTUP:
+        row = dict(command=name)
+        for side in ("base", "head"):
+            row[side] = startup[side, name]
+            row[side + "_over_sklearn"] = startup[side, name] - startup[side, "import sklearn.svm"]
+        meta["startup"].append(row)
+        lines.append(f"| `{name}` | {row['base']:.2f} | {row['head']:.2f} | "
+                     f"{row['base_over_sklearn']:+.2f} | {row['head_over_sklearn']:+.2f} |")
     write_results(args.out, "first_fit", meta, records, "\n".join(lines))
     return 0
 

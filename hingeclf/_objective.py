@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
-from ._products import decision_values, pulled_back
+from ._lazy import njit
+from ._products import compiled_rows, decision_values, pulled_back
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
@@ -68,7 +68,9 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     of a transposed view with itself calls BLAS's ``syrk``, in the dtype of ``X``) is added
     into the float64 sum, so the temporary is the buffer, never a copy of ``X`` or an index of
     all the rows (scipy's ``dsyrk``/``ssyrk``, used before, took longer: Gram table of
-    benchmarks/results/products.md). Sparse: the product of the selected rows. Used by
+    benchmarks/results/products.md); below :data:`hingeclf._products.COMPILED_MIN_ROWS` rows the
+same blocks are gathered by numpy (:func:`_gram_by_blocks`). Sparse: the product of the
+selected rows. Used by
     Newton's explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
@@ -87,6 +89,8 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         if fit_intercept:
             col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
             total = float(DA.sum())
+    elif not compiled_rows(X.shape[0]):
+        H, col, total = _gram_by_blocks(X, D, fit_intercept, rows)
     else:
         use_rows = rows is not None
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
@@ -119,6 +123,34 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         H[d, :d] = col
         H[d, d] = total
     return H
+
+
+def _gram_by_blocks(X, D, fit_intercept, rows):
+    """:func:`weighted_gram`'s dense product in numpy, for data below
+    :data:`hingeclf._products.COMPILED_MIN_ROWS` rows: the same blocks of :data:`GRAM_CHUNK`
+    rows scaled by ``sqrt(|D_i|)`` (fancy-indexed copies instead of the compiled gather).
+    Returns ``(H, col, total)``, the intercept's column and corner not yet placed in ``H``."""
+    d = X.shape[1]
+    index = np.arange(X.shape[0]) if rows is None else np.asarray(rows, dtype=np.intp)
+    Dsel = D[index]
+    keep = Dsel != 0
+    index = index[keep]
+    Dsel = Dsel[keep].astype(np.float64)
+    H = np.zeros((d + int(fit_intercept),) * 2)
+    G = H[:d, :d]
+    col = np.zeros(d)
+    for start in range(0, index.size, GRAM_CHUNK):
+        part = Dsel[start:start + GRAM_CHUNK]
+        block = X[index[start:start + GRAM_CHUNK]]
+        if fit_intercept:
+            col += part @ block
+        block *= np.sqrt(np.abs(part)).astype(X.dtype)[:, None]
+        positive = part > 0
+        for sign, rows_of in ((1.0, positive), (-1.0, ~positive)):
+            if rows_of.any():
+                B = block[rows_of]
+                G += sign * (B.T @ B)
+    return H, col, float(Dsel.sum())
 
 
 class CurvatureGrams:
@@ -164,7 +196,7 @@ class CurvatureGrams:
         return H
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _gather_scaled_rows(X, D, rows, use_rows, start, stop, buffer, n_pos, n_neg, col,
                         with_col):
     """From position ``start`` (of ``rows``, or of the rows of ``X``), copy each row ``x_i``
@@ -377,6 +409,15 @@ class Objective:
         """The zero coefficients."""
         return np.zeros(self.shape, dtype=self.dtype)
 
+    @property
+    def fused(self):
+        """Whether the loss's weighted sums run in its compiled one-pass kernels
+        (``weighted_value`` and the others): losses with ``has_compiled_terms`` on at least
+        :data:`hingeclf._products.COMPILED_MIN_ROWS` samples. Otherwise the loss's array
+        formulas (``loss``, ``loss_gradient``, ``hessian_operator``) serve, which agree with
+        the kernels to rounding and compile nothing."""
+        return self.loss.has_compiled_terms and compiled_rows(self.n_samples)
+
     def with_loss(self, loss):  # pragma: no cover - abstract
         """The same objective with another loss (the continuation's smoothed losses)."""
         raise NotImplementedError
@@ -519,7 +560,7 @@ class LinearObjective(Objective):
 
     def _loss_value(self, raw):
         """``sum_i c_i loss_i`` (float64)."""
-        if self.loss.has_compiled_terms:
+        if self.fused:
             return self.loss.weighted_value(self.y, raw, self.weights)
         loss = self.loss.loss(self.y, raw)
         return float(np.dot(self.weights.astype(np.float64, copy=False),
@@ -527,7 +568,7 @@ class LinearObjective(Objective):
 
     def _loss_value_gradient(self, raw):
         """``sum_i c_i loss_i`` and its gradient in the decision values, ``c_i dloss_i/draw``."""
-        if self.loss.has_compiled_terms:
+        if self.fused:
             return self.loss.weighted_value_gradient(self.y, raw, self.weights)
         loss, g_raw = self.loss.loss_gradient(self.y, raw)
         value = float(np.dot(self.weights.astype(np.float64, copy=False),
@@ -538,7 +579,7 @@ class LinearObjective(Objective):
         """The objective at ``coef`` whose decision values are ``raw + step raw_d`` (a trial
         point of a line search), without forming them where the loss is :attr:`fused`."""
         _, w, _ = self._split(coef)
-        if self.loss.has_compiled_terms:
+        if self.fused:
             return self.penalty.value(w) + self.loss.weighted_value_on_line(
                 self.y, raw, raw_d, step, self.weights)
         return self.value(coef, raw + step * raw_d)
@@ -564,7 +605,7 @@ class LinearObjective(Objective):
         full, _, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        if self.loss.has_compiled_terms and self.loss.has_hessian:  # (the others raise below)
+        if self.fused and self.loss.has_hessian:  # (the others raise below)
             # separable: the curvature is diagonal in the decision values, computed once
             curvature = self.loss.weighted_curvature(self.y, raw, self.weights)
 
