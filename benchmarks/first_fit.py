@@ -26,7 +26,7 @@ import time
 from .compare import HERE, Worktrees, _git
 from .run import machine, write_results
 
-ESTIMATORS = ("HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM", "AllPairsSquaredHingeSVM")
+ESTIMATORS = ("HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM")
 STARTUP = {"import sklearn.svm": ["-c", "import sklearn.svm"],
            "import hingeclf": ["-c", "import hingeclf"],
            "hingeclf --help": ["-m", "hingeclf", "--help"]}
