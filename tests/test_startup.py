@@ -103,3 +103,27 @@ def test_array_paths_reach_the_compiled_paths_optima(data, name, monkeypatch):
     assert compiled.solver_ == array.solver_
     bound = array.duality_gap_ + compiled.duality_gap_ + 1e-10 * abs(compiled.objective_)
     assert abs(array.objective_ - compiled.objective_) <= bound
+
+
+def test_verbose_fit_announces_compiled_kernels_before_numba_loads(monkeypatch, capsys):
+    """The pipeline's notice (printed with ``verbose`` when a fit is about to use compiled
+    kernels) appears while numba is not imported, and not once it is."""
+    import hingeclf._solvers as solvers_module
+
+    calls = []
+    monkeypatch.setattr(solvers_module, "announce_compiling", calls.append)
+    X, y = datasets.load_iris(return_X_y=True)
+    hingeclf.HingeSVM(solver="dual_cd", verbose=1).fit(X, y)
+    hingeclf.HingeSVM(solver="newton", verbose=1).fit(X, y)  # the array path: no notice
+    hingeclf.HingeSVM(solver="dual_cd").fit(X, y)  # not verbose: no notice
+    assert calls == ["dual_cd"]
+    monkeypatch.undo()
+    capsys.readouterr()
+
+    from hingeclf._lazy import announce_compiling
+
+    announce_compiling("dual_cd")  # numba is loaded by now: silent
+    assert capsys.readouterr().out == ""
+    monkeypatch.delitem(sys.modules, "numba")
+    announce_compiling("dual_cd")
+    assert "dual_cd uses compiled kernels" in capsys.readouterr().out
