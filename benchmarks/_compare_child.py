@@ -35,7 +35,7 @@ def _warm_up_model(model, X, y):
     try:
         loss = model._make_loss(len(np.unique(y)))
         return model.set_params(solver=model._resolve_solver(loss, X))
-    except (AttributeError, TypeError):
+    except (AttributeError, TypeError, NotImplementedError):
         return model
 
 
@@ -82,7 +82,7 @@ def main(argv):
     here = os.path.realpath(hingeclf.__file__)
     if not here.startswith(os.path.realpath(worktree) + os.sep):
         raise SystemExit(f"hingeclf loaded from {here}, not from the worktree {worktree}")
-    family = (cases.QUICK if suite == "quick" else cases.FULL)[case][1]
+    family = cases.SUITES[suite][case][1]
     X, y = _load(data)
     (loss, factory), = [(l, f) for n, l, f in cases.solvers(family, X.shape[0]) if n == name]
     # warm-up: a fit on a slice that keeps every class (JIT compilation or loading its cache

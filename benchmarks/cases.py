@@ -13,9 +13,12 @@ from sklearn.datasets import load_digits, make_classification
 from sklearn.linear_model import SGDClassifier
 from sklearn.svm import LinearSVC
 
-from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
+from hingeclf import AllPairsSquaredHingeSVM, HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 
 C = 1.0
+# the all-pairs loss is a mean over pairs (it does not grow with n): a larger C, as
+# benchmarks/allpairs_scaling.py uses
+ALL_PAIRS_C = 10.0
 
 
 def _dense(n, d, dtype, n_classes=2):
@@ -39,6 +42,15 @@ def _sparse(n, d, density):
     return X, y
 
 
+def _ranked(n, d):
+    """``n`` x ``d`` standard normal features; the positives are the top 2% of a noisy linear
+    score (an unbalanced ranking problem for the all-pairs loss)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, d))
+    score = X @ rng.normal(size=d) + rng.normal(size=n)
+    return X, (score > np.quantile(score, 0.98)).astype(int)
+
+
 def _digits():
     X, y = load_digits(return_X_y=True)
     return X / 16.0, y
@@ -60,12 +72,22 @@ QUICK = {
     "sparse-2k-x-2k-1%": (lambda: _sparse(2_000, 2_000, 0.01), "sparse binary"),
     "digits": (_digits, "multiclass"),
 }
+# the all-pairs model, compared between revisions (python -m benchmarks.compare --suite allpairs)
+ALL_PAIRS = {
+    "allpairs-100k-x-20": (lambda: _ranked(100_000, 20), "all pairs"),
+}
+SUITES = {"full": FULL, "quick": QUICK, "allpairs": ALL_PAIRS}
 
 
 def solvers(family, n_samples):
     """(name, loss, factory) of every configuration compared on a family of data."""
     # SGDClassifier's alpha for the same objective (docs/user_guide/objective.rst)
     alpha = 1.0 / (C * n_samples)
+    if family == "all pairs":
+        return [(f"hingeclf AllPairsSquaredHingeSVM {solver}", "all_pairs",
+                 lambda solver=solver: AllPairsSquaredHingeSVM(ALL_PAIRS_C, solver=solver,
+                                                               fit_intercept=False))
+                for solver in ("auto", "fgd", "newton")]
     if family in ("binary", "sparse binary"):
         # dual coordinate descent only on sparse data: on dense data with n >> d it does not
         # converge within max_iter (python -m benchmarks.auto_rule), and auto does not use it.
@@ -123,10 +145,15 @@ def solvers(family, n_samples):
 
 
 def objective(loss, X, y, coef):
-    """``1/2 ||W||^2 + C sum_i loss_i(W x_i)`` in float64 for a fitted ``coef_``."""
+    """``1/2 ||W||^2 + C sum_i loss_i(W x_i)`` in float64 for a fitted ``coef_`` (for the
+    all-pairs loss ``1/2 ||w||^2 + ALL_PAIRS_C L``, ``L`` its mean over the pairs)."""
     classes, y_index = np.unique(y, return_inverse=True)
     W = np.asarray(coef, dtype=np.float64)
     F = np.asarray(X @ W.T, dtype=np.float64)
+    if loss == "all_pairs":
+        from hingeclf.metrics import all_pairs_squared_hinge_loss
+        return (0.5 * float(np.sum(W * W))
+                + ALL_PAIRS_C * float(all_pairs_squared_hinge_loss(y_index, F[:, 0])))
     if loss in ("hinge", "squared_hinge"):
         z = np.where(y_index == 1, 1.0, -1.0) * F[:, 0]
         h = np.maximum(0.0, 1.0 - z)

@@ -1,12 +1,13 @@
 """A/B comparison of two revisions of hingeclf: ``python -m benchmarks.compare --base REV
-[--head REV] [--quick] [--cases ...] [--repeats R] [--timeout S] [--budget S] [--threads T]
-[--out DIR]``.
+[--head REV] [--suite full|quick|allpairs] [--cases ...] [--repeats R] [--timeout S]
+[--budget S] [--threads T] [--out DIR]``.
 
 Both revisions are checked out into temporary git worktrees (``git worktree add --detach``) of
 the repository this module lives in, removed at the end; ``--head`` defaults to ``HEAD``, the
 last commit of that repository's current branch (uncommitted changes are not measured: both
 sides are clean checkouts, and each is named by its commit hash). For each case of
-:data:`benchmarks.cases.FULL` (``QUICK`` with ``--quick``) and each hingeclf configuration of
+:data:`benchmarks.cases.FULL` (``QUICK`` with ``--quick``, ``ALL_PAIRS`` with ``--suite
+allpairs``) and each hingeclf configuration of
 :func:`benchmarks.cases.solvers` (the LinearSVC and SGDClassifier peers do not change between
 revisions and are skipped), every fit runs in a fresh subprocess (``_compare_child.py``) whose
 ``sys.path`` starts with the revision's worktree, so ``import hingeclf`` loads that revision
@@ -239,7 +240,9 @@ def main(argv=None):
     parser.add_argument("--head", default="HEAD",
                         help="the revision measured (default HEAD: the last commit of this "
                              "repository's branch; uncommitted changes are not measured)")
-    parser.add_argument("--quick", action="store_true", help="the tiny cases")
+    parser.add_argument("--quick", action="store_true", help="the tiny cases (--suite quick)")
+    parser.add_argument("--suite", choices=sorted(cases_module.SUITES), default="full",
+                        help="the table of cases of benchmarks.cases (default full)")
     parser.add_argument("--cases", nargs="*", help="run only these cases")
     parser.add_argument("--repeats", type=int, default=3, help="fits per revision (default 3)")
     parser.add_argument("--timeout", type=float, default=300.0,
@@ -252,8 +255,8 @@ def main(argv=None):
                         help="BLAS threads of every fit (default 1, as python -m benchmarks)")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args(argv)
-    suite = "quick" if args.quick else "full"
-    table = cases_module.QUICK if args.quick else cases_module.FULL
+    suite = "quick" if args.quick else args.suite
+    table = cases_module.SUITES[suite]
     names = args.cases or list(table)
     unknown = set(names) - set(table)
     if unknown:

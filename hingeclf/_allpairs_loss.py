@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numbers
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ._losses import Loss
@@ -112,9 +114,19 @@ def all_pairs_squared_hinge(y, scores, margin=1.0, sample_weight=None):
     return loss, grad.reshape(out_shape).astype(out_dtype, copy=False)
 
 
+class PairWeights(NamedTuple):
+    """The sample weights of the all-pairs loss: ``w_pos``, ``w_neg`` (zero off the class) and
+    their totals ``P``, ``Q``; pair ``(j, k)`` weighs ``w_pos[j] w_neg[k] / (P Q)``."""
+
+    w_pos: np.ndarray
+    w_neg: np.ndarray
+    P: float
+    Q: float
+
+
 def _class_weights(y_pos, s):
-    """Per-class weights ``w_pos``, ``w_neg`` (zero off the class) and their totals ``P``, ``Q``;
-    raises when a class is absent or has zero total weight."""
+    """The :class:`PairWeights` of the sample weights ``s``; raises when a class is absent or
+    has zero total weight."""
     w_pos = np.where(y_pos, s, 0.0)
     w_neg = np.where(y_pos, 0.0, s)
     # a factor common to one class's weights cancels in L (it multiplies the pairs' weights and
@@ -130,7 +142,7 @@ def _class_weights(y_pos, s):
         raise ValueError(
             f"the all-pairs loss needs both classes: no {absent} sample "
             "(or their sample weights sum to zero)")
-    return w_pos, w_neg, P, Q
+    return PairWeights(w_pos, w_neg, P, Q)
 
 
 def _loss_gradient(f, y_pos, margin, w_pos, w_neg, P, Q):
@@ -239,6 +251,7 @@ class AllPairsSquaredHinge(Loss):
 
     is_smooth = True
     has_hessian = True
+    has_exact_quadratic_pieces = True  # quadratic while the set of active pairs is fixed
     n_out = 1
 
     def __init__(self, margin=1.0):
@@ -252,18 +265,22 @@ class AllPairsSquaredHinge(Loss):
     def __repr__(self):
         return f"AllPairsSquaredHinge(margin={self.margin!r})"
 
-    def lipschitz(self, w_pos, w_neg, P, Q):
-        """Bound of the largest eigenvalue of the generalised Hessian in the scores.
+    def lipschitz_in_scores(self, pair_weights):
+        """Bound of the largest eigenvalue of the generalised Hessian in the scores (the loss is
+        not a sum of per-sample terms: this replaces the per-sample :meth:`lipschitz`, which is
+        None).
 
         The Hessian at any point is ``2 / (P Q)`` times the Laplacian of the active pairs'
         graph (edge weights ``s_j s_k``), which is at most the Laplacian of all pairs; by
         Gershgorin its rows sum to at most ``2 s_j Q`` (positives) and ``2 s_k P`` (negatives),
         so the bound is ``4 max(max s_pos / P, max s_neg / Q)``.
         """
+        w_pos, w_neg, P, Q = pair_weights
         return 4.0 * max(float(w_pos.max(initial=0.0)) / P, float(w_neg.max(initial=0.0)) / Q)
 
-    def hessian_operator(self, f, y_pos, w_pos, w_neg, P, Q):
-        """The generalised Hessian of ``L`` in the scores at ``f``, as a map ``d -> H d``.
+    def hessian_operator(self, y, raw, pair_weights):
+        """The generalised Hessian of ``L`` in the scores ``raw`` (for the positives ``y``, with
+        the :class:`PairWeights` ``pair_weights``), as a map ``d -> H d``.
 
         ``H = 2 / (P Q) sum_{active (j, k)} s_j s_k (e_k - e_j)(e_k - e_j)^T`` over the pairs
         with ``v_j < v_k`` strictly (the kink convention: a pair exactly at its margin is
@@ -277,7 +294,9 @@ class AllPairsSquaredHinge(Loss):
         (suffix) found by binary search, and a product costs two cumulative sums. The returned
         function has a ``diagonal()`` method giving ``diag(H)``.
         """
-        v = np.asarray(f, dtype=np.float64) + np.where(y_pos, 0.0, self.margin)
+        y_pos = y
+        w_pos, w_neg, P, Q = pair_weights
+        v = np.asarray(raw, dtype=np.float64).ravel() + np.where(y_pos, 0.0, self.margin)
         pos, neg = np.flatnonzero(y_pos), np.flatnonzero(~y_pos)
         order_p = pos[np.argsort(v[pos])]
         order_n = neg[np.argsort(v[neg])]

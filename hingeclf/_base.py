@@ -31,6 +31,15 @@ except ImportError:  # pragma: no cover
         return lambda f: f
 
 
+def _is_dask_collection(X):
+    """True for a dask array or DataFrame (dask is imported only when ``X`` is one of its
+    types: ``hingeclf._dask``)."""
+    if (type(X).__module__ or "").split(".")[0] != "dask":
+        return False
+    from ._dask import is_dask_collection
+    return is_dask_collection(X)
+
+
 def _solver_options():
     return StrOptions({"auto", *SOLVERS})
 
@@ -142,17 +151,19 @@ def _integer_lookup(y):
     return (values + low).astype(y.dtype), position
 
 
-def _class_weights(class_weight, classes, y_index, sample_weight=None):
+def _class_weights(class_weight, classes, y_index, sample_weight=None, counts=None):
     """The weight of each class (shape ``(K,)``, float64): ones for None, the dict's values, or
     for ``"balanced"`` scikit-learn's ``compute_class_weight`` over the weighted class counts
     (``sum(s) / (K * sum_{y_i = k} s_i)``, so that integer sample weights count as repeated
     rows, as in scikit-learn >= 1.6). The counts come from ``y_index`` by ``bincount``; the
     labels are not formed again: ``compute_class_weight`` is given one row per class weighted
     by its count, which has the same weighted counts. A class whose samples all weigh 0 gets
-    weight 0 (its samples have no cost anyway)."""
+    weight 0 (its samples have no cost anyway). ``counts``, where given, are those weighted
+    class counts (a fit on dask arrays sums them over its chunks)."""
     if isinstance(class_weight, str) and class_weight == "balanced":
-        counts = np.bincount(y_index, weights=sample_weight,
-                             minlength=len(classes)).astype(np.float64)
+        if counts is None:
+            counts = np.bincount(y_index, weights=sample_weight, minlength=len(classes))
+        counts = np.asarray(counts, dtype=np.float64)
         present = counts > 0
         weights = np.zeros(len(classes), dtype=np.float64)
         index = np.arange(int(present.sum()))
@@ -215,6 +226,15 @@ class _DocLinkMixin:
 
     def _doc_link_url_param_generator(self):
         return {"estimator_name": type(self).__name__}
+
+
+#: The stopping parameters of ``solver="sgd"`` (``SGDClassifier``'s), for the estimators that
+#: take them.
+SGD_STOPPING_CONSTRAINTS = {
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 # ``auto`` picks the primal Newton for the non-smooth losses on dense data with at least this
@@ -358,7 +378,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             CSR and CSC matrices are used without conversion. Range: the curvature bound
             ``C * sum(sample_weight * class_weight) * max|X|^2`` must stay below
             ``finfo(X.dtype).max / 2**10`` (about 1.8e305 for float64, 3.3e35 for float32);
-            beyond it ``fit`` raises a ``ValueError`` (scale the features).
+            beyond it ``fit`` raises a ``ValueError`` (scale the features). A dask array or
+            DataFrame is fitted over its chunks, on its cluster (:doc:`/scaling`).
         y : array-like of shape (n_samples,)
             Class labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -369,12 +390,16 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         self : object
             The fitted estimator.
         """
+        if _is_dask_collection(X):  # data-parallel over the chunks (hingeclf._dask)
+            from . import _dask
+            return _dask.fit(self, X, y, sample_weight)
         self._check_finite_C()
         X, y = self._validate_X_y(X, y, reset=True)
         self.classes_, y_index = encode_labels(y)
         if len(self.classes_) < 2:
             raise ValueError(f"{type(self).__name__} needs samples of at least 2 classes; the "
                              f"data contain only one class: {self.classes_[0]!r}")
+        X, y_index, sample_weight, options = self._sgd_stopping(X, y_index, sample_weight)
         costs = self._costs(X, y_index, sample_weight, self.class_weight)
         problem = self._problem(X, y_index, costs)
         del costs, y_index  # the problem holds what the solvers need
@@ -384,13 +409,64 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
                           max_iter=self.max_iter, verbose=self.verbose,
                           random_state=self.random_state,
                           warm=getattr(self, "_warm", None) if self.warm_start else None,
-                          fallback=self._fallback_solver(solver))
+                          fallback=self._fallback_solver(solver), **options)
         # what the next fit may start from: kept for a warm start (a dual state is as large as
         # the data's rows) and for partial_fit after a stochastic fit
         self._warm = (result.warm if self.warm_start or SOLVERS[result.solver].stochastic
                       else None)
         self._store(problem, result, result.solver)
+        if SOLVERS[result.solver].stochastic:
+            self.n_samples_seen_ = problem.n_samples  # (where a partial_fit continues)
         return self
+
+    def _sgd_stopping(self, X, y_index, sample_weight):
+        """``(X, y_index, sample_weight, options)`` of a fit: with ``solver="sgd"``, its
+        stopping options (``n_iter_no_change``, and with ``early_stopping`` the validation
+        score), and with ``early_stopping`` the training part of a stratified split that
+        holds out ``validation_fraction`` of the samples (scikit-learn's
+        ``StratifiedShuffleSplit`` seeded by ``random_state``). Raises ``ValueError`` when
+        ``early_stopping`` is asked of another solver."""
+        if "n_iter_no_change" not in self.get_params():
+            return X, y_index, sample_weight, {}
+        if self.solver != "sgd":
+            if self.early_stopping:
+                raise ValueError(f"early_stopping=True applies to solver='sgd' only; got "
+                                 f"solver={self.solver!r}")
+            return X, y_index, sample_weight, {}
+        options = {"n_iter_no_change": self.n_iter_no_change}
+        if not self.early_stopping:
+            return X, y_index, sample_weight, options
+        from sklearn.model_selection import StratifiedShuffleSplit
+
+        split = StratifiedShuffleSplit(n_splits=1, test_size=self.validation_fraction,
+                                       random_state=self.random_state)
+        try:
+            train, held = next(split.split(np.zeros((len(y_index), 1)), y_index))
+        except ValueError as error:
+            raise ValueError(f"early_stopping: cannot hold out validation_fraction="
+                             f"{self.validation_fraction} of {len(y_index)} samples with "
+                             f"{len(self.classes_)} classes in every part ({error})") from None
+        train.sort()
+        held.sort()
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64,
+                                                 ensure_non_negative=True)
+        X_held, y_held = X[held], y_index[held]
+        w_held = None if sample_weight is None else sample_weight[held]
+
+        def validation_score(coef):
+            """The (weighted) accuracy on the held-out samples of the model ``coef``."""
+            coef = np.asarray(coef).reshape(-1, X.shape[1] + int(self.fit_intercept))
+            raw = np.asarray(X_held @ coef[:, :X.shape[1]].T, dtype=np.float64)
+            if self.fit_intercept:
+                raw += coef[:, -1]
+            predicted = ((raw[:, 0] > 0).astype(np.intp) if raw.shape[1] == 1
+                         else np.argmax(raw, axis=1))
+            return float(np.average(predicted == y_held, weights=w_held))
+
+        options["validation_score"] = validation_score
+        sample_weight = None if sample_weight is None else sample_weight[train]
+        return X[train], y_index[train], sample_weight, options
 
     def _fallback_solver(self, solver):
         """The solver that continues a fit ``solver`` left unconverged, or None: ``newton``
@@ -434,24 +510,43 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
     # ------------------------------------------------------------------ partial_fit (sgd)
     @available_if(_stochastic_solver_selected)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Run one epoch of ``sgd`` over a batch of data (only with ``solver="sgd"``).
+        """Run one epoch of ``sgd`` over a block of data (only with ``solver="sgd"``).
+
+        The streaming objective: after blocks of ``n_samples_seen_`` samples in all (every
+        call's samples count as new samples, also when a block is passed again), the model
+        estimates the minimiser of the objective of ``fit`` on all of them,
+
+        ``P(W, b) = 1/2 ||W||^2 + C sum_{i seen} s_i cw[y_i] loss_i``,
+
+        so ``C`` means the same whatever the block sizes (the user guide's "Solvers" page,
+        "Streaming with partial_fit"). A call visits its block once, in the order
+        ``check_random_state(random_state).permutation(n_block)``; the ``t``-th sample seen
+        takes the step of :func:`hingeclf._solvers.sgd._epoch` with the running count ``t``
+        as the number of samples; the model is the average of the iterates. Where the blocks
+        are cut does not change the steps (the model is a function of the sequence of samples
+        visited; with an intercept also of the first block, whose mean row centres the
+        steps). ``objective_`` is then the progressive estimate of ``P``: ``1/2 ||W||^2``
+        at the model plus the sum of ``c_i loss_i`` of every sample seen, each at the
+        model it met on arrival (an estimate, usually above ``P`` at the model; it is exact
+        for no particular block). ``early_stopping`` does not apply to ``partial_fit``.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            A batch of training data.
+            A block of training data (float32 and float64 read as they are; CSC is
+            converted to CSR).
         y : array-like of shape (n_samples,)
-            Class labels of the batch.
+            Class labels of the block.
         classes : array-like of shape (n_classes,), default=None
             All the classes that will ever be seen; required on the first call, and must
             match ``classes_`` on later calls if given.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples of the batch.
+            Weights of the samples of the block.
 
         Returns
         -------
         self : object
-            The updated estimator.
+            The updated estimator, with ``n_samples_seen_``, the running count of samples.
         """
         self._validate_params()
         self._check_finite_C()
@@ -469,10 +564,13 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             raise ValueError("class_weight='balanced' is not supported by partial_fit: it needs "
                              "the class frequencies of all the data; pass a dict instead")
         X, y = self._validate_X_y(X, y, reset=first)
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if unknown.size:
+        y_index = np.searchsorted(self.classes_, y)
+        # (one pass instead of np.unique's sort: the labels that are not classes)
+        known = self.classes_[np.minimum(y_index, len(self.classes_) - 1)] == y
+        if not np.all(known):
+            unknown = np.unique(np.asarray(y)[~known])
             raise ValueError(f"y contains labels not declared in `classes`: {unknown.tolist()}")
-        y_index = encode_labels(y, self.classes_)[1]
+        y_index = y_index.astype(np.min_scalar_type(len(self.classes_) - 1))
         costs = self._costs(X, y_index, sample_weight, self.class_weight,
                             require_two_classes=False)
         problem = self._problem(X, y_index, costs)
@@ -482,6 +580,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
                           n_epochs=1)
         self._warm = result.warm
         self._store(problem, result, result.solver)
+        self.n_samples_seen_ = (0 if first else self.n_samples_seen_) + problem.n_samples
         return self
 
     def __sklearn_tags__(self):
@@ -504,4 +603,26 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             class, the largest deciding.
         """
         check_is_fitted(self)
+        if _is_dask_collection(X):  # lazy, chunk by chunk
+            from . import _dask
+            return _dask.decision_function(self, X)
         return super().decision_function(_sum_duplicates(X))
+
+    def predict(self, X):
+        """Class labels of the samples of ``X`` (a lazy dask array for a dask ``X``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        labels : ndarray (or dask array) of shape (n_samples,)
+            The class of each sample, among ``classes_``.
+        """
+        check_is_fitted(self)
+        if _is_dask_collection(X):
+            from . import _dask
+            return _dask.predict(self, X)
+        return super().predict(X)

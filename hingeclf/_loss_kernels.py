@@ -215,3 +215,18 @@ def dual_sums(y, s, c, ovr):
             if mu > largest:
                 largest = mu
     return linear, square, largest
+
+
+@numba.njit(cache=True, inline="always")
+def prox_slope(v, a, power, gamma):
+    """The slope ``d xi_gamma^power / dv`` of a binary term at the landing point of an implicit
+    step that moves ``v`` by ``-a`` times that slope (``a >= 0``): ``clip(v / (gamma + a), 0,
+    1)`` for power 1 (the subgradient ``v > 0`` when ``gamma + a = 0``), ``2 max(v, 0) /
+    (1 + 2 a)`` for the exact squared hinge (power 2, ``gamma = 0``). The compiled form of
+    :meth:`hingeclf._losses.HingeFamilyLoss.prox_weights` for these terms."""
+    if power == 1:
+        scale = gamma + a
+        if scale <= 0.0:
+            return 1.0 if v > 0.0 else 0.0
+        return min(max(v / scale, 0.0), 1.0)
+    return 2.0 * max(v, 0.0) / (1.0 + 2.0 * a)

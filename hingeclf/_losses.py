@@ -159,9 +159,18 @@ class Loss:
         return False
 
     @property
+    def has_exact_quadratic_pieces(self):
+        """An exact (unsmoothed) loss that is quadratic on each piece of a finite partition of
+        ``raw``, the pieces its generalised Hessian sees: a Newton step with the objective's whole
+        Hessian (``HessianOperator.matrix()``) lands on the minimiser of the current piece, and
+        on the optimum once it stays on its piece (the finish of
+        :func:`hingeclf._solvers._finish.newton_on_pieces`)."""
+        return False
+
+    @property
     def has_dual_from_gradient(self):
         """A dual point follows from a primal one (the derivative of the terms): the
-        duality gap certifies any primal point (:mod:`hingeclf._solvers._certificate`)."""
+        duality gap certifies any primal point (:mod:`hingeclf._certificate`)."""
         return False
 
     @property
@@ -375,6 +384,12 @@ class HingeFamilyLoss(Loss):
     @property
     def has_exact_faces(self):
         return self.gamma == 0
+
+    @property
+    def has_exact_quadratic_pieces(self):
+        """The exact squared hinges (their finish is the face solve, which also settles ties
+        and the intercepts' constraint)."""
+        return self.gamma == 0 and self.power == 2
 
     @property
     def has_dual_from_gradient(self):

@@ -26,8 +26,11 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._lazy import njit
+from ._certificate import certified_gap
+from ._lazy import lazy_function, njit
 from ._products import compiled_rows, decision_values, pulled_back
+
+add_scaled = lazy_function("hingeclf._loss_kernels", "add_scaled")
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
@@ -49,12 +52,46 @@ def value_rounding(dtype, n_samples):
 
 
 def max_abs(X):
-    """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty; two
-    reductions, so no temporary the size of ``X``."""
-    values = X.data if sp.issparse(X) else np.asarray(X)
+    """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty, NaN when
+    one is NaN; no temporary the size of ``X``: one compiled pass over contiguous values,
+    else two reductions (one over the chunks of a dask array)."""
+    values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
+    if not isinstance(values, np.ndarray):  # a dask array: one reduction over its chunks
+        return float(abs(values).max())
+    if not compiled_rows(X.shape[0]):  # (few rows: one small temporary, NaN kept)
+        return float(np.max(np.abs(values)))
+    if values.dtype.kind == "f" and (values.flags.c_contiguous or values.flags.f_contiguous):
+        return float(_max_abs_flat(values.ravel(order="K")))
     return max(float(np.max(values)), -float(np.min(values)))
+
+
+@njit(cache=True, nogil=True)
+def _max_abs_flat(values):
+    """``max |v|`` of a 1-d float array in one pass (NaN if one is NaN): four independent
+    maxima, so that the comparisons do not wait on each other."""
+    m0 = m1 = m2 = m3 = 0.0
+    n = values.shape[0]
+    nan = False
+    stop = n - n % 4
+    for i in range(0, stop, 4):
+        a0 = abs(float(values[i]))
+        a1 = abs(float(values[i + 1]))
+        a2 = abs(float(values[i + 2]))
+        a3 = abs(float(values[i + 3]))
+        m0 = a0 if a0 > m0 else m0
+        m1 = a1 if a1 > m1 else m1
+        m2 = a2 if a2 > m2 else m2
+        m3 = a3 if a3 > m3 else m3
+        nan |= (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3)
+    for i in range(stop, n):
+        a0 = abs(float(values[i]))
+        m0 = a0 if a0 > m0 else m0
+        nan |= a0 != a0
+    if nan:
+        return np.nan
+    return max(max(m0, m1), max(m2, m3))
 
 
 def weighted_gram(X, D, fit_intercept, rows=None):
@@ -413,10 +450,12 @@ class Objective:
     def fused(self):
         """Whether the loss's weighted sums run in its compiled one-pass kernels
         (``weighted_value`` and the others): losses with ``has_compiled_terms`` on at least
-        :data:`hingeclf._products.COMPILED_MIN_ROWS` samples. Otherwise the loss's array
+        :data:`hingeclf._products.COMPILED_MIN_ROWS` samples, and always where the rows are
+        not held here (the chunks decide for themselves). Otherwise the loss's array
         formulas (``loss``, ``loss_gradient``, ``hessian_operator``) serve, which agree with
         the kernels to rounding and compile nothing."""
-        return self.loss.has_compiled_terms and compiled_rows(self.n_samples)
+        return self.loss.has_compiled_terms and (not self.holds_rows
+                                                 or compiled_rows(self.n_samples))
 
     def with_loss(self, loss):  # pragma: no cover - abstract
         """The same objective with another loss (the continuation's smoothed losses)."""
@@ -466,6 +505,53 @@ class Objective:
         """A duality gap at ``coef`` that bounds ``P(coef) - P*``, where the objective has one
         of its own, else None."""
         return None
+
+    def suboptimality_bound(self, coef, primal=None):
+        """``(bound, P(coef))`` with ``bound >= P(coef) - P*`` computed from ``coef`` alone (the
+        certificate of a primal solver's result), or None where the objective offers none.
+        ``primal``, where the caller has it, saves computing ``P(coef)``."""
+        return None
+
+    def gradient_rule_for(self, bound):
+        """The relative gradient rule ``tol`` (``||grad P||_inf <= tol * gradient_scale()``)
+        under which :meth:`suboptimality_bound` is at most ``bound``, where the bound follows
+        from the gradient; else None."""
+        return None
+
+    # where the rows live: in this process (every objective here), or spread over chunks that
+    # only per-chunk tasks read (``hingeclf._dask.ChunkedObjective``)
+    @property
+    def holds_rows(self):
+        """True when the rows of ``X`` and the arrays as long as them are in this process, so
+        that a face solve or a path walk may select rows of them; False where they are only
+        reached through :meth:`reduce_rows` and the methods above."""
+        return True
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        """``function(rows, raw_rows, *args)`` summed over the blocks of rows: ``rows`` is an
+        objective over one block (its data, target, costs and loss; ``function`` does not use
+        its penalty), ``raw_rows`` the block's decision values. ``function`` returns a tuple of
+        floats and arrays; the entries whose positions are in ``maxima`` are combined by their
+        maximum instead of their sum. Here one block holds all the rows."""
+        return function(self, raw, *args)
+
+    def largest_value(self):
+        """``max |x_ij|`` over the data (:func:`max_abs` of ``X``)."""
+        return max_abs(self.X)
+
+    def column_means(self):
+        """The mean row of ``X`` (shape ``(n_features,)``, in the data's dtype): the centre of
+        :class:`CenteredObjective`."""
+        return np.asarray(self.X.mean(axis=0), dtype=self.dtype).ravel()
+
+    def move_raw(self, raw, step, raw_d):
+        """The decision values ``raw + step raw_d`` (those at ``coef + step d`` when ``raw``
+        are at ``coef`` and ``raw_d`` along ``d``), formed in ``raw``'s place where it can."""
+        if self.fused:
+            add_scaled(raw, step, raw_d)
+        else:
+            raw += step * raw_d
+        return raw
 
     # a change of variables (:class:`CenteredObjective`) maps its coefficients to those of the
     # objective in the data's own coordinates; elsewhere these are the identity
@@ -799,6 +885,15 @@ class LinearObjective(Objective):
             dual -= float(np.sum((alpha[pos] ** 2) / (4.0 * c[pos, None])))
         return value - (dual - quad)
 
+    def suboptimality_bound(self, coef, primal=None):
+        """The duality gap ``P(coef) - D(mu(coef))`` of the L2 problem, where a dual point
+        follows from the primal one (:func:`hingeclf._certificate.certified_gap`), and
+        ``P(coef)``; None for the other losses and penalties (the L1 fits carry
+        :meth:`duality_gap` from their solvers)."""
+        if self.penalty.name != "l2" or not self.loss.has_dual_from_gradient:
+            return None
+        return certified_gap(self, coef, primal)
+
 
 class CenteredObjective(Objective):
     """The same objective in the centred parametrisation ``[w, b']`` with ``b' = b + m . w``.
@@ -813,7 +908,7 @@ class CenteredObjective(Objective):
     def __init__(self, base, center=None):
         self.base = base
         if center is None:
-            center = np.asarray(base.X.mean(axis=0), dtype=base.dtype).ravel()
+            center = base.column_means()
         self.center = center
         for name in ("loss", "X", "y", "weights", "n_out", "fit_intercept", "penalty", "dtype",
                      "n_samples", "n_features", "shape"):
@@ -904,9 +999,25 @@ class CenteredObjective(Objective):
     def lipschitz_bound(self):
         return self.base.lipschitz_bound()
 
+    @property
+    def holds_rows(self):
+        return self.base.holds_rows
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        return self.base.reduce_rows(function, raw, *args, maxima=maxima)
+
+    def move_raw(self, raw, step, raw_d):
+        return self.base.move_raw(raw, step, raw_d)
+
+    def largest_value(self):
+        return self.base.largest_value()
+
     def gradient_scale(self):
         g = self.optimality_residual(self.zeros())
         return max(float(np.abs(g).max(initial=0.0)), np.finfo(np.float64).tiny)
+
+    def suboptimality_bound(self, coef, primal=None):
+        return self.base.suboptimality_bound(self.to_base(coef), primal)
 
     # the composite view: the penalty acts on ``w``, which the change of variables leaves alone
     def smooth_value(self, coef, raw=None):

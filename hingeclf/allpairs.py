@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_sample_weight
 
-from ._allpairs import AllPairsObjective, certify, finish_exact
+from ._allpairs import AllPairsObjective
 from ._allpairs_loss import AllPairsSquaredHinge
 from ._base import (BaseHingeClassifier, _check_data_scale, _fit_context, scale_limit,
                     encode_labels)
@@ -101,12 +101,12 @@ def _check_scale(problem):
     """Raise ``ValueError`` when the objective overflows the dtype of ``X``.
 
     As :func:`hingeclf._base._check_data_scale` for the other estimators, with the all-pairs
-    loss's curvature in the scores, at most ``l_f`` per sample (``AllPairsSquaredHinge.lipschitz``),
+    loss's curvature in the scores, at most ``l_f`` per sample (``AllPairsSquaredHinge.lipschitz_in_scores``),
     in place of the costs: ``C * l_f * n * max|X|^2`` bounds the curvature. The objective at 0,
     ``C * margin**2``, times the same ``l_f * n`` (a bound on its gradient's factors), must stay
     below the same limit.
     """
-    l_f = problem.loss.lipschitz(problem._w_pos, problem._w_neg, problem._P, problem._Q)
+    l_f = problem.loss.lipschitz_in_scores(problem.pair_weights)
     weight = problem.C * l_f * problem.n_samples
     _check_data_scale(problem.X, weight)
     exponent = np.log2(weight) + 2.0 * np.log2(problem.loss.margin)
@@ -301,16 +301,9 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
         problem = AllPairsObjective(X, y_pos, self.C, sw, self.margin)
         _check_scale(problem)
         solver = self._resolve_solver(problem.loss, X)
-        check_solver_supports(solver, problem.loss)
-        g_ref = problem.gradient_scale()
-
-        def run(coef0, tol, max_iter):
-            result = minimize(problem, solver, coef0, tol=tol, max_iter=max_iter,
-                              verbose=self.verbose, random_state=self.random_state)
-            return finish_exact(problem, result, threshold=tol * g_ref)
-
-        result = certify(problem, run, run(self._initial_coef(problem), self.tol, self.max_iter),
-                         self.tol, self.max_iter)
+        result = minimize(problem, solver, self._initial_coef(problem), tol=self.tol,
+                          max_iter=self.max_iter, verbose=self.verbose,
+                          random_state=self.random_state)
         self._warm = None
         self._store(problem, result, solver)
         if self.fit_intercept:

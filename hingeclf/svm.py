@@ -7,7 +7,7 @@ from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseHingeClassifier
+from ._base import SGD_STOPPING_CONSTRAINTS, BaseHingeClassifier
 from ._losses import MULTICLASS_STRUCTURES, SMOOTH_LOSSES, binary_loss, multiclass_loss
 
 __all__ = ["HingeSVM", "SquaredHingeSVM", "MulticlassHingeSVM"]
@@ -53,8 +53,12 @@ _COMMON_PARAMETERS = """
         - ``"fgd"``: accelerated gradient descent with backtracking and adaptive restart;
           same stopping rule.
         - ``"sgd"``: averaged stochastic subgradient descent with implicit (proximal)
-          per-sample steps of Pegasos size; stops when 5 epochs in a row improve the objective
-          by less than ``tol`` relative; enables ``partial_fit``. An approximate solver.
+          per-sample steps of Pegasos size, compiled for the binary and one-vs-rest losses
+          (dense and CSR data, float32 read as float32); stops when ``n_iter_no_change``
+          epochs in a row improve the objective by less than ``tol`` relative (with
+          ``early_stopping``, the validation accuracy by less than ``tol``); enables
+          ``partial_fit``, whose streaming objective is that of all the samples seen (see
+          ``partial_fit``). An approximate solver.
         - ``"cd"``: coordinate descent for ``penalty="l1"``/``"elasticnet"`` and the binary or
           one-vs-rest losses only: up to 256 features a proximal Newton method with an inner
           coordinate descent (as LIBLINEAR's newGLMNET), above that Newton coordinate descent
@@ -119,6 +123,18 @@ _COMMON_PARAMETERS = """
           :math:`\\rho` = ``l1_ratio`` (``l1_ratio=1`` is ``"l1"``, ``l1_ratio=0`` is ``"l2"``).
     l1_ratio : float, default=0.5
         The mixing :math:`\\rho` in [0, 1] of ``penalty="elasticnet"``; ignored otherwise.
+    early_stopping : bool, default=False
+        ``solver="sgd"`` only (a ``ValueError`` with another solver): hold out
+        ``validation_fraction`` of the samples (a stratified split seeded by
+        ``random_state``), fit on the rest, and stop when ``n_iter_no_change`` epochs in a row
+        did not raise the best (weighted) accuracy on the held-out samples by more than
+        ``tol``. As ``SGDClassifier``'s; ``objective_`` is then that of the training part.
+        Not used by ``partial_fit``.
+    validation_fraction : float in (0, 1), default=0.1
+        The share of the samples held out by ``early_stopping``; ignored otherwise.
+    n_iter_no_change : int >= 1, default=5
+        Epochs without improvement before ``solver="sgd"`` stops; ignored by the other
+        solvers.
 """
 
 _ATTRIBUTES = """
@@ -139,7 +155,12 @@ _ATTRIBUTES = """
         over the smoothing stages for non-smooth losses, so up to ``max_iter`` per stage);
         epochs for ``"sgd"`` (1 after each ``partial_fit``) and ``"dual_cd"``.
     objective_ : float
-        Value of the minimised objective at the solution, for comparing solvers.
+        Value of the minimised objective at the solution, for comparing solvers. After
+        ``partial_fit``, the progressive estimate of the streaming objective instead (see
+        ``partial_fit``).
+    n_samples_seen_ : int
+        After ``solver="sgd"``: the samples of the fit plus those of every ``partial_fit``
+        call since (the streaming objective's sum runs over them).
     solver_ : str
         The solver that ran (``"auto"`` resolved).
     converged_ : bool
@@ -192,9 +213,16 @@ class _BinaryLossSVM(BaseHingeClassifier):
 
     _loss_name = None
 
+    _parameter_constraints: dict = {**BaseHingeClassifier._parameter_constraints,
+                                    **SGD_STOPPING_CONSTRAINTS}
+
     def __init__(self, C=1.0, *, solver="auto", fit_intercept=True, tol=1e-4, max_iter=1000,
                  class_weight=None, warm_start=False, random_state=None, verbose=0,
-                 penalty="l2", l1_ratio=0.5):
+                 penalty="l2", l1_ratio=0.5, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=5):
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.C = C
         self.solver = solver
         self.fit_intercept = fit_intercept
@@ -268,13 +296,16 @@ class HingeSVM(_BinaryLossSVM):
 
     def __init__(self, C=1.0, *, loss="hinge", smoothing=None, solver="auto",
                  fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
-                 warm_start=False, random_state=None, verbose=0, penalty="l2", l1_ratio=0.5):
+                 warm_start=False, random_state=None, verbose=0, penalty="l2", l1_ratio=0.5,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5):
         self.loss = loss
         self.smoothing = smoothing
         super().__init__(C, solver=solver, fit_intercept=fit_intercept, tol=tol,
                          max_iter=max_iter, class_weight=class_weight, warm_start=warm_start,
                          random_state=random_state, verbose=verbose, penalty=penalty,
-                         l1_ratio=l1_ratio)
+                         l1_ratio=l1_ratio, early_stopping=early_stopping,
+                         validation_fraction=validation_fraction,
+                         n_iter_no_change=n_iter_no_change)
 
     def _make_loss(self, n_classes):
         gamma = _smoothing(self)
@@ -345,11 +376,16 @@ class MulticlassHingeSVM(BaseHingeClassifier):
         "multi_class": [StrOptions(set(MULTICLASS_STRUCTURES))],
         "loss": [StrOptions({"hinge", "squared_hinge", *SMOOTH_LOSSES})],
         "smoothing": [Interval(Real, 0.0, None, closed="neither"), None],
+        **SGD_STOPPING_CONSTRAINTS,
     }
 
     def __init__(self, C=1.0, *, multi_class="crammer_singer", loss="hinge", smoothing=None,
                  solver="auto", fit_intercept=True, tol=1e-4, max_iter=1000, class_weight=None,
-                 warm_start=False, random_state=None, verbose=0, penalty="l2", l1_ratio=0.5):
+                 warm_start=False, random_state=None, verbose=0, penalty="l2", l1_ratio=0.5,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=5):
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.C = C
         self.multi_class = multi_class
         self.loss = loss

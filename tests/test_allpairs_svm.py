@@ -122,7 +122,7 @@ def test_hessian_in_scores_matches_naive_with_ties(weighted, margin):
     f = rng.integers(-4, 5, n) * 0.25
     s = rng.random(n) * 2 if weighted else None
     obj = AllPairsObjective(np.ones((n, 1)), y, 1.0, s, margin)
-    loss_h = obj.loss.hessian_operator(f, y, obj._w_pos, obj._w_neg, obj._P, obj._Q)
+    loss_h = obj.loss.hessian_operator(y, f, obj.pair_weights)
     Hm = naive_hessian_in_scores(f, y, margin, s)
     D = rng.normal(size=(n, 3))
     assert_allclose(loss_h(D), Hm @ D, rtol=1e-12, atol=1e-14)
@@ -158,7 +158,7 @@ def test_dense_hessian_of_the_exact_finish_matches_naive(sparse, block, monkeypa
     rng = np.random.default_rng(15)
     f = np.round(rng.normal(size=len(y)) * 4) / 4  # ties at the margins
     obj = AllPairsObjective(sp.csr_matrix(X) if sparse else X, y, 3.0, s)
-    loss_h = obj.loss.hessian_operator(f, y, obj._w_pos, obj._w_neg, obj._P, obj._Q)
+    loss_h = obj.loss.hessian_operator(y, f, obj.pair_weights)
     Hf = naive_hessian_in_scores(f, y, 1.0, s)
     expected = np.eye(X.shape[1]) + 3.0 * X.T @ Hf @ X
     assert_allclose(ap._hessian_matrix(obj, loss_h), expected, rtol=1e-10, atol=1e-12)

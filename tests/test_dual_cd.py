@@ -15,7 +15,7 @@ from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
 from hingeclf._losses import HingeFamilyLoss
 from hingeclf._objective import LinearObjective
 from hingeclf._solvers import minimize
-from hingeclf._solvers._certificate import (certified_gap, circulation_scale, dual_bound,
+from hingeclf._certificate import (certified_gap, circulation_scale, dual_bound,
                                            dual_weights, smoothed_weight_square)
 from hingeclf._solvers._face import polish_on_face
 from hingeclf._solvers.dual_cd import DualState, _crammer_singer_feasible, best_intercept
@@ -375,7 +375,7 @@ def test_separable_dual_value_is_the_array_formulas_one(structure, power, gamma,
     """The one-pass dual value of the binary and one-vs-rest losses (used by certified_gap)
     is dual_value of the feasible dual point the array formulas build, for every smoothing of
     the hinge's weights, with costs of zero and unbalanced sides (the intercept's scaling)."""
-    from hingeclf._solvers._certificate import (HINGE_GAMMAS, _feasible,
+    from hingeclf._certificate import (HINGE_GAMMAS, _feasible,
                                                 _separable_dual_value, dual_value,
                                                 dual_weights)
     X, y = load_iris(return_X_y=True)

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
-from hingeclf._solvers._certificate import circulation_scale
+from hingeclf._certificate import circulation_scale
 
 
 def _fit(est, X, y, **kw):
@@ -237,7 +237,7 @@ def test_all_pairs_fit_with_mixed_column_scales_is_at_the_optimum(solver, C):
 
 def test_all_pairs_certificate_bounds_the_error_of_any_point():
     # P(w) - P* <= ||grad P(w)||^2 / 2 at arbitrary points, not only at fits
-    from hingeclf._allpairs import AllPairsObjective, suboptimality_bound
+    from hingeclf._allpairs import AllPairsObjective
     X, y = _separable_unbalanced()
     X = X[:60]
     y = y[:60]
@@ -247,7 +247,7 @@ def test_all_pairs_certificate_bounds_the_error_of_any_point():
         rng = np.random.default_rng(1)
         for scale in (1e-6, 1e-3, 1.0):
             w = w_star + scale * rng.normal(size=w_star.shape)
-            bound, value = suboptimality_bound(obj, w[None, :])
+            bound, value = obj.suboptimality_bound(w[None, :])
             assert value == pytest.approx(pairs_objective(w, X, y == 1, C)[0], rel=1e-12)
             assert value - p_star <= bound * (1 + 1e-9) + 1e-14 * p_star
 

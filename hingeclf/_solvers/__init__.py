@@ -5,8 +5,8 @@ returning a :class:`SolverResult`. It knows nothing of estimators. Its :class:`S
 what it needs from a loss; :func:`minimize` checks that, and routes non-smooth losses through
 smoothing continuation for the solvers that need smoothness. Full-batch solvers with an
 intercept run in the centred parametrisation (``CenteredObjective``). Full-batch solvers on the exact
-losses end with a face solve that makes the solution exact and certified where the face is small
-(``hingeclf._solvers._face``).
+piecewise-quadratic losses end with an exact finish (``hingeclf._solvers._finish``), and their
+results are certified by the objective's suboptimality bound, or resumed until they are.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from typing import Callable
 import threading
 from contextlib import contextmanager, nullcontext
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from .._losses import Loss
 from .._objective import CenteredObjective
-from ._certificate import certified_gap
-from ._finish import finish_on_face
+from ._finish import finish
 from ._smoothing import solve_by_continuation
 from ._path import PathStart, walk_costs, walked_result
 from ._result import SolverResult, WarmStart
@@ -33,11 +32,11 @@ from .dual_cd import solve_dual_cd
 from .fgd import solve_fgd
 from .lbfgs import solve_lbfgs
 from .newton import solve_newton
-from .sgd import solve_sgd
 from .._lazy import announce_compiling, lazy_function
 
-# (cd's compiled kernels, and numba, are imported on its first use: hingeclf._lazy)
+# (cd's and sgd's compiled kernels, and numba, are imported on first use: hingeclf._lazy)
 solve_cd = lazy_function("hingeclf._solvers.cd", "solve_cd")
+solve_sgd = lazy_function("hingeclf._solvers.sgd", "solve_sgd")
 
 __all__ = ["SOLVERS", "SolverSpec", "SolverResult", "WarmStart", "minimize",
            "check_solver_supports", "solver_supports"]
@@ -147,6 +146,16 @@ def _stored_entries(X):
 
 _blas_lock = threading.Lock()
 _blas_fits = 0  # small fits running, in any thread
+# the process's thread pools, found once: finding them scans the loaded libraries, which costs
+# more than a small fit (see docs/design_decisions.rst, 'Single-threaded BLAS for small products')
+_blas_controller = None
+
+
+def _blas_pools():
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()
+    return _blas_controller
 
 
 @contextmanager
@@ -156,7 +165,7 @@ def _single_blas_thread():
     BLAS limits are process-wide, and threadpoolctl lets only the thread that set an OpenBLAS
     limit change it again (limits set from other threads are silently ignored). So a limit is
     only ever set and restored by the same fit, in the same thread, with one
-    ``threadpool_limits`` context: the fit that starts while no other fit runs. Fits that start
+    ``ThreadpoolController.limit`` context: the fit that starts while no other fit runs. Fits that start
     while another runs leave the limits alone and run under whatever setting is in force (one
     thread while the first fit runs, the user's setting after it): that changes their speed
     only, never their result or the setting left behind.
@@ -167,7 +176,7 @@ def _single_blas_thread():
         _blas_fits += 1
     try:
         if owner:
-            with threadpool_limits(limits=1, user_api="blas"):
+            with _blas_pools().limit(limits=1, user_api="blas"):
                 yield
         else:
             yield
@@ -190,16 +199,18 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
        :class:`SolverSpec` says: a dual solver as it is; a smooth-only solver on a non-smooth
        loss along the exact hinge's solution path (:func:`~._path.walk_costs`) or by
        smoothing continuation (:func:`~._smoothing.solve_by_continuation`); any other
-       full-batch solver, then its exact finish on a face (:func:`~._finish.finish_on_face`)
-       and its certificate (:func:`_certify`); a stochastic solver as it is. Full-batch
+       full-batch solver, then its exact finish (:func:`~._finish.finish`) and its
+       certificate (:func:`_certify`); a stochastic solver as it is. Full-batch
        solvers with an intercept run in the centred parametrisation (:func:`_centred`).
     2. the fallback, where ``solver`` did not converge;
     3. the result's ``solver`` and ``warm`` (its solver state and the start of a path walk).
 
-    Small fits run with one BLAS thread (:func:`_single_blas_thread`).
+    Small fits run with one BLAS thread (:func:`_single_blas_thread`), except those of the
+    stochastic solvers, which call no BLAS (setting the limit cost a ``partial_fit`` call
+    about 10 ms).
     """
     context = (_single_blas_thread() if _stored_entries(objective.X) < SINGLE_THREAD_BELOW
-               else nullcontext())
+               and not SOLVERS[solver].stochastic else nullcontext())
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose, random_state=random_state,
                    **kwargs)
     with context:
@@ -252,52 +263,68 @@ def _solve(objective, solver, coef0, warm, *, tol, max_iter, verbose, random_sta
     def run(start, inner_tol, budget, state=None):
         resume = {} if state is None else {"state": state}
         options = dict(run_options, tol=inner_tol, max_iter=budget, **resume)
-        return centred(objective, start, lambda obj, c0: finish_on_face(
-            obj, spec.function(obj, c0, **options)))
+        return centred(objective, start, lambda obj, c0: finish(
+            obj, spec.function(obj, c0, **options), inner_tol))
     result = _certify(objective, run, run(coef0, tol, max_iter), tol, max_iter)
     result.state = None  # (what a resumed run would reuse; not kept with the model)
     return result
 
 
 # a primal solver's gradient rule can be met far from the optimum on badly scaled data
-# (docs/design_decisions.rst, 'Smoothing continuation and face solves'): the duality gap is
+# (docs/design_decisions.rst, 'Smoothing continuation and face solves'): the certificate is
 # checked, and the solve resumed with a tighter rule, at most this often
 MAX_REFINES = 4
 REFINE_FACTOR = 1e-2
 
 
 def _certify(objective, run, result, tol, max_iter):
-    """Certify a primal solver's result by the duality gap, or resume it until certified.
+    """Certify a primal solver's result by the objective's suboptimality bound, or resume the
+    solver until it is certified.
 
-    For the losses whose dual point follows from the primal one (squared and smoothed losses:
-    :mod:`hingeclf._solvers._certificate`), a result whose own rule was met counts as
-    converged only when ``P - D <= tol * P``; otherwise the solver resumes from it with its
-    rule tightened by :data:`REFINE_FACTOR`, within the remaining ``max_iter``. Results already
-    certified (an exact face solve, or the continuation of the non-smooth losses, which stops
-    on its own certified gap) are returned as they are.
+    Where the objective offers a bound (:meth:`~hingeclf._objective.Objective.suboptimality_bound`:
+    the duality gap of the squared and smoothed losses of the family, ``||grad P||^2 / 2`` for
+    the all-pairs loss), the result counts as converged exactly when ``bound <= tol * P``, which
+    is reported as its ``gap``. Otherwise, where the solver's own rule was met, it resumes from
+    the result (``run(coef, inner_tol, budget, state)``, at most :data:`MAX_REFINES` times within
+    ``max_iter``) with its rule
+    tightened by :data:`REFINE_FACTOR`, or to the rule the bound names
+    (:meth:`~hingeclf._objective.Objective.gradient_rule_for`) where that is tighter. Results
+    already certified (an exact face solve, or the continuation of the non-smooth losses, which
+    stops on its own certified gap) are returned as they are.
     """
-    if objective.penalty.name != "l2":
-        return result  # the certificate is the L2 dual's (L1 results carry their own gap)
-    if result.gap is not None or not result.converged or not objective.loss.has_dual_from_gradient:
+    if result.gap is not None:
+        return result
+    certificate = objective.suboptimality_bound(result.coef, result.objective)
+    if certificate is None:
         return result
     n_iter, inner_tol = result.n_iter, tol
     for attempt in range(MAX_REFINES + 1):
-        gap, primal = certified_gap(objective, result.coef, result.objective)
-        if gap <= tol * max(abs(primal), np.finfo(np.float64).tiny):
-            result.gap = max(gap, 0.0)
-            result.n_iter = n_iter
-            result.message += "; duality gap below tol"
-            return result
-        if attempt == MAX_REFINES or n_iter >= max_iter or not result.converged:
-            break
+        gap, primal = certificate
+        target = tol * max(abs(primal), np.finfo(np.float64).tiny)
+        if (gap <= target or attempt == MAX_REFINES or n_iter >= max_iter
+                or not result.converged or not np.isfinite(gap)):
+            break  # certified, or out of budget, or stalled: a resume would not fix a stall
         inner_tol *= REFINE_FACTOR
+        rule = objective.gradient_rule_for(target)
+        if rule is not None:
+            inner_tol = min(inner_tol, rule)
         result = run(result.coef, inner_tol, max_iter - n_iter, result.state)
         n_iter += result.n_iter
+        if result.gap is not None:  # certified by its finish
+            result.n_iter = n_iter
+            return result
+        certificate = objective.suboptimality_bound(result.coef, result.objective)
     result.n_iter = n_iter
-    result.converged = False
     result.gap = max(gap, 0.0)
-    result.message += (f"; its rule was met but the duality gap {gap:.3e} exceeds tol * P = "
-                       f"{tol * abs(primal):.3e}")
+    result.objective = primal
+    result.converged = bool(gap <= target)
+    if result.converged:
+        result.message += "; certified: the suboptimality bound is below tol * P"
+    else:
+        result.message += (f"; the suboptimality bound {gap:.3e} exceeds tol * P = "
+                           f"{target:.3e}")
+        if n_iter >= max_iter:
+            result.message += f" (max_iter={max_iter} reached)"
     return result
 
 

@@ -41,7 +41,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from .._objective import max_abs
-from ._certificate import dual_bound
+from .._certificate import dual_bound
 
 #: corrections of a face before the solve gives up
 MAX_FACE_UPDATES = 30
@@ -91,7 +91,7 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
        its duality gap (with the error of the dual value) is at most ``GAP_RTOL * P``; else
        the face ties more pieces than the parameters hold and :func:`untie_worst` releases one;
     4. with ``certify`` (a relative tolerance), the candidate's weights brought into the dual
-       set bound ``P*`` from below (:func:`~hingeclf._solvers._certificate.dual_bound`), and
+       set bound ``P*`` from below (:func:`~hingeclf._certificate.dual_bound`), and
        the best primal point met (``coef``, whose objective ``value`` may be given, or a
        candidate) is returned as soon as its gap to the best bound is at most ``certify * P``
        (a face a few pieces wrong is short of verification, but its dual point is close);
@@ -100,6 +100,8 @@ def polish_on_face(objective, coef, lam_hint, max_free=MAX_FREE, certify=None, v
     Returns ``(coef, value, gap, verified)`` (``verified``: the face's optimality conditions
     hold; else the certificate met ``certify``), or None.
     """
+    if not objective.holds_rows:
+        return None  # (a face system gathers rows of the data: only where they are at hand)
     base = objective.original()
     if base is not objective:  # centred parametrisation: solve the face in the original one
         found = polish_on_face(base, objective.to_base(coef), lam_hint, max_free, certify,

@@ -71,8 +71,8 @@ class PathStart:
         after a fit that a walk ended, the ``previous`` start's budget is kept (a short walk
         must not starve the next one).
         """
-        if not result.converged:
-            return None
+        if not result.converged or not objective.holds_rows:
+            return None  # (a walk selects rows of the data: only where they are at hand)
         own = int(result.n_iter) - int(result.walked)
         if result.walked and own <= 0 and previous is not None:
             own = previous.n_iter

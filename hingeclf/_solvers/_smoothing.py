@@ -11,7 +11,7 @@ The first term is computed exactly; the second is the inner solve's residual, ma
 own gradient criterion (each stage is solved to ``0.01 gamma``, and the last one to at most
 ``tol``). That second term is not certified by the gradient criterion (on badly scaled features a
 stage can meet it far from its optimum), so for the L2 penalty the continuation stops only when
-the duality gap of :func:`~hingeclf._solvers._certificate.certified_gap`, from the dual point of
+the duality gap of :func:`~hingeclf._certificate.certified_gap`, from the dual point of
 the stage's smoothed weights, is at most ``tol * P(theta)``: the smoothing gap being small is the
 cue to check it, and the certified gap is what the result reports. That gap is the sum of what
 it would be at the stage's optimum and the stage's residual ``1/2 ||grad P_gamma||^2``; when the
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._certificate import certified_gap, smoothed_weight_square
+from .._certificate import certified_gap, smoothed_weight_square
 from ._face import face_of, face_weights, polish_on_face, tie_tolerance
 from ._result import SolverResult
 

@@ -50,7 +50,7 @@ import scipy.sparse as sp
 
 from .._lazy import lazy_function, lazy_module
 from .._objective import LinearObjective
-from ._certificate import circulation_scale
+from .._certificate import circulation_scale
 from ._face import polish_on_face, tie_tolerance
 from ._finish import FINISH_MAX_FREE, polish_result
 from ._path import walk_costs, walked_result

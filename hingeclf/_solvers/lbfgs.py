@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from .._objective import max_abs
 from ._result import SolverResult
 
 _MAX_RESTARTS = 3
@@ -26,7 +25,7 @@ def _coefficient_unit(objective):
     A power of two: the change of variables is exact in floating point. Otherwise the unit is 1.
     """
     unit = np.ones(objective.shape)
-    x_max = max_abs(objective.X)
+    x_max = objective.largest_value()
     if x_max > 2.0 ** UNIT_FREE_BITS:
         unit[:, : objective.n_features] = 2.0 ** -int(round(np.log2(x_max)))
     return unit.ravel()

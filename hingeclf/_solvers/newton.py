@@ -7,11 +7,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
-from .._lazy import lazy_function
 from .._objective import CurvatureGrams, max_abs, value_rounding
 from ._result import SolverResult
-
-add_scaled = lazy_function("hingeclf._loss_kernels", "add_scaled")
 
 ARMIJO = 1e-4
 MAX_HALVINGS = 40
@@ -224,10 +221,7 @@ def solve_newton(objective, coef0, *, tol, max_iter, verbose=0, state=None, **_)
             del raw
             raw = objective.raw(x)
         else:
-            if objective.fused:
-                add_scaled(raw, step, raw_d)
-            else:
-                raw += step * raw_d
+            raw = objective.move_raw(raw, step, raw_d)
         del raw_d
         f, g = objective.value_gradient(x, raw)
         history.append(f)

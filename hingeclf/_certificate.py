@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._lazy import lazy_module
+from ._lazy import lazy_module
 
 _kernels = lazy_module("hingeclf._loss_kernels")
 
@@ -166,11 +166,16 @@ def smoothed_weight_square(objective, coef, gamma):
     that solving the stage more tightly cannot remove."""
     loss = objective.loss
     if objective.fused:
-        s = _signed_weights(objective, gamma, objective.raw(coef))
-        return _kernels.dual_sums(objective.y, s, objective.weights, not loss.is_binary)[1]
+        return objective.reduce_rows(_weight_square_of_rows, objective.raw(coef), gamma)[0]
     mu = dual_weights(objective, coef, gamma)
     c = np.asarray(objective.weights, dtype=np.float64)
     return float(np.sum(c * (mu * mu).sum(axis=1)))
+
+
+def _weight_square_of_rows(rows, raw, gamma):
+    """``(sum c ||mu||^2,)`` over the rows of ``rows`` (:func:`smoothed_weight_square`)."""
+    s = _signed_weights(rows, gamma, raw)
+    return (_kernels.dual_sums(rows.y, s, rows.weights, not rows.loss.is_binary)[1],)
 
 
 def _separable_dual_value(objective, gamma, raw):
@@ -178,8 +183,29 @@ def _separable_dual_value(objective, gamma, raw):
     :func:`_feasible`, for the separable losses (binary, one-vs-rest) with the one-pass kernels
     of :mod:`hingeclf._loss_kernels`: one array as large as ``raw``, the signed weighted dual
     variables ``s = c t mu`` (minus the weighted gradient in the decision values), where the
-    array formulas form about ten."""
-    return _signed_dual_value(objective, _signed_weights(objective, gamma, raw))
+    array formulas form about ten. Its terms are sums over the rows
+    (:meth:`~hingeclf._objective.Objective.reduce_rows`): with intercepts, a first pass sums
+    each output's two sides (the scaling that makes ``s`` feasible), a second the dual's
+    terms."""
+    scales = None
+    if objective.fit_intercept:
+        pos, neg = objective.reduce_rows(_side_sums_of_rows, raw, gamma)
+        scales = _side_scales(pos, neg)
+    sums = objective.reduce_rows(_dual_sums_of_rows, raw, gamma, scales, maxima=(3,))
+    return _dual_from_sums(objective.loss, *sums)
+
+
+def _side_sums_of_rows(rows, raw, gamma):
+    """Per output, the sums of ``c mu`` on the two sides over the rows of ``rows``."""
+    return _side_sums(rows, _signed_weights(rows, gamma, raw))
+
+
+def _dual_sums_of_rows(rows, raw, gamma, scales):
+    """:func:`_dual_sums` over the rows of ``rows``, ``s`` scaled by ``scales`` (or None)."""
+    s = _signed_weights(rows, gamma, raw)
+    if scales is not None:
+        _kernels.scale_sides(rows.y, s, not rows.loss.is_binary, *scales)
+    return _dual_sums(rows, s)
 
 
 def _signed_weights(objective, gamma, raw):
@@ -213,21 +239,39 @@ def dual_bound(objective, mu):
 def _signed_dual_value(objective, s):
     """:func:`dual_value` for the separable losses from ``s = -c A^T mu`` (overwritten): made
     feasible for the intercepts in place, then one product with ``X``."""
-    loss = objective.loss
-    c = objective.weights
-    ovr = not loss.is_binary
     if objective.fit_intercept:
-        # the intercept constraint per output: the two sides' sums of c mu must be equal, so
-        # the larger side is scaled down to the smaller
-        pos, neg = np.zeros(s.shape[1]), np.zeros(s.shape[1])
-        _kernels.side_sums(objective.y, s, ovr, pos, neg)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale_pos = np.where(pos > neg, neg / pos, 1.0)
-            scale_neg = np.where(neg > pos, pos / neg, 1.0)
-        _kernels.scale_sides(objective.y, s, ovr, scale_pos, scale_neg)
+        _kernels.scale_sides(objective.y, s, not objective.loss.is_binary,
+                             *_side_scales(*_side_sums(objective, s)))
+    return _dual_from_sums(objective.loss, *_dual_sums(objective, s))
+
+
+def _side_sums(objective, s):
+    """Per output, the sums of ``c mu`` over the entries of each side (``t = +1``, ``-1``)."""
+    pos, neg = np.zeros(s.shape[1]), np.zeros(s.shape[1])
+    _kernels.side_sums(objective.y, s, not objective.loss.is_binary, pos, neg)
+    return pos, neg
+
+
+def _side_scales(pos, neg):
+    """The intercept constraint per output: the two sides' sums of ``c mu`` must be equal, so
+    the larger side is scaled down to the smaller. Returns ``(scale_pos, scale_neg)``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale_pos = np.where(pos > neg, neg / pos, 1.0)
+        scale_neg = np.where(neg > pos, pos / neg, 1.0)
+    return scale_pos, scale_neg
+
+
+def _dual_sums(objective, s):
+    """The terms of the dual value from a feasible ``s``: ``W = s^T X`` (float64, ``(K, d)``),
+    ``sum c mu``, ``sum c mu^2`` and ``max mu``, sums over the rows but the last (a maximum)."""
     X = objective.X
     W = np.asarray(X.T @ s.astype(X.dtype, copy=False), dtype=np.float64).T
-    linear, square, largest = _kernels.dual_sums(objective.y, s, c, ovr)
-    del s
+    linear, square, largest = _kernels.dual_sums(objective.y, s, objective.weights,
+                                                 not objective.loss.is_binary)
+    return W, linear, square, largest
+
+
+def _dual_from_sums(loss, W, linear, square, largest):
+    """The dual value (best scaling, :func:`_best_scaling`) from the terms of :func:`_dual_sums`."""
     conjugate, t_max = loss.conjugate_from_sums(square, largest)
     return _best_scaling(linear, 0.5 * float(np.sum(W * W)) + conjugate, t_max)
