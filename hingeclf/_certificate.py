@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _loss_kernels as _kernels
+from ._lazy import lazy_module
+
+_kernels = lazy_module("hingeclf._loss_kernels")
 
 # smoothings tried for the hinge's dual weights: the best bound is kept
 HINGE_GAMMAS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
@@ -149,7 +151,7 @@ def certified_gap(objective, coef, primal=None, gammas=None):
         gammas = (0.0,)
     best = -np.inf
     for gamma in gammas:
-        if loss.has_compiled_terms:
+        if objective.fused:
             best = max(best, _separable_dual_value(objective, gamma, raw))
             continue
         mu = _feasible(objective, dual_weights(objective, coef, gamma, raw))
@@ -162,8 +164,7 @@ def smoothed_weight_square(objective, coef, gamma):
     ``P - P_gamma - gamma/2 sum c ||mu||^2`` is the duality gap of the exact hinge at the
     smoothed problem's optimum (where ``P_gamma = D_gamma``), the part of a stage's certificate
     that solving the stage more tightly cannot remove."""
-    loss = objective.loss
-    if loss.has_compiled_terms:
+    if objective.fused:
         return objective.reduce_rows(_weight_square_of_rows, objective.raw(coef), gamma)[0]
     mu = dual_weights(objective, coef, gamma)
     c = np.asarray(objective.weights, dtype=np.float64)
@@ -226,7 +227,7 @@ def dual_bound(objective, mu):
     np.clip(mu, 0.0, None if loss.has_squared_terms else 1.0, out=mu)
     if loss.has_multi_piece_terms and not loss.has_squared_terms:
         mu /= np.maximum(mu.sum(axis=1), 1.0)[:, None]
-    if loss.has_compiled_terms:
+    if objective.fused:
         s = loss.apply_AT(objective.y, mu, overwrite=True)
         s *= objective.weights[:, None]
         np.negative(s, out=s)

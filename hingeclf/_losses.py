@@ -50,7 +50,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _loss_kernels as _kernels
+from ._lazy import lazy_module
+
+# (numba is imported with the kernels, on their first use: hingeclf._lazy)
+_kernels = lazy_module("hingeclf._loss_kernels")
 
 
 class Loss:
@@ -701,7 +704,8 @@ class HingeFamilyLoss(Loss):
     # ------------------------------------------------------------------ per-sample loss and derivatives
     def _loss_and_dv(self, y, raw, need_loss=True, need_grad=True):
         v = self.violations(y, raw)
-        lam = self.term_weights(v)
+        # (the separable terms' values do not need their weights)
+        lam = self.term_weights(v) if need_grad or self.grouped else None
         xi = self.term_values(v, lam)
         loss = dv = None
         if self.power == 1:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
 from ._certificate import certified_gap
-from ._loss_kernels import add_scaled
-from ._products import decision_values, pulled_back
+from ._lazy import lazy_function, njit
+from ._products import compiled_rows, decision_values, pulled_back
+
+add_scaled = lazy_function("hingeclf._loss_kernels", "add_scaled")
 
 # rows per block of the explicit Hessian's Gram products: the temporary is a block of rows of
 # ``X``, never a copy of ``X``
@@ -59,12 +60,14 @@ def max_abs(X):
         return 0.0
     if not isinstance(values, np.ndarray):  # a dask array: one reduction over its chunks
         return float(abs(values).max())
+    if not compiled_rows(X.shape[0]):  # (few rows: one small temporary, NaN kept)
+        return float(np.max(np.abs(values)))
     if values.dtype.kind == "f" and (values.flags.c_contiguous or values.flags.f_contiguous):
         return float(_max_abs_flat(values.ravel(order="K")))
     return max(float(np.max(values)), -float(np.min(values)))
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _max_abs_flat(values):
     """``max |v|`` of a 1-d float array in one pass (NaN if one is NaN): four independent
     maxima, so that the comparisons do not wait on each other."""
@@ -102,7 +105,9 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     of a transposed view with itself calls BLAS's ``syrk``, in the dtype of ``X``) is added
     into the float64 sum, so the temporary is the buffer, never a copy of ``X`` or an index of
     all the rows (scipy's ``dsyrk``/``ssyrk``, used before, took longer: Gram table of
-    benchmarks/results/products.md). Sparse: the product of the selected rows. Used by
+    benchmarks/results/products.md); below :data:`hingeclf._products.COMPILED_MIN_ROWS` rows the
+same blocks are gathered by numpy (:func:`_gram_by_blocks`). Sparse: the product of the
+selected rows. Used by
     Newton's explicit Hessian and by the L1 solver's proximal Newton.
     """
     d = X.shape[1]
@@ -121,6 +126,8 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         if fit_intercept:
             col = np.asarray(XA.T @ DA.astype(X.dtype, copy=False), dtype=np.float64).ravel()
             total = float(DA.sum())
+    elif not compiled_rows(X.shape[0]):
+        H, col, total = _gram_by_blocks(X, D, fit_intercept, rows)
     else:
         use_rows = rows is not None
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
@@ -153,6 +160,34 @@ def weighted_gram(X, D, fit_intercept, rows=None):
         H[d, :d] = col
         H[d, d] = total
     return H
+
+
+def _gram_by_blocks(X, D, fit_intercept, rows):
+    """:func:`weighted_gram`'s dense product in numpy, for data below
+    :data:`hingeclf._products.COMPILED_MIN_ROWS` rows: the same blocks of :data:`GRAM_CHUNK`
+    rows scaled by ``sqrt(|D_i|)`` (fancy-indexed copies instead of the compiled gather).
+    Returns ``(H, col, total)``, the intercept's column and corner not yet placed in ``H``."""
+    d = X.shape[1]
+    index = np.arange(X.shape[0]) if rows is None else np.asarray(rows, dtype=np.intp)
+    Dsel = D[index]
+    keep = Dsel != 0
+    index = index[keep]
+    Dsel = Dsel[keep].astype(np.float64)
+    H = np.zeros((d + int(fit_intercept),) * 2)
+    G = H[:d, :d]
+    col = np.zeros(d)
+    for start in range(0, index.size, GRAM_CHUNK):
+        part = Dsel[start:start + GRAM_CHUNK]
+        block = X[index[start:start + GRAM_CHUNK]]
+        if fit_intercept:
+            col += part @ block
+        block *= np.sqrt(np.abs(part)).astype(X.dtype)[:, None]
+        positive = part > 0
+        for sign, rows_of in ((1.0, positive), (-1.0, ~positive)):
+            if rows_of.any():
+                B = block[rows_of]
+                G += sign * (B.T @ B)
+    return H, col, float(Dsel.sum())
 
 
 class CurvatureGrams:
@@ -198,7 +233,7 @@ class CurvatureGrams:
         return H
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True)
 def _gather_scaled_rows(X, D, rows, use_rows, start, stop, buffer, n_pos, n_neg, col,
                         with_col):
     """From position ``start`` (of ``rows``, or of the rows of ``X``), copy each row ``x_i``
@@ -411,6 +446,17 @@ class Objective:
         """The zero coefficients."""
         return np.zeros(self.shape, dtype=self.dtype)
 
+    @property
+    def fused(self):
+        """Whether the loss's weighted sums run in its compiled one-pass kernels
+        (``weighted_value`` and the others): losses with ``has_compiled_terms`` on at least
+        :data:`hingeclf._products.COMPILED_MIN_ROWS` samples, and always where the rows are
+        not held here (the chunks decide for themselves). Otherwise the loss's array
+        formulas (``loss``, ``loss_gradient``, ``hessian_operator``) serve, which agree with
+        the kernels to rounding and compile nothing."""
+        return self.loss.has_compiled_terms and (not self.holds_rows
+                                                 or compiled_rows(self.n_samples))
+
     def with_loss(self, loss):  # pragma: no cover - abstract
         """The same objective with another loss (the continuation's smoothed losses)."""
         raise NotImplementedError
@@ -501,7 +547,10 @@ class Objective:
     def move_raw(self, raw, step, raw_d):
         """The decision values ``raw + step raw_d`` (those at ``coef + step d`` when ``raw``
         are at ``coef`` and ``raw_d`` along ``d``), formed in ``raw``'s place where it can."""
-        add_scaled(raw, step, raw_d)
+        if self.fused:
+            add_scaled(raw, step, raw_d)
+        else:
+            raw += step * raw_d
         return raw
 
     # a change of variables (:class:`CenteredObjective`) maps its coefficients to those of the
@@ -609,7 +658,7 @@ class LinearObjective(Objective):
 
     def _loss_value(self, raw):
         """``sum_i c_i loss_i`` (float64)."""
-        if self.loss.has_compiled_terms:
+        if self.fused:
             return self.loss.weighted_value(self.y, raw, self.weights)
         loss = self.loss.loss(self.y, raw)
         return float(np.dot(self.weights.astype(np.float64, copy=False),
@@ -617,7 +666,7 @@ class LinearObjective(Objective):
 
     def _loss_value_gradient(self, raw):
         """``sum_i c_i loss_i`` and its gradient in the decision values, ``c_i dloss_i/draw``."""
-        if self.loss.has_compiled_terms:
+        if self.fused:
             return self.loss.weighted_value_gradient(self.y, raw, self.weights)
         loss, g_raw = self.loss.loss_gradient(self.y, raw)
         value = float(np.dot(self.weights.astype(np.float64, copy=False),
@@ -628,7 +677,7 @@ class LinearObjective(Objective):
         """The objective at ``coef`` whose decision values are ``raw + step raw_d`` (a trial
         point of a line search), without forming them where the loss is :attr:`fused`."""
         _, w, _ = self._split(coef)
-        if self.loss.has_compiled_terms:
+        if self.fused:
             return self.penalty.value(w) + self.loss.weighted_value_on_line(
                 self.y, raw, raw_d, step, self.weights)
         return self.value(coef, raw + step * raw_d)
@@ -654,7 +703,7 @@ class LinearObjective(Objective):
         full, _, _ = self._split(coef)
         if raw is None:
             raw = self.raw(full)
-        if self.loss.has_compiled_terms and self.loss.has_hessian:  # (the others raise below)
+        if self.fused and self.loss.has_hessian:  # (the others raise below)
             # separable: the curvature is diagonal in the decision values, computed once
             curvature = self.loss.weighted_curvature(self.y, raw, self.weights)
 

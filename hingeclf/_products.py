@@ -1,12 +1,13 @@
 """The two products of the data with the model that every full-batch solver repeats:
 ``X W^T`` (decision values) and ``G^T X`` (the chain rule back to the coefficients).
 
-For a C-contiguous dense ``X`` (float32 or float64) and at most :data:`COMPILED_MAX_OUTPUTS`
-outputs they are compiled loops over the rows, one pass over ``X`` each; anything else (sparse,
-Fortran-ordered, other dtypes, more outputs) goes to ``@`` as before. The choice depends on the
-data only, never on BLAS's thread setting, so a fit's result does not either. The timings behind
-both rules: ``python -m benchmarks.products [--threads 2]`` (benchmarks/results/products.md,
-products-2-threads.md; docs/design_decisions.rst, 'Compiled products and Gram matrices').
+For a C-contiguous dense ``X`` (float32 or float64) of at least :data:`COMPILED_MIN_ROWS` rows
+and at most :data:`COMPILED_MAX_OUTPUTS` outputs they are compiled loops over the rows, one pass
+over ``X`` each; anything else (sparse, Fortran-ordered, other dtypes, fewer rows, more outputs)
+goes to ``@``. The choice depends on the data only, never on BLAS's thread setting, so a fit's
+result does not either. The timings behind the rules: ``python -m benchmarks.products
+[--threads 2]`` (benchmarks/results/products.md, products-2-threads.md;
+docs/design_decisions.rst, 'Compiled products and Gram matrices').
 
 Rounding: ``X W^T`` sums ``d`` products per entry in the dtype of ``X``, as BLAS does.
 ``G^T X`` adds blocks of :data:`BLOCK` rows in the dtype of ``X`` and the blocks' sums in
@@ -16,15 +17,21 @@ a running float32 sum over all of them (``tests/test_products.py``).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 import scipy.sparse as sp
+
+from ._lazy import njit
 
 # rows per float32/float64 partial sum in G^T X
 BLOCK = 256
 # the compiled loops serve up to this many outputs (binary problems, one-vs-rest with up to
 # three classes); beyond, BLAS's blocked products win in float32 (benchmarks/results/products.md)
 COMPILED_MAX_OUTPUTS = 3
+# Below this many samples no compiled kernel runs: the products are ``@`` and the objective
+# uses the loss's array formulas (:attr:`hingeclf._objective.Objective.fused`), so a small fit
+# compiles nothing and imports no numba; both paths agree to rounding. Why this size:
+# benchmarks/results/small_paths.md (python -m benchmarks.small_paths).
+COMPILED_MIN_ROWS = 2000
 # Whatever BLAS's thread setting: a fit's result must not depend on it (concurrent fits run
 # under whatever limit is in force, docs/reliability.rst), so the path is chosen from the data
 # alone (its cost with two BLAS threads: benchmarks/results/products-2-threads.md)
@@ -34,9 +41,16 @@ COMPILED_MAX_OUTPUTS = 3
 _FAST = {"reassoc", "nsz", "contract"}
 
 
+def compiled_rows(n_samples):
+    """Whether a problem of ``n_samples`` samples runs the compiled kernels
+    (at least :data:`COMPILED_MIN_ROWS`): the one home of that rule."""
+    return n_samples >= COMPILED_MIN_ROWS
+
+
 def _compiled(X, n_out):
     return (n_out <= COMPILED_MAX_OUTPUTS and isinstance(X, np.ndarray) and X.ndim == 2
-            and X.flags.c_contiguous and X.dtype in (np.float32, np.float64))
+            and compiled_rows(X.shape[0]) and X.flags.c_contiguous
+            and X.dtype in (np.float32, np.float64))
 
 
 def decision_values(X, W):
@@ -63,7 +77,7 @@ def pulled_back(X, G):
     return out
 
 
-@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _rows_times(X, W, out):
     n, d = X.shape
     n_out = W.shape[0]
@@ -76,7 +90,7 @@ def _rows_times(X, W, out):
             out[i, k] = s
 
 
-@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST)
 def _columns_times(X, G, out, block):
     n, d = X.shape
     n_out = G.shape[1]

@@ -571,13 +571,20 @@ def test_hessian_matrix_matches_the_hessian_operator(structure, power, gamma, fi
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("fit_intercept", [False, True])
 @pytest.mark.parametrize("use_rows", [False, True])
+@pytest.mark.parametrize("min_rows", [0, None])
 def test_weighted_gram_is_the_weighted_product_for_every_layout(dtype, order, fit_intercept,
-                                                                 use_rows):
-    """``weighted_gram`` (rows gathered and scaled block by block by a compiled loop, float32
-    blocks multiplied in float32) equals ``[X, 1]^T diag(D) [X, 1]`` computed in float64, for
-    C- and F-ordered data, weights of both signs and zeros, over all rows or a subset, with
-    blocks smaller than the data; the data and the weights are left as they were."""
+                                                                 use_rows, min_rows,
+                                                                 monkeypatch):
+    """``weighted_gram`` (rows gathered and scaled block by block by a compiled loop with
+    ``min_rows=0``, by numpy below ``COMPILED_MIN_ROWS`` rows by default; float32 blocks
+    multiplied in float32) equals ``[X, 1]^T diag(D) [X, 1]`` computed in float64, for C- and
+    F-ordered data, weights of both signs and zeros, over all rows or a subset, with blocks
+    smaller than the data; the data and the weights are left as they were."""
     import hingeclf._objective as objective_module
+    import hingeclf._products as products_module
+
+    if min_rows is not None:
+        monkeypatch.setattr(products_module, "COMPILED_MIN_ROWS", min_rows)
 
     rng = np.random.default_rng(5)
     X = np.asarray(rng.normal(size=(203, 6)) + 1.0, dtype=dtype, order=order)

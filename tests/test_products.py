@@ -27,14 +27,19 @@ def _data(layout, dtype, n=301, d=7, seed=0):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_out", [1, 3, 4])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_products_equal_the_float64_products(layout, dtype, n_out, threads):
+@pytest.mark.parametrize("min_rows", [0, None])
+def test_products_equal_the_float64_products(layout, dtype, n_out, threads, min_rows,
+                                             monkeypatch):
     """Both products agree with float64 numpy on every layout and number of outputs (compiled
     loops or BLAS), keep the inputs as they were, and return the dtype their docstrings state
     (decision values in that of X; G^T X in float64 on the compiled path); the path does not
-    depend on BLAS's thread setting."""
+    depend on BLAS's thread setting. ``min_rows=0`` lets the compiled loops serve these 301
+    rows; by default so few rows go to BLAS."""
+    if min_rows is not None:
+        monkeypatch.setattr(_products, "COMPILED_MIN_ROWS", min_rows)
     with threadpool_limits(limits=threads, user_api="blas"):
         _check_products(layout, dtype, n_out, compiled=(
-            layout == "C" and n_out <= _products.COMPILED_MAX_OUTPUTS))
+            layout == "C" and n_out <= _products.COMPILED_MAX_OUTPUTS and min_rows == 0))
 
 
 def _check_products(layout, dtype, n_out, compiled):
@@ -72,9 +77,13 @@ def _check_products(layout, dtype, n_out, compiled):
         np.testing.assert_array_equal(X, X_before)
 
 
-def test_compiled_path_only_for_c_contiguous_float_arrays():
-    X = np.ones((4, 3))
+def test_compiled_path_only_for_c_contiguous_float_arrays(monkeypatch):
     compiled = _products._compiled
+    few = _products.COMPILED_MIN_ROWS - 1
+    assert not compiled(np.ones((few, 3)), 1) and compiled(np.ones((few + 1, 3)), 1)
+    monkeypatch.setattr(_products, "COMPILED_MIN_ROWS", 4)
+    X = np.ones((4, 3))
+    assert not compiled(X[:3], 1)
     assert compiled(X, 1) and compiled(X.astype(np.float32), 1)
     assert not compiled(np.asfortranarray(np.ones((4, 3))), 1)
     assert not compiled(X[:, :2], 1)  # a strided view

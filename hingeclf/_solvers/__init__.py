@@ -28,12 +28,15 @@ from ._finish import finish
 from ._smoothing import solve_by_continuation
 from ._path import PathStart, walk_costs, walked_result
 from ._result import SolverResult, WarmStart
-from .cd import solve_cd
 from .dual_cd import solve_dual_cd
 from .fgd import solve_fgd
 from .lbfgs import solve_lbfgs
 from .newton import solve_newton
-from .sgd import solve_sgd
+from .._lazy import announce_compiling, lazy_function
+
+# (cd's and sgd's compiled kernels, and numba, are imported on first use: hingeclf._lazy)
+solve_cd = lazy_function("hingeclf._solvers.cd", "solve_cd")
+solve_sgd = lazy_function("hingeclf._solvers.sgd", "solve_sgd")
 
 __all__ = ["SOLVERS", "SolverSpec", "SolverResult", "WarmStart", "minimize",
            "check_solver_supports", "solver_supports"]
@@ -55,7 +58,8 @@ class SolverSpec:
     ``walks_path`` solvers start a warm fit of the exact hinge at new costs by following its
     solution path (:mod:`hingeclf._solvers._path`): the first-order ones, whose fits take
     hundreds of cheap iterations, not Newton, whose fits take tens (``python -m
-    benchmarks.warm_path``, benchmarks/results/warm_path.md).
+    benchmarks.warm_path``, benchmarks/results/warm_path.md). ``compiled`` solvers run
+    compiled kernels on every problem (the others only where the objective is ``fused``).
     """
 
     name: str
@@ -68,6 +72,7 @@ class SolverSpec:
     penalties: frozenset = frozenset({"l2"})
     centred: bool = True
     walks_path: bool = False
+    compiled: bool = False
 
     def __post_init__(self):
         unknown = set(self.requires) - set(Loss.CAPABILITIES)
@@ -88,11 +93,11 @@ SOLVERS = {
                       summary="averaged mini-batch stochastic subgradient (Pegasos steps)"),
     "dual_cd": SolverSpec("dual_cd", solve_dual_cd, requires=("has_box_dual",), dual=True,
                           summary="dual coordinate descent (compiled), duality-gap stopping",
-                          walks_path=True),
+                          walks_path=True, compiled=True),
     # cd runs the smoothing continuation of the exact hinge itself (smooth_only=False), so that
     # its column access (a CSC conversion of CSR input) is built once for all the stages
     "cd": SolverSpec("cd", solve_cd, requires=("has_compiled_terms",),
-                     penalties=frozenset({"l1", "elasticnet"}), centred=False,
+                     penalties=frozenset({"l1", "elasticnet"}), centred=False, compiled=True,
                      summary="primal coordinate descent with Newton steps (L1, Yuan et al. 2010)"),
 }
 
@@ -260,6 +265,8 @@ def _solve(objective, solver, coef0, warm, *, tol, max_iter, verbose, random_sta
     """Step 1 of :func:`minimize`: one solver's run, as its :class:`SolverSpec` says."""
     check_solver_supports(solver, objective.loss, objective.penalty)
     spec = SOLVERS[solver]
+    if verbose and (spec.compiled or objective.fused):
+        announce_compiling(solver)
     run_options = dict(tol=tol, max_iter=max_iter, verbose=verbose,
                        random_state=random_state, **kwargs)
     path_start = None

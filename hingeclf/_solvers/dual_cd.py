@@ -53,13 +53,16 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from . import _dual_kernels as kernels
-from .._loss_kernels import terms
+from .._lazy import lazy_function, lazy_module
 from .._certificate import circulation_scale
 from ._face import polish_on_face, tie_tolerance
 from ._finish import FINISH_MAX_FREE, polish_result
 from ._path import walk_costs, walked_result
 from ._result import OutputParts, SolverResult
+
+# the compiled kernels (and numba) are imported on their first use (hingeclf._lazy)
+kernels = lazy_module("hingeclf._solvers._dual_kernels")
+terms = lazy_function("hingeclf._loss_kernels", "terms")
 
 EPS_START = 0.1
 EPS_FACTOR = 0.1
