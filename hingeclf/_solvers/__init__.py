@@ -194,8 +194,9 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
     to the solver, which uses it only if it is its own and fits the data, and its path start
     to the solvers that walk the exact hinge's path. ``fallback`` names a solver that runs
     afresh when ``solver`` stops unconverged: on the whole objective, or, where the result
-    solved the independent outputs one by one (its ``outputs``), on each unconverged output's
-    own problem only (:func:`_fallback_outputs`). The steps, each in its own function:
+    solved the independent outputs one by one (its ``outputs``) and some converged, on each
+    unconverged output's own problem only (:func:`_fallback_outputs`). The steps, each in
+    its own function:
 
     1. :func:`_solve`: check that the solver supports the loss and penalty, then run it as its
        :class:`SolverSpec` says: a dual solver as it is; a smooth-only solver on a non-smooth
@@ -221,9 +222,9 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
             if verbose:
                 print(f"[minimize] {solver} did not converge ({result.message}); continuing "
                       f"with {fallback}")
-            if result.outputs is not None:
+            if result.outputs is not None and result.outputs.converged.any():
                 result = _fallback_outputs(objective, result, fallback, coef0, options)
-            else:
+            else:  # (no output converged: the whole problem is the fallback's)
                 # afresh: from an unconverged point the fallback's own start can be worse
                 solver, result = fallback, _solve(objective, fallback, coef0, None, **options)
     result.solver = solver
@@ -243,6 +244,7 @@ def _fallback_outputs(objective, result, fallback, coef0, options):
     coef0 = np.asarray(coef0).reshape(objective.shape)
     signs = objective.loss.target_signs(objective.y, objective.n_out, objective.dtype)
     redone = np.flatnonzero(~parts.converged)
+    unmet = []  # how the fallback's unconverged runs stopped
     for k in redone:
         own = _solve(objective.output_problem(k, signs[:, k]), fallback, coef0[k:k + 1],
                      None, **options)
@@ -250,6 +252,8 @@ def _fallback_outputs(objective, result, fallback, coef0, options):
         parts.objective[k] = own.objective
         parts.gap[k] = np.nan if own.gap is None else own.gap  # (nan: no certificate)
         parts.converged[k] = own.converged
+        if not own.converged:
+            unmet.append(f"output {k}: {own.message}")
         result.n_iter = max(result.n_iter, own.n_iter)
     result.coef = coef.astype(objective.dtype, copy=False)
     result.objective = float(parts.objective.sum())
@@ -257,6 +261,8 @@ def _fallback_outputs(objective, result, fallback, coef0, options):
     result.converged = bool(parts.converged.all())
     result.message += (f"; {fallback} solved output(s) {redone.tolist()} afresh, "
                        f"{int(parts.converged[redone].sum())} of {redone.size} converged")
+    if unmet:
+        result.message += " (" + "; ".join(unmet) + ")"
     return result
 
 
