@@ -24,7 +24,7 @@ from .run import machine, write_results
 
 
 @numba.njit(cache=True, nogil=True)
-def _branchy_value_on_line(y, raw, raw_d, step, c, gamma, power, ovr):
+def _branchy_value_on_line(y, raw, raw_d, step, c, power, gamma, ovr):
     """Reference: the value along a line with a branch per piece of the loss."""
     total = 0.0
     for i in range(raw.shape[0]):
@@ -79,7 +79,7 @@ def main(argv=None):
             out = np.empty_like(raw)
             for power in (1, 2):
                 for gamma in (0.01, 0.0):
-                    a = (y, raw, raw_d, 0.3, c, gamma, power, ovr)
+                    a = (y, raw, raw_d, 0.3, c, power, gamma, ovr)
                     fused = kernels.weighted_value_on_line(*a)
                     reference = _branchy_value_on_line(*a)
                     if not np.isclose(fused, reference, rtol=1e-10):
@@ -87,9 +87,9 @@ def main(argv=None):
                     t_line = _best(lambda: kernels.weighted_value_on_line(*a))
                     t_ref = _best(lambda: _branchy_value_on_line(*a))
                     t_grad = _best(lambda: kernels.weighted_value_gradient(
-                        y, raw, c, gamma, power, ovr, out))
+                        y, raw, c, power, gamma, ovr, out))
                     t_curv = _best(lambda: kernels.weighted_curvature(
-                        y, raw, c, gamma, power, ovr, out))
+                        y, raw, c, power, gamma, ovr, out))
                     records.append(dict(dtype=np.dtype(dtype).name, columns=columns,
                                         power=power, gamma=gamma, on_line_s=t_line,
                                         reference_s=t_ref, value_gradient_s=t_grad,

@@ -76,7 +76,7 @@ def terms(v, power, gamma):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def weighted_value(y, raw, c, gamma, power, ovr):
+def weighted_value(y, raw, c, power, gamma, ovr):
     """``sum_i c_i sum_k loss(raw_ik)``."""
     kink, half_inv, inv = _constants(gamma)
     total = 0.0
@@ -98,7 +98,7 @@ def weighted_value(y, raw, c, gamma, power, ovr):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def weighted_value_on_line(y, raw, raw_d, step, c, gamma, power, ovr):
+def weighted_value_on_line(y, raw, raw_d, step, c, power, gamma, ovr):
     """:func:`weighted_value` at the decision values ``raw + step raw_d`` (not formed)."""
     kink, half_inv, inv = _constants(gamma)
     total = 0.0
@@ -120,7 +120,7 @@ def weighted_value_on_line(y, raw, raw_d, step, c, gamma, power, ovr):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def weighted_value_gradient(y, raw, c, gamma, power, ovr, out):
+def weighted_value_gradient(y, raw, c, power, gamma, ovr, out):
     """:func:`weighted_value`, and ``out[i, k] = c_i dloss/draw_ik``."""
     kink, half_inv, inv = _constants(gamma)
     total = 0.0
@@ -147,7 +147,7 @@ def weighted_value_gradient(y, raw, c, gamma, power, ovr, out):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FAST)
-def weighted_curvature(y, raw, c, gamma, power, ovr, out):
+def weighted_curvature(y, raw, c, power, gamma, ovr, out):
     """``out[i, k] = c_i d2loss/draw_ik^2`` (the generalised second derivative)."""
     kink, half_inv, inv = _constants(gamma)
     if raw.shape[1] == 1 and not ovr:

@@ -511,7 +511,7 @@ class HingeFamilyLoss(Loss):
         return self.structure in ("binary", "ovr") and not self._psi
 
     def _kernel_args(self):
-        return float(self.gamma), int(self.power), self.structure == "ovr"
+        return (*self.kernel_parameters, self.structure == "ovr")
 
     def weighted_value(self, y, raw, weights):
         """``sum_i c_i loss_i(raw)`` in one pass (float64; :attr:`has_compiled_terms` losses only)."""

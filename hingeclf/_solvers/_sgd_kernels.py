@@ -84,7 +84,6 @@ def _prefetch_sparse_row(data, indices, indptr, i):
 @numba.njit(cache=True, inline="always")
 def _prefetch_coefficients(uz, indices, indptr, i):
     """The cache lines of ``uz`` that row ``i``'s columns touch (first output)."""
-    d = uz.shape[1]
     for q in range(indptr[i], indptr[i + 1]):
         _prefetch(uz, 2 * int(indices[q]))
 
@@ -182,7 +181,6 @@ def sgd_epoch(X, data, indices, indptr, sparse, y, c, order, ovr, power, gamma, 
     the CSR data; ``count``: each row is a newly seen sample (the running count and the
     radius grow); ``average``: the steps enter the running average."""
     K = uz.shape[0]
-    d = uz.shape[1]
     a = scalars[S_A]
     unorm2 = scalars[S_UNORM2]
     asum = scalars[S_ASUM]
