@@ -18,8 +18,8 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._allpairs import AllPairsObjective
 from ._allpairs_loss import AllPairsSquaredHinge
-from ._base import (BaseHingeClassifier, _check_data_scale, _fit_context, scale_limit,
-                    encode_labels)
+from ._base import (BaseHingeClassifier, _check_data_scale, _fit_context, _is_dask_collection,
+                    encode_labels, scale_limit)
 from ._solvers import SOLVERS, check_solver_supports, minimize
 
 __all__ = ["AllPairsSquaredHingeSVM", "balanced_accuracy_threshold"]
@@ -279,6 +279,12 @@ class AllPairsSquaredHingeSVM(BaseHingeClassifier):
             The fitted estimator.
         """
         self._check_finite_C()
+        if _is_dask_collection(X):
+            raise ValueError(
+                f"{type(self).__name__} cannot be fitted on dask arrays or DataFrames (its loss "
+                f"pairs every positive with every negative sample, which is not split over "
+                f"chunks): gather the data with X.compute() if it fits in memory, or fit "
+                f"SquaredHingeSVM or HingeSVM, which fit data-parallel on dask arrays")
         if not np.isfinite(self.margin):
             raise ValueError(f"margin must be a finite positive number, got {self.margin!r}")
         X, y = self._validate_X_y(X, y, reset=True)

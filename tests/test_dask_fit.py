@@ -19,7 +19,8 @@ import dask.array.core  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 
-from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM  # noqa: E402
+from hingeclf import (AllPairsSquaredHingeSVM, HingeSVM, MulticlassHingeSVM,  # noqa: E402
+                      SquaredHingeSVM)
 from hingeclf._dask import ChunkedObjective  # noqa: E402
 
 TOL = 1e-6
@@ -187,6 +188,8 @@ def test_unsupported_inputs_get_clear_errors(client):
         SquaredHingeSVM(penalty="l1").fit(dX, dy)
     with pytest.raises(ValueError, match="crammer_singer.*cannot be fitted on dask arrays"):
         MulticlassHingeSVM().fit(dX, dy)
+    with pytest.raises(ValueError, match="AllPairsSquaredHingeSVM cannot be fitted on dask"):
+        AllPairsSquaredHingeSVM().fit(dX, dy)  # (it used to gather X silently)
     with pytest.raises(ValueError, match="y must be 1-D with 200 entries"):
         SquaredHingeSVM().fit(dX, dy[:150])
     bad = X.copy()
