@@ -226,8 +226,10 @@ def _names_text(names, limit=10):
 class _CSVSource:
     """A CSV file opened for reading (``.gz``: decompressed), with its separator and header.
 
-    Iterating yields ``(line number, row)`` for the data rows (lists of strings; a first row
-    made only of numbers is data, and the columns are then named ``"0", "1", ...``).
+    Iterating yields ``(line number, row)`` for the data rows (lists of strings). The first row
+    is data, and the columns are then named ``"0", "1", ...``, when it is made only of numbers,
+    or when it holds numbers and none of its text fields stands above a number in the second
+    row (a file without a header whose labels are text).
     """
 
     def __init__(self, path, sep=None):
@@ -248,7 +250,22 @@ class _CSVSource:
         if self.first is None:
             raise CLIError(f"empty CSV file: {path}")
         self.first_line = self.reader.line_num
+        self.pending = []  # data rows read ahead while looking for the header: (line, row)
         self.has_header = not _all_numbers(self.first)
+        if self.has_header and any(_all_numbers([field]) for field in self.first):
+            # a first row with numbers and text is a header only if some text field of it
+            # (not a missing value) heads a column of numbers: else it is the first row of a
+            # file without a header whose labels are text
+            second = next((row for row in self._rows() if any(field.strip() for field in row)), None)
+            if second is not None:
+                self.pending.append((self.reader.line_num, second))
+            if second is not None and len(second) == len(self.first):
+                self.has_header = any(
+                    _all_numbers([below]) and not _all_numbers([field])
+                    and field.strip() not in ("", *MISSING_VALUES)
+                    for field, below in zip(self.first, second))
+        if not self.has_header:
+            self.pending.insert(0, (self.first_line, self.first))
         if self.has_header:
             self.columns = [field.strip() for field in self.first]
             duplicates = sorted(name for name, count in Counter(self.columns).items() if count > 1)
@@ -299,12 +316,12 @@ class _CSVSource:
         conversion; ``quoted``, whether they hold a quote; ``rows``, the same records as ``(line
         number, row)`` pairs from the csv reader, read only when iterated. The rows of a block
         holding a quote run on to the end of the file (a quoted field may span lines, and
-        blocks): once they are read, there is no further block. A first row of data, already
-        split, comes as a block of its own with ``lines`` None.
+        blocks): once they are read, there is no further block. The rows already split while
+        reading the header come as a block of their own with ``lines`` None.
         """
         size = CSV_BLOCK_SIZE if size is None else size
-        if not self.has_header:
-            yield None, False, [(self.first_line, self.first)]
+        if self.pending:
+            yield None, False, self.pending
         offset = self.reader.line_num
         while lines := self._read_lines(size):
             quoted = any('"' in line for line in lines)

@@ -204,6 +204,22 @@ def test_train_csv_without_header(capsys, tmp_path, csv_data):
     assert fields["shape"] == "150 samples x 4 features, 3 classes"
 
 
+def test_csv_without_header_with_text_labels(tmp_path, csv_data):
+    """A first row of numbers and a text label is data when no text field of it stands above a
+    number: no row is lost as a header (it used to be read as the column names)."""
+    X, labels = csv_data
+    rows = [[*x, s] for x, s in zip(X, labels)]
+    rows[0][1] = "NA"  # a missing value in the first row is not a column name
+    path = write_csv(tmp_path / "unnamed.csv", None, rows)
+    data = cli.load_data(str(path), drop_missing=True)
+    assert data.columns == ["0", "1", "2", "3"] and data.target == "4"
+    assert data.X.shape == (149, 4) and list(data.y) == list(labels[1:])
+    # a header with a numeric-looking name is still a header: "x" stands above numbers
+    path = write_csv(tmp_path / "named.csv", ["x", "2020", "c", "d", "species"], rows[1:])
+    data = cli.load_data(str(path))
+    assert data.columns == ["x", "2020", "c", "d"] and data.X.shape == (149, 4)
+
+
 def test_csv_values_and_labels_read_exactly(tmp_path, csv_data):
     X, labels = csv_data
     path = write_csv(tmp_path / "flowers.csv", ["a", "b", "c", "d", "species"], [[*x, s] for x, s in zip(X, labels)])
