@@ -1,6 +1,6 @@
 """Small data, warm, against LinearSVC: ``python -m benchmarks.small [--repeats R]
 [--data NAME ...] [--estimators NAME ...] [--grid-data NAME ...] [--grid-estimators NAME ...]
-[--no-grid] [--name NAME] [--out DIR]``.
+[--no-grid] [--n-Cs N] [--name NAME] [--out DIR]``.
 
 Issue 22, item 2. In one process, after a warm-up fit of each case:
 
@@ -14,8 +14,8 @@ Issue 22, item 2. In one process, after a warm-up fit of each case:
     coefficients are a feasible point of our problem and ours must not be worse. Our
     ``duality_gap_``, ``converged_``, ``solver_`` and ``n_iter_`` and LinearSVC's ``n_iter_``
     are listed too.
-(b) per case of ``--grid-data`` and ``--grid-estimators`` (default: those of (a)), ``GridSearchCV`` over ``C = logspace(-3, 2,
-    10)`` with 5 unshuffled stratified folds (the same folds for all three), accuracy, refit
+(b) per case of ``--grid-data`` and ``--grid-estimators`` (default: those of (a)),
+    ``GridSearchCV`` over ``C = logspace(-3, 2, 10)`` (``--n-Cs`` values) with 5 unshuffled stratified folds (the same folds for all three), accuracy, refit
     included, serial: our estimator, ``LinearSVC`` with the same loss, and
     ``RegularizationPathCV`` on our estimator with the same grid and folds; each once, total
     wall times and ratios to ``GridSearchCV(LinearSVC)``, with the best ``C`` and score and
@@ -74,15 +74,23 @@ def load(name):
 
 def objective(model, X, y, squared, multi_class, C=1.0):
     """Our objective, ``1/2 ||W||^2 + C n hinge_loss(y, X W^T + b)`` (the intercept not
-    penalised), at a fitted model's ``coef_`` and ``intercept_``: one function for both."""
+    penalised), at a fitted model's ``coef_`` and ``intercept_``: one function for both.
+
+    With two classes a Crammer-Singer model reports the difference ``v = w_1 - w_0`` of its
+    two score functions (ours and LinearSVC's), and its loss is the binary hinge of ``v``; the
+    split of ``v`` with the smallest penalty is ``w_1 = -w_0 = v / 2``, whose penalty is
+    ``1/4 ||v||^2``: the objective at that split."""
     W = np.asarray(model.coef_, dtype=np.float64)
     b = np.asarray(model.intercept_, dtype=np.float64)
     scores = X @ W.T + b
+    half = 0.5
     if scores.shape[1] == 1:
         scores = scores[:, 0]
+        if multi_class == "crammer_singer":
+            half = 0.25
     loss = C * len(y) * hinge_loss(y, scores, labels=model.classes_, multi_class=multi_class,
                                    squared=squared)
-    return 0.5 * float(np.sum(W * W)) + float(loss)
+    return half * float(np.sum(W * W)) + float(loss)
 
 
 def _timed_fit(model, X, y):
@@ -145,7 +153,7 @@ def _search_time(search, X, y):
                 best_score=float(search.best_score_), convergence_warnings=int(n_warn))
 
 
-def searches(data, estimators):
+def searches(data, estimators, Cs=CS):
     """Part (b): one record per (data, estimator) with the three searches' totals."""
     cv = StratifiedKFold(N_FOLDS)
     records = []
@@ -155,9 +163,9 @@ def searches(data, estimators):
             peer_options = ESTIMATORS[est][0]
             record = dict(data=name, estimator=est)
             runs = {
-                "grid": lambda: GridSearchCV(getattr(hingeclf, est)(), {"C": CS}, cv=cv),
-                "peer": lambda: GridSearchCV(LinearSVC(**peer_options), {"C": CS}, cv=cv),
-                "path": lambda: RegularizationPathCV(getattr(hingeclf, est)(), Cs=CS, cv=cv),
+                "grid": lambda: GridSearchCV(getattr(hingeclf, est)(), {"C": Cs}, cv=cv),
+                "peer": lambda: GridSearchCV(LinearSVC(**peer_options), {"C": Cs}, cv=cv),
+                "path": lambda: RegularizationPathCV(getattr(hingeclf, est)(), Cs=Cs, cv=cv),
             }
             for side, make in runs.items():
                 record[side] = _search_time(make(), X, y)
@@ -195,8 +203,8 @@ def markdown(meta, fit_records, search_records):
             f"{r['solver']} | {r['n_iter']} | {r['peer_n_iter']} | "
             f"{'yes' if r['meets_target'] else 'no'} |")
     if search_records:
-        lines += ["", f"Searches over C = logspace(-3, 2, 10), {N_FOLDS} unshuffled stratified "
-                  "folds, accuracy, refit included, serial, each run once. Targets: "
+        lines += ["", f"Searches over C = logspace(-3, 2, {len(meta['Cs'])}), {N_FOLDS} "
+                  "unshuffled stratified folds, accuracy, refit included, serial, each run once. Targets: "
                   f"GridSearchCV at most {TARGETS['grid']}x GridSearchCV(LinearSVC), "
                   f"RegularizationPathCV at most {TARGETS['path']}x. *warnings*: "
                   "ConvergenceWarnings raised (ours / LinearSVC's).", "",
@@ -229,16 +237,20 @@ def main(argv=None):
     parser.add_argument("--grid-estimators", nargs="+", default=None, choices=list(ESTIMATORS),
                         help="estimators of the searches (default: those of --estimators)")
     parser.add_argument("--no-grid", action="store_true", help="skip the searches")
+    parser.add_argument("--n-Cs", type=int, default=len(CS),
+                        help="values of C in the searches, log-spaced over [1e-3, 1e2]")
     parser.add_argument("--name", default="small")
     parser.add_argument("--out", default=os.path.join(HERE, "results"))
     args = parser.parse_args(argv)
     meta = dict(machine=machine(), command="python -m benchmarks.small " + " ".join(argv),
                 repeats=args.repeats, load_average=list(os.getloadavg()),
-                targets=TARGETS, Cs=CS.tolist(), n_folds=N_FOLDS)
+                targets=TARGETS, n_folds=N_FOLDS)
+    Cs = np.logspace(-3, 2, args.n_Cs)
+    meta["Cs"] = Cs.tolist()
     fit_records = fits(args.data, args.estimators, args.repeats)
     search_records = ([] if args.no_grid else
                       searches(args.grid_data or args.data,
-                               args.grid_estimators or args.estimators))
+                               args.grid_estimators or args.estimators, Cs))
     meta["load_average_end"] = list(os.getloadavg())
     records = dict(fits=fit_records, searches=search_records)
     write_results(args.out, args.name, meta, records,
