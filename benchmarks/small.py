@@ -15,10 +15,10 @@ Issue 22, item 2. In one process, after a warm-up fit of each case:
     ``duality_gap_``, ``converged_``, ``solver_`` and ``n_iter_`` and LinearSVC's ``n_iter_``
     are listed too.
 (b) per case of ``--grid-data`` and ``--grid-estimators`` (default: those of (a)),
-    ``GridSearchCV`` over ``C = logspace(-3, 2, 10)`` (``--n-Cs`` values) with 5 unshuffled stratified folds (the same folds for all three), accuracy, refit
-    included, serial: our estimator, ``LinearSVC`` with the same loss, and
-    ``RegularizationPathCV`` on our estimator with the same grid and folds; each once, total
-    wall times and ratios to ``GridSearchCV(LinearSVC)``, with the best ``C`` and score and
+    ``GridSearchCV`` over ``C = logspace(-3, 2, 10)`` (``--n-Cs`` values) with 5 unshuffled
+    stratified folds (the same folds for all three), accuracy, refit included, serial: our
+    estimator, ``LinearSVC`` with the same loss, and ``RegularizationPathCV`` on our
+    estimator with the same grid and folds; each once, total wall times and ratios to ``GridSearchCV(LinearSVC)``, with the best ``C`` and score and
     the number of ``ConvergenceWarning`` raised.
 
 Targets (issue 22): fit medians at most 2x LinearSVC's at an equal or better objective;
@@ -204,7 +204,8 @@ def markdown(meta, fit_records, search_records):
             f"{'yes' if r['meets_target'] else 'no'} |")
     if search_records:
         lines += ["", f"Searches over C = logspace(-3, 2, {len(meta['Cs'])}), {N_FOLDS} "
-                  "unshuffled stratified folds, accuracy, refit included, serial, each run once. Targets: "
+                  "unshuffled stratified folds, accuracy, refit included, serial, each run "
+                  "once. Targets: "
                   f"GridSearchCV at most {TARGETS['grid']}x GridSearchCV(LinearSVC), "
                   f"RegularizationPathCV at most {TARGETS['path']}x. *warnings*: "
                   "ConvergenceWarnings raised (ours / LinearSVC's).", "",
