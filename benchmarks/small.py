@@ -18,8 +18,9 @@ Issue 22, item 2. In one process, after a warm-up fit of each case:
     ``GridSearchCV`` over ``C = logspace(-3, 2, 10)`` (``--n-Cs`` values) with 5 unshuffled
     stratified folds (the same folds for all three), accuracy, refit included, serial: our
     estimator, ``LinearSVC`` with the same loss, and ``RegularizationPathCV`` on our
-    estimator with the same grid and folds; each once, total wall times and ratios to ``GridSearchCV(LinearSVC)``, with the best ``C`` and score and
-    the number of ``ConvergenceWarning`` raised.
+    estimator with the same grid and folds; each once, total wall times and ratios to
+    ``GridSearchCV(LinearSVC)``, with the best ``C`` and score and the number of
+    ``ConvergenceWarning`` raised.
 
 Targets (issue 22): fit medians at most 2x LinearSVC's at an equal or better objective;
 GridSearchCV at most 1.2x; RegularizationPathCV at most 0.6x. Results go to ``NAME.json`` and
