@@ -85,3 +85,38 @@ def test_small_benchmark_writes_json_and_table(tmp_path):
     table = (tmp_path / "tiny.md").read_text()
     assert "python -m benchmarks.small --repeats 1" in table and "logspace(-3, 2, 3)" in table
     assert table.count("\n| iris | SquaredHingeSVM |") == 2  # one fit row, one search row
+
+
+def test_fallback_starts_where_the_first_solver_stopped_and_afresh_if_needed():
+    """auto's fallback (Newton after an unconverged dual_cd) runs from the point dual_cd
+    reached; only where it does not converge from there does it run again from the start."""
+    from types import SimpleNamespace
+
+    from hingeclf._solvers import _fallback_run
+
+    reached, coef0 = np.ones((1, 3)), np.zeros((1, 3))
+    for converges_from_reached in (True, False):
+        starts = []
+
+        def run(start):
+            starts.append(start)
+            return SimpleNamespace(converged=converges_from_reached or start is coef0)
+
+        assert _fallback_run(run, reached, coef0).converged
+        assert starts == ([reached] if converges_from_reached else [reached, coef0])
+
+
+def test_raw_wine_fallback_from_dual_cd_point_is_certified():
+    """Raw wine: dual_cd (auto's choice: fewer than 10 samples per parameter) leaves every
+    one-vs-rest output unconverged, and Newton continues from its point on the whole problem;
+    the result is the certified optimum that Newton alone reaches."""
+    X, y = small.load("wine")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone = hingeclf.HingeSVM(solver="dual_cd").fit(X, y)
+    assert not alone.converged_
+    auto = hingeclf.HingeSVM().fit(X, y)
+    assert auto.solver_ == "newton"
+    _certified(auto)
+    newton = hingeclf.HingeSVM(solver="newton").fit(X, y)
+    assert abs(auto.objective_ - newton.objective_) <= auto.duality_gap_ + newton.duality_gap_
