@@ -193,11 +193,12 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
     ``warm`` is the :class:`WarmStart` of an earlier result (or None): its solver state goes
     to the solver, which uses it only if it is its own and fits the data, and its path start
     to the solvers that walk the exact hinge's path. ``fallback`` names a solver that runs
-    when ``solver`` stops unconverged, started from the point ``solver`` reached (and afresh
-    from ``coef0`` if it does not converge from there): on the whole objective, or, where the
-    result solved the independent outputs one by one (its ``outputs``) and some converged, on
-    each unconverged output's own problem only (:func:`_fallback_outputs`). The steps, each in
-    its own function:
+    when ``solver`` stops unconverged: on the whole objective, or, where the result solved
+    the independent outputs one by one (its ``outputs``) and some converged, on each
+    unconverged output's own problem only (:func:`_fallback_outputs`). Where the result has
+    ``outputs`` the fallback starts from the point ``solver`` reached (and afresh from
+    ``coef0`` if it does not converge from there); otherwise afresh. The steps, each in its
+    own function:
 
     1. :func:`_solve`: check that the solver supports the loss and penalty, then run it as its
        :class:`SolverSpec` says: a dual solver as it is; a smooth-only solver on a non-smooth
@@ -226,9 +227,13 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
             if result.outputs is not None and result.outputs.converged.any():
                 result = _fallback_outputs(objective, result, fallback, coef0, options)
             else:  # (no output converged: the whole problem is the fallback's)
+                # from the reached point where the outputs are independent problems; afresh
+                # otherwise (Crammer-Singer), where that start measured slower on some data
+                # (docs/design_decisions.rst, 'Fallback')
+                reached = coef0 if result.outputs is None else result.coef
                 solver, result = fallback, _fallback_run(
                     lambda start: _solve(objective, fallback, start, None, **options),
-                    result.coef, coef0)
+                    reached, coef0)
     result.solver = solver
     result.warm = WarmStart(result.state, PathStart.after(
         objective, result, None if warm is None else warm.path))
