@@ -75,8 +75,11 @@ _COMMON_PARAMETERS = """
           ``n_out`` is 1 for ``binary`` and the number of classes otherwise; ``data`` is
           ``sparse`` for a scipy sparse matrix. If ``"dual_cd"`` was chosen and stops
           unconverged, the fit continues with ``"newton"``: for the binary and one-vs-rest
-          losses on the unconverged outputs' own problems only (``solver_`` stays
-          ``"dual_cd"``), otherwise on the whole problem (``solver_`` is then ``"newton"``).
+          losses from the point ``"dual_cd"`` reached (from the start where Newton does not
+          converge from there), on the unconverged outputs' own problems where some output
+          converged (``solver_`` stays ``"dual_cd"``) and on the whole problem where none
+          did; for Crammer-Singer on the whole problem, from the start (``solver_`` is then
+          ``"newton"`` on the whole problem).
           The measurements behind these choices: :ref:`design-auto-solver`.
 """ + _AUTO_RULE + """
         With ``penalty="l1"``/``"elasticnet"`` only ``"cd"`` and ``"fgd"`` apply; ``"fgd"`` then

@@ -398,7 +398,7 @@ def test_separable_dual_value_is_the_array_formulas_one(structure, power, gamma,
 
 def test_auto_fallback_redoes_only_the_unconverged_outputs():
     """One-vs-rest outputs are independent problems: where ``dual_cd`` (chosen by ``auto``)
-    leaves some unconverged, Newton solves those outputs' own binary problems afresh, the
+    leaves some unconverged, Newton solves those outputs' own binary problems again, the
     others keep ``dual_cd``'s solutions, and the result is certified: each redone output at
     its binary Newton fit's objective, the sum of the outputs' objectives reported."""
     from sklearn.datasets import make_blobs

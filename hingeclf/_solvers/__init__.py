@@ -193,10 +193,12 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
     ``warm`` is the :class:`WarmStart` of an earlier result (or None): its solver state goes
     to the solver, which uses it only if it is its own and fits the data, and its path start
     to the solvers that walk the exact hinge's path. ``fallback`` names a solver that runs
-    afresh when ``solver`` stops unconverged: on the whole objective, or, where the result
-    solved the independent outputs one by one (its ``outputs``) and some converged, on each
-    unconverged output's own problem only (:func:`_fallback_outputs`). The steps, each in
-    its own function:
+    when ``solver`` stops unconverged: on the whole objective, or, where the result solved
+    the independent outputs one by one (its ``outputs``) and some converged, on each
+    unconverged output's own problem only (:func:`_fallback_outputs`). Where the result has
+    ``outputs`` the fallback starts from the point ``solver`` reached (and afresh from
+    ``coef0`` if it does not converge from there); otherwise afresh. The steps, each in its
+    own function:
 
     1. :func:`_solve`: check that the solver supports the loss and penalty, then run it as its
        :class:`SolverSpec` says: a dual solver as it is; a smooth-only solver on a non-smooth
@@ -225,17 +227,34 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
             if result.outputs is not None and result.outputs.converged.any():
                 result = _fallback_outputs(objective, result, fallback, coef0, options)
             else:  # (no output converged: the whole problem is the fallback's)
-                # afresh: from an unconverged point the fallback's own start can be worse
-                solver, result = fallback, _solve(objective, fallback, coef0, None, **options)
+                # from the reached point where the outputs are independent problems; afresh
+                # otherwise (Crammer-Singer), where that start measured slower on some data
+                # (docs/design_decisions.rst, 'Fallback')
+                reached = coef0 if result.outputs is None else result.coef
+                solver, result = fallback, _fallback_run(
+                    lambda start: _solve(objective, fallback, start, None, **options),
+                    reached, coef0)
     result.solver = solver
     result.warm = WarmStart(result.state, PathStart.after(
         objective, result, None if warm is None else warm.path))
     return result
 
 
+def _fallback_run(run, reached, coef0):
+    """The fallback's ``run(start)`` from the point the first solver ``reached``, which
+    saves most of its work where that point is close to the optimum (``python -m
+    benchmarks.small``: docs/design_decisions.rst, 'Fallback'), and afresh from ``coef0``
+    where it does not converge from there."""
+    result = run(reached)
+    if not result.converged:
+        result = run(coef0)
+    return result
+
+
 def _fallback_outputs(objective, result, fallback, coef0, options):
-    """``result`` with each output its solver left unconverged solved afresh by ``fallback``
-    on that output's own problem (``objective.output_problem``); the outputs are independent,
+    """``result`` with each output its solver left unconverged solved by ``fallback`` (from
+    that output's unconverged point, as :func:`_fallback_run` says) on that output's own
+    problem (``objective.output_problem``); the outputs are independent,
     so the others' solutions, objectives and gaps stand. The result is converged when every
     output is; its ``objective`` and ``gap`` are the sums over the outputs, ``n_iter`` the
     largest of any output's, and it keeps ``solver``'s state (for a warm start)."""
@@ -246,8 +265,9 @@ def _fallback_outputs(objective, result, fallback, coef0, options):
     redone = np.flatnonzero(~parts.converged)
     unmet = []  # how the fallback's unconverged runs stopped
     for k in redone:
-        own = _solve(objective.output_problem(k, signs[:, k]), fallback, coef0[k:k + 1],
-                     None, **options)
+        own = _fallback_run(lambda start: _solve(objective.output_problem(k, signs[:, k]),
+                                                 fallback, start, None, **options),
+                            coef[k:k + 1].copy(), coef0[k:k + 1])
         coef[k] = np.asarray(own.coef).reshape(-1)
         parts.objective[k] = own.objective
         parts.gap[k] = np.nan if own.gap is None else own.gap  # (nan: no certificate)
@@ -259,7 +279,7 @@ def _fallback_outputs(objective, result, fallback, coef0, options):
     result.objective = float(parts.objective.sum())
     result.gap = None if np.isnan(parts.gap).any() else float(parts.gap.sum())
     result.converged = bool(parts.converged.all())
-    result.message += (f"; {fallback} solved output(s) {redone.tolist()} afresh, "
+    result.message += (f"; {fallback} solved output(s) {redone.tolist()} again, "
                        f"{int(parts.converged[redone].sum())} of {redone.size} converged")
     if unmet:
         result.message += " (" + "; ".join(unmet) + ")"

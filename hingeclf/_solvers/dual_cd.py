@@ -24,8 +24,8 @@ time the compiled epochs stop: when the projected-gradient spread of an epoch fa
 ``eps`` (LIBLINEAR's rule, ``eps`` starting at 0.1 and divided by 10 each time the gap does not
 certify yet) or after a budget of epochs that doubles. At a check, the exact solve on the face of
 the current dual point (:func:`~hingeclf._solvers._face.polish_on_face`) is tried once that face
-has settled (each variable at the same bound, or strictly inside, as at the previous check), and
-always at a certified gap or the last check. ``n_iter`` counts epochs (the largest over
+has settled (each variable at the same bound, or strictly inside, as at the previous check) and
+its solve has not failed already, and always at a certified gap or the last check. ``n_iter`` counts epochs (the largest over
 the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds them per problem.
 The result reports each problem's objective, gap and convergence (``outputs``), so that a
 fallback solver can continue only the problems left unconverged.
@@ -290,7 +290,7 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
         eps, chunk, epochs = EPS_START, CHUNK_START, 0
         met = False
         check_first = warm or from_state
-        last_face = None
+        last_face = failed_face = None
         while True:
             # a fit from a dual state guesses the previous optimum's face first (mu itself:
             # the hinge's kept variables a = mu c_old, over the new costs, would mark the
@@ -317,14 +317,18 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
             # once the face has settled (the same as at the previous check), as a face solve
             # costs as much as several epochs and corrects a rough face a piece at a time
             kernel_face = _face_signature(alpha, upper)
+            # (a settled face whose solve failed is not solved again until it changes)
             settled = (face is not None or certified or epochs >= max_iter
-                       or np.array_equal(kernel_face, last_face))
+                       or (np.array_equal(kernel_face, last_face)
+                           and not np.array_equal(kernel_face, failed_face)))
             last_face = kernel_face
             if face is None:
                 face = alpha / safe_c
             exact = (polish_on_face(column, _column_coef(w_primal, b, fit_intercept),
                                     face[:, None], max_free=FINISH_MAX_FREE)
                      if settled else None)
+            if exact is None and settled:
+                failed_face = kernel_face
             if exact is None and certified:
                 mu_out[:, k] = alpha / safe_c
                 break
