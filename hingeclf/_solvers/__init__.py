@@ -191,10 +191,12 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
     2. the fallback, where ``solver`` did not converge;
     3. the result's ``solver`` and ``warm`` (its solver state and the start of a path walk).
 
-    Small fits run with one BLAS thread (:func:`_single_blas_thread`).
+    Small fits run with one BLAS thread (:func:`_single_blas_thread`), and so do all the fits
+    of objectives that split their work over threads of their own (``objective.workers``,
+    the estimators' ``n_jobs``): their threads, not BLAS's, use the cores.
     """
     context = (_single_blas_thread() if _stored_entries(objective.X) < SINGLE_THREAD_BELOW
-               else nullcontext())
+               or objective.workers is not None else nullcontext())
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose, random_state=random_state,
                    **kwargs)
     with context:
