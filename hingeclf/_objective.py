@@ -539,7 +539,9 @@ class LinearObjective(Objective):
         """The rows ``start:stop`` of ``X``: a view (dense), or a CSR matrix on views of
         ``X``'s arrays, kept for the next call."""
         X = self.X
-        if not sp.issparse(X) or (start == 0 and stop == X.shape[0]):
+        if start == 0 and stop == X.shape[0]:
+            return X  # (slicing a sparse matrix would copy it)
+        if not sp.issparse(X):
             return X[start:stop]
         view = self._row_views.get((start, stop))
         if view is None:
