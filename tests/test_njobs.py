@@ -149,3 +149,19 @@ def test_workers_map_raises_a_tasks_error():
 
     with pytest.raises(RuntimeError, match="task 3"):
         Workers(2).map(task, range(4))
+
+
+def test_multicore_benchmark_writes_its_table(tmp_path, monkeypatch, small_blocks):
+    """``python -m benchmarks.multicore`` on a small case: one row, both settings timed, the
+    fits identical."""
+    import json
+
+    from benchmarks import multicore
+
+    monkeypatch.setattr(multicore, "CASES", {
+        "tiny": (lambda: _data(3, np.float64, False, n=2400), SquaredHingeSVM)})
+    multicore.main(["--repeats", "1", "--cases", "tiny", "--out", str(tmp_path)])
+    (record,) = json.loads((tmp_path / "multicore.json").read_text())["records"]
+    assert record["identical"] and record["objective_1"] == record["objective_2"]
+    assert record["median_s_1"] > 0 and record["median_s_2"] > 0
+    assert (tmp_path / "multicore.md").read_text().count("\n|") == 3
