@@ -1,5 +1,5 @@
 """Fits with ``n_jobs=1`` against ``n_jobs=2`` in one run: ``python -m benchmarks.multicore
-[--repeats R] [--cases NAME ...] [--out DIR]``.
+[--repeats R] [--cases NAME ...] [--out DIR] [--name NAME]``.
 
 Cases (issue 23, multi-core): dense 1M x 50 float64 with the squared hinge and the hinge
 (binary), and the 10-class dense 100k x 100 one-vs-rest case with the same two losses (the
@@ -8,7 +8,8 @@ fits once on its first 2000 rows (the numba compilation), then ``R`` times each 
 ``n_jobs=1`` and ``n_jobs=2``, alternating, so that both see the same load over the run. It
 records each fit's wall time, the median and best per setting, the ratio of the medians, both
 objectives and whether the coefficients are identical, and the load average before and after
-each case (the machine may be shared). Writes ``benchmarks/results/multicore.{json,md}``.
+each case (the machine may be shared). Writes ``benchmarks/results/NAME.{json,md}`` (default
+``multicore``).
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
+    parser.add_argument("--name", default="multicore", help="the results files' name")
     args = parser.parse_args(argv)
     meta = dict(machine=machine(), command="python -m benchmarks.multicore " + " ".join(argv),
                 load_average=list(os.getloadavg()), repeats=args.repeats)
@@ -103,7 +105,7 @@ def main(argv=None):
             f"| {r['speedup_best']:.2f} | {r['objective_1']:.10g} | {r['objective_2']:.10g} "
             f"| {r['identical']} | {', '.join(f'{x:.1f}' for x in r['load_before'])} "
             f"| {', '.join(f'{x:.1f}' for x in r['load_after'])} |")
-    write_results(args.out, "multicore", meta, records, "\n".join(lines))
+    write_results(args.out, args.name, meta, records, "\n".join(lines))
     return 0
 
 
