@@ -81,13 +81,49 @@ def _pool(size):
         return pool
 
 
-def _run_group(function, items, indices, results):
-    _inside.active = True
-    try:
-        for i in indices:
-            results[i] = function(items[i])
-    finally:
-        _inside.active = False
+class _Batch:
+    """The items of one :meth:`Workers.map`, handed out one at a time to whichever thread asks
+    next (so a thread the system leaves waiting holds up at most its current item), each result
+    stored at its item's index."""
+
+    def __init__(self, function, items):
+        self.function = function
+        self.items = items
+        self.results = [None] * len(items)
+        self.claimed = self.done = 0
+        self.error = None
+        self.lock = threading.Lock()
+        self.finished = threading.Event()
+
+    def _settle(self):
+        # (under the lock) all items done, or every claimed one done after an error
+        if self.done == self.claimed and (self.claimed == len(self.items)
+                                          or self.error is not None):
+            self.finished.set()
+
+    def work(self):
+        _inside.active = True
+        try:
+            while True:
+                with self.lock:
+                    if self.claimed == len(self.items) or self.error is not None:
+                        self._settle()
+                        return
+                    i = self.claimed
+                    self.claimed += 1
+                try:
+                    result = self.function(self.items[i])
+                except BaseException as error:  # (re-raised by the calling thread)
+                    result = None
+                    with self.lock:
+                        if self.error is None:
+                            self.error = error
+                with self.lock:
+                    self.results[i] = result
+                    self.done += 1
+                    self._settle()
+        finally:
+            _inside.active = False
 
 
 class Workers:
@@ -111,24 +147,21 @@ class Workers:
         return self.n_jobs > 1 and not getattr(_inside, "active", False)
 
     def map(self, function, items):
-        """``[function(item) for item in items]``, the items shared out over the threads in
-        contiguous groups (the calling thread takes the first group)."""
+        """``[function(item) for item in items]``, the items handed out over the threads one at
+        a time, the calling thread among them; it returns once every item is done."""
         items = list(items)
         threads = min(self.n_jobs, len(items)) if self.parallel else 1
         if threads <= 1:
             return [function(item) for item in items]
-        results = [None] * len(items)
-        bounds = [len(items) * t // threads for t in range(threads + 1)]
-        groups = [range(bounds[t], bounds[t + 1]) for t in range(threads)]
+        batch = _Batch(function, items)
         pool = _pool(self.n_jobs - 1)
-        futures = [pool.submit(_run_group, function, items, group, results)
-                   for group in groups[1:]]
-        try:
-            _run_group(function, items, groups[0], results)
-        finally:
-            for future in futures:
-                future.result()  # (re-raises a task's exception)
-        return results
+        for _ in range(threads - 1):
+            pool.submit(batch.work)
+        batch.work()
+        batch.finished.wait()
+        if batch.error is not None:
+            raise batch.error
+        return batch.results
 
     def over_rows(self, function, n_rows):
         """``function(start, stop)`` for each row block of ``n_rows`` rows, in block order."""
