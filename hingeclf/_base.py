@@ -22,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
+from ._parallel import Workers
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
 
 try:  # scikit-learn >= 1.3
@@ -421,7 +422,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         target = loss.encode_target(y_index)
         penalty = make_penalty(getattr(self, "penalty", "l2"), getattr(self, "l1_ratio", 0.5))
         return LinearObjective(loss, X, target, costs, loss.n_outputs(n_classes),
-                               self.fit_intercept, penalty)
+                               self.fit_intercept, penalty,
+                               Workers(getattr(self, "n_jobs", None)))
 
     def _initial_coef(self, problem):
         prev = getattr(self, "_coef_internal", None)
