@@ -28,7 +28,7 @@ import scipy.sparse as sp
 
 from ._certificate import certified_gap
 from ._lazy import lazy_function, njit
-from ._parallel import SERIAL
+from ._parallel import SERIAL, row_blocks
 from ._products import compiled_rows, decision_values, pulled_back
 
 add_scaled = lazy_function("hingeclf._loss_kernels", "add_scaled")
@@ -52,10 +52,11 @@ def value_rounding(dtype, n_samples):
     return max(1e-12, 10.0 * eps / np.sqrt(max(int(n_samples), 1)))
 
 
-def max_abs(X):
+def max_abs(X, workers=SERIAL):
     """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty, NaN when
-    one is NaN; no temporary the size of ``X``: one compiled pass over contiguous values,
-    else two reductions (one over the chunks of a dask array)."""
+    one is NaN; no temporary the size of ``X``: one compiled pass over contiguous values
+    (over the :func:`hingeclf._parallel.row_blocks` of their ``workers``: a maximum, the same
+    whatever the blocks), else two reductions (one over the chunks of a dask array)."""
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
@@ -64,7 +65,12 @@ def max_abs(X):
     if not compiled_rows(X.shape[0]):  # (few rows: one small temporary, NaN kept)
         return float(np.max(np.abs(values)))
     if values.dtype.kind == "f" and (values.flags.c_contiguous or values.flags.f_contiguous):
-        return float(_max_abs_flat(values.ravel(order="K")))
+        flat = values.ravel(order="K")
+        if workers.n_jobs == 1:
+            return float(_max_abs_flat(flat))
+        # (one maximum per block of the flat values, a NaN kept by np.max)
+        return float(np.max(workers.over_rows(
+            lambda start, stop: _max_abs_flat(flat[start:stop]), flat.size)))
     return max(float(np.max(values)), -float(np.min(values)))
 
 
@@ -658,6 +664,45 @@ class LinearObjective(Objective):
         return LinearObjective(self.loss.output_loss(), self.X,
                                np.asarray(signs).astype(self.dtype), self.weights, 1,
                                self.fit_intercept, self.penalty, self.workers, self._row_views)
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        """:meth:`Objective.reduce_rows` over the row blocks of :meth:`_over_rows` (run over
+        :attr:`workers`): ``function`` on each block's objective, the tuples of results added
+        in block order (their maximum at the positions in ``maxima``)."""
+        if not self._rows_split() or len(row_blocks(self.n_samples)) == 1:
+            return function(self, raw, *args)
+
+        def on_block(start, stop):
+            rows = LinearObjective(self.loss, self._rows(start, stop), self.y[start:stop],
+                                   self.weights[start:stop], self.n_out, self.fit_intercept,
+                                   self.penalty)
+            if isinstance(raw, tuple):
+                return function(rows, tuple(r[start:stop] for r in raw), *args)
+            return function(rows, None if raw is None else raw[start:stop], *args)
+        parts = self._over_rows(on_block)
+        out = []
+        for j in range(len(parts[0])):
+            values = [part[j] for part in parts]
+            if j in maxima:
+                out.append(max(values))
+                continue
+            total = values[0]
+            for value in values[1:]:
+                total = total + value
+            out.append(total)
+        return tuple(out)
+
+    def largest_value(self):
+        """``max |x_ij|`` over the data (:func:`max_abs` over :attr:`workers`)."""
+        return max_abs(self.X, self.workers)
+
+    def column_means(self):
+        """The mean row of ``X``: the float64 sums of the row blocks, added in block order."""
+        if not self._rows_split():
+            return super().column_means()
+        total = self._sum_over_rows(lambda start, stop: np.asarray(
+            self._rows(start, stop).sum(axis=0, dtype=np.float64)).ravel())
+        return (total / self.n_samples).astype(self.dtype)
 
     # ------------------------------------------------------------------ layout
     def _split(self, coef):

@@ -29,7 +29,7 @@ ESTIMATOR_IDS = ["hinge", "squared_hinge", "crammer_singer", "weston_watkins_sq"
 @pytest.fixture
 def small_blocks(monkeypatch):
     # (and the compiled kernels, which the row blocks serve, from 50 rows on)
-    monkeypatch.setattr(_parallel, "MIN_BLOCK_ROWS", 20)
+    monkeypatch.setattr(_parallel, "MIN_BLOCK_ROWS", 25)
     monkeypatch.setattr(_products, "COMPILED_MIN_ROWS", 50)
 
 
@@ -111,6 +111,44 @@ def test_effective_n_jobs():
     assert effective_n_jobs(-cores - 5) == 1
     with pytest.raises(ValueError):
         effective_n_jobs(0)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_objective_row_sums_over_blocks(monkeypatch, small_blocks, sparse, dtype):
+    """The objective's sums over rows (value, gradient, Hessian blocks, the certificate's
+    sums, the column means, the largest value) over several blocks: identical whatever the
+    threads, and equal to the sums over one block to rounding."""
+    from hingeclf._base import encode_labels
+    from hingeclf._certificate import certified_gap
+    from hingeclf._losses import binary_loss
+    from hingeclf._objective import LinearObjective
+
+    X, y = _data(2, dtype, sparse)
+    assert len(row_blocks(X.shape[0])) == 8  # (the fixture's blocks)
+    _, y_index = encode_labels(y)
+    loss = binary_loss("squared_hinge")
+    target = loss.encode_target(y_index)
+    costs = np.full(X.shape[0], 0.5, dtype=dtype)
+    coef = np.random.default_rng(0).normal(size=(1, X.shape[1] + 1)).astype(dtype)
+
+    def sums(n_jobs):
+        objective = LinearObjective(loss, X, target, costs, 1, True, workers=Workers(n_jobs))
+        value, grad = objective.value_gradient(coef)
+        (block,) = objective.hessian_operator(coef).blocks()
+        return (value, grad, block, certified_gap(objective, coef)[0],
+                objective.column_means(), objective.largest_value())
+
+    one, two = sums(1), sums(2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    monkeypatch.setattr(_parallel, "MIN_BLOCK_ROWS", 10**6)  # (one block)
+    whole = sums(1)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(one, whole):
+        np.testing.assert_allclose(np.asarray(a, dtype=np.float64),
+                                   np.asarray(b, dtype=np.float64), rtol=rtol,
+                                   atol=rtol * float(np.max(np.abs(b))))
 
 
 def test_row_blocks_depend_on_rows_only():
