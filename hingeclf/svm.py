@@ -142,11 +142,12 @@ _COMMON_PARAMETERS = """
     n_jobs : int or None, default=None
         Threads of the fit: None means 1, -1 all the cores, ``-k`` all but ``k - 1``
         (scikit-learn's convention; 0 raises ``ValueError``). The full-batch solvers evaluate
-        their products with ``X`` (``X W^T``, ``G^T X``, the Hessian's Gram products) and the
-        loss sums over fixed blocks of rows of dense or CSR data, and Newton forms the
-        one-vs-rest problems' Hessian blocks in parallel; the blocks do not depend on
-        ``n_jobs`` and are added in a fixed order, so the fitted model is the same, to the
-        bit, whatever ``n_jobs``. BLAS runs with one thread during a fit. Speed-ups: the user
+        their products with ``X`` (``X W^T``, ``G^T X``, the Hessian's Gram products), the
+        loss sums and the certificate's sums over fixed blocks of rows of dense or CSR data
+        (from 16384 rows), and the one-vs-rest problems' Hessian blocks (Newton) or binary
+        problems (``dual_cd``) are shared out; the blocks do not depend on ``n_jobs`` and are
+        added in a fixed order, so the fitted model is the same, to the bit, whatever
+        ``n_jobs``. Above 1, BLAS runs with one thread during the fit. Speed-ups: the user
         guide, "Multiple cores".
 """
 
