@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 from hingeclf import HingeSVM, SquaredHingeSVM
+from hingeclf import _parallel
 
 from .cases import _dense
 from .run import machine, write_results
@@ -46,9 +47,28 @@ N_JOBS = (1, 2)
 
 
 def _fit(estimator, X, y, n_jobs):
-    start = time.perf_counter()
-    model = estimator(n_jobs=n_jobs).fit(X, y)
-    return time.perf_counter() - start, model
+    """``(wall time, model, time spent in the work that n_jobs splits)``: the last is the
+    time inside the outermost calls of ``Workers.map`` (row blocks, one-vs-rest problems)."""
+    inside = [0.0, 0]
+    original = _parallel.Workers.map
+
+    def timed(self, function, items):
+        inside[1] += 1
+        start = time.perf_counter()
+        try:
+            return original(self, function, items)
+        finally:
+            inside[1] -= 1
+            if inside[1] == 0:
+                inside[0] += time.perf_counter() - start
+    _parallel.Workers.map = timed
+    try:
+        start = time.perf_counter()
+        model = estimator(n_jobs=n_jobs).fit(X, y)
+        elapsed = time.perf_counter() - start
+    finally:
+        _parallel.Workers.map = original
+    return elapsed, model, inside[0]
 
 
 # the reference's fits, in a subprocess (argv: case name, repeats; prints JSON)
@@ -91,22 +111,27 @@ def run_case(name, repeats, reference=None):
     record = dict(case=name, estimator=estimator.__name__, shape=list(X.shape),
                   load_before=list(os.getloadavg()))
     times = {n: [] for n in N_JOBS}
+    shares = {n: [] for n in N_JOBS}
     models = {}
     for _ in range(repeats):
         for n_jobs in N_JOBS:
-            elapsed, models[n_jobs] = _fit(estimator, X, y, n_jobs)
+            elapsed, models[n_jobs], inside = _fit(estimator, X, y, n_jobs)
             times[n_jobs].append(elapsed)
+            shares[n_jobs].append(inside / elapsed)
     record["load_after"] = list(os.getloadavg())
     for n_jobs in N_JOBS:
         record[f"times_{n_jobs}"] = times[n_jobs]
         record[f"median_s_{n_jobs}"] = statistics.median(times[n_jobs])
         record[f"best_s_{n_jobs}"] = min(times[n_jobs])
+        record[f"split_share_{n_jobs}"] = statistics.median(shares[n_jobs])
         record[f"objective_{n_jobs}"] = models[n_jobs].objective_
         record[f"solver_{n_jobs}"] = models[n_jobs].solver_
         record[f"converged_{n_jobs}"] = models[n_jobs].converged_
     one, two = models[1], models[2]
     record["speedup_median"] = record["median_s_1"] / record["median_s_2"]
     record["speedup_best"] = record["best_s_1"] / record["best_s_2"]
+    # Amdahl's bound on two threads from the share of the n_jobs=1 fit that splits
+    record["two_thread_bound"] = 1.0 / (1.0 - record["split_share_1"] / 2.0)
     record["identical"] = bool(np.array_equal(one.coef_, two.coef_)
                                and np.array_equal(one.intercept_, two.intercept_))
     if reference is not None:
@@ -145,25 +170,32 @@ def main(argv=None):
     ref = args.reference is not None
     lines = [f"Wall time of `fit` with the default settings, n_jobs=1 and n_jobs=2 alternating, "
              f"{args.repeats} times each; speed-up = median n_jobs=1 / median n_jobs=2"
-             + (f"; reference = the default fit (no n_jobs) of the checkout {args.reference} "
-                f"(commit {meta['reference_commit']}), {args.repeats} times in a subprocess "
-                "after the case's own fits" if ref else "")
+             + (f"; reference = the default fit (no n_jobs) of the checkout {args.reference}"
+                + (f" (commit {meta['reference_commit']})" if meta.get("reference_commit")
+                   else "")
+                + f", {args.repeats} times in a subprocess after the case's own fits"
+                if ref else "")
+             + ". split share = the median share of an n_jobs=1 fit's wall time spent in the "
+             "work n_jobs splits (the outermost Workers.map calls: row blocks, one-vs-rest "
+             "problems); bound = 1 / (1 - share / 2), Amdahl's bound on the speed-up with 2 "
+             "threads if that work halved and the rest stayed"
              + ". The machine has 2 cores: the load averages (1, 5, 15 min) before and after "
              "each case say whether other processes shared it (above about 1, a second thread "
              "competes with them and the speed-up says little about an idle machine).", "",
              "| case | solver | n_jobs=1 median (s) | n_jobs=2 median (s) | speed-up (median) "
              "| n_jobs=1 best (s) | n_jobs=2 best (s) | speed-up (best) | objective n_jobs=1 "
-             "| objective n_jobs=2 | identical coef | "
+             "| objective n_jobs=2 | identical coef | split share | bound | "
              + ("reference median (s) | n_jobs=1 / reference | objective reference | " if ref
                 else "") + "load before | load after |",
-             "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|---|" if ref else "")
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+             + ("---|---|---|" if ref else "")
              + "---|---|"]
     for r in records:
         lines.append(
             f"| {r['case']} | {r['solver_1']} | {r['median_s_1']:.2f} | {r['median_s_2']:.2f} "
             f"| {r['speedup_median']:.2f} | {r['best_s_1']:.2f} | {r['best_s_2']:.2f} "
             f"| {r['speedup_best']:.2f} | {r['objective_1']:.10g} | {r['objective_2']:.10g} "
-            f"| {r['identical']} | "
+            f"| {r['identical']} | {r['split_share_1']:.3f} | {r['two_thread_bound']:.2f} | "
             + (f"{r['median_s_reference']:.2f} | {r['one_over_reference']:.2f} "
                f"| {r['objective_reference']:.10g} | " if ref else "")
             + f"{', '.join(f'{x:.1f}' for x in r['load_before'])} "
