@@ -250,13 +250,21 @@ class CurvatureGrams:
         H = None
         kept = self.sums.get(k)
         if kept is not None:
-            np.subtract(column, previous, out=previous)  # the change, in place
-            if np.count_nonzero(previous) < np.count_nonzero(column):
+            def change(start, stop):
+                # the change, in place; the rows it touches and those with curvature
+                np.subtract(column[start:stop], previous[start:stop], out=previous[start:stop])
+                return np.array([np.count_nonzero(previous[start:stop]),
+                                 np.count_nonzero(column[start:stop])])
+            changed, present = workers.reduce(change, column.shape[0])
+            if changed < present:
                 H = weighted_gram(X, previous, fit_intercept, workers=workers)
                 H += kept
         if H is None:
             H = weighted_gram(X, column, fit_intercept, workers=workers)
-        previous[:] = column
+
+        def keep(start, stop):
+            previous[start:stop] = column[start:stop]
+        workers.over_rows(keep, column.shape[0])
         if kept is None:
             self.sums[k] = H.copy()
         else:
@@ -695,6 +703,15 @@ class LinearObjective(Objective):
     def largest_value(self):
         """``max |x_ij|`` over the data (:func:`max_abs` over :attr:`workers`)."""
         return max_abs(self.X, self.workers)
+
+    def move_raw(self, raw, step, raw_d):
+        """:meth:`Objective.move_raw` over the row blocks (element by element: the same
+        whatever the blocks)."""
+        if not self._rows_split():
+            return super().move_raw(raw, step, raw_d)
+        self._over_rows(lambda start, stop: add_scaled(raw[start:stop], step,
+                                                       raw_d[start:stop]))
+        return raw
 
     def column_means(self):
         """The mean row of ``X``: the float64 sums of the row blocks, added in block order."""
