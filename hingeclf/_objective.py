@@ -732,9 +732,11 @@ class LinearObjective(Objective):
 
     # ------------------------------------------------------------------ row blocks
     def _rows_split(self):
-        """True when ``X``'s rows split into blocks without a copy (dense, CSR) and the
-        compiled kernels run (:attr:`fused`; fewer rows are one block anyway)."""
-        return self.fused and (not sp.issparse(self.X) or self.X.format == "csr")
+        """True when ``X``'s rows split into blocks without a copy (dense, CSR) and the data
+        takes the compiled paths (:func:`hingeclf._products.compiled_rows`; fewer rows are one
+        block anyway)."""
+        return compiled_rows(self.n_samples) and (not sp.issparse(self.X)
+                                                  or self.X.format == "csr")
 
     def _rows(self, start, stop):
         """The rows ``start:stop`` of ``X``: a view (dense), or a CSR matrix on views of
