@@ -134,6 +134,12 @@ def run_case(name, repeats, reference=None):
     record["two_thread_bound"] = 1.0 / (1.0 - record["split_share_1"] / 2.0)
     record["identical"] = bool(np.array_equal(one.coef_, two.coef_)
                                and np.array_equal(one.intercept_, two.intercept_))
+    # where not identical (BLAS's own threads in the n_jobs=1 fit): by how much, relative
+    full = [np.hstack([m.coef_, m.intercept_[:, None]]) for m in (one, two)]
+    record["coef_max_difference"] = float(np.max(np.abs(full[0] - full[1]))
+                                          / max(float(np.max(np.abs(full[0]))), 1e-300))
+    record["objective_relative_difference"] = float(
+        abs(one.objective_ - two.objective_) / max(abs(one.objective_), 1e-300))
     if reference is not None:
         del X, y  # (the subprocess loads its own copy)
         found = reference_fits(name, repeats, reference)
@@ -184,10 +190,11 @@ def main(argv=None):
              "competes with them and the speed-up says little about an idle machine).", "",
              "| case | solver | n_jobs=1 median (s) | n_jobs=2 median (s) | speed-up (median) "
              "| n_jobs=1 best (s) | n_jobs=2 best (s) | speed-up (best) | objective n_jobs=1 "
-             "| objective n_jobs=2 | identical coef | split share | bound | "
+             "| objective n_jobs=2 | identical coef | max coef difference (relative) "
+             "| split share | bound | "
              + ("reference median (s) | n_jobs=1 / reference | objective reference | " if ref
                 else "") + "load before | load after |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
              + ("---|---|---|" if ref else "")
              + "---|---|"]
     for r in records:
@@ -195,7 +202,7 @@ def main(argv=None):
             f"| {r['case']} | {r['solver_1']} | {r['median_s_1']:.2f} | {r['median_s_2']:.2f} "
             f"| {r['speedup_median']:.2f} | {r['best_s_1']:.2f} | {r['best_s_2']:.2f} "
             f"| {r['speedup_best']:.2f} | {r['objective_1']:.10g} | {r['objective_2']:.10g} "
-            f"| {r['identical']} | {r['split_share_1']:.3f} | {r['two_thread_bound']:.2f} | "
+            f"| {r['identical']} | {r['coef_max_difference']:.1e} | {r['split_share_1']:.3f} | {r['two_thread_bound']:.2f} | "
             + (f"{r['median_s_reference']:.2f} | {r['one_over_reference']:.2f} "
                f"| {r['objective_reference']:.10g} | " if ref else "")
             + f"{', '.join(f'{x:.1f}' for x in r['load_before'])} "

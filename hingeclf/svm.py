@@ -147,8 +147,9 @@ _COMMON_PARAMETERS = """
         (from 16384 rows), and the one-vs-rest problems' Hessian blocks (Newton) or binary
         problems (``dual_cd``) are shared out; the blocks do not depend on ``n_jobs`` and are
         added in a fixed order, so the fitted model is the same, to the bit, whatever
-        ``n_jobs``. Above 1, BLAS runs with one thread during the fit. Speed-ups: the user
-        guide, "Multiple cores".
+        ``n_jobs``, but where BLAS's own threads run ``n_jobs=1``'s products (more than three
+        outputs, at least two million stored entries): then to rounding. Above 1, BLAS runs
+        with one thread during the fit. Speed-ups: the user guide, "Multiple cores".
 """
 
 _ATTRIBUTES = """
