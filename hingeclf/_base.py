@@ -22,6 +22,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._objective import PENALTIES, LinearObjective, make_penalty, max_abs
+from ._parallel import SERIAL, Workers
 from ._solvers import SOLVERS, check_solver_supports, minimize, solver_supports
 
 try:  # scikit-learn >= 1.3
@@ -62,7 +63,7 @@ def scale_limit(dtype):
     return np.log2(np.finfo(dtype).max) - SCALE_HEADROOM
 
 
-def _check_data_scale(X, cost_sum):
+def _check_data_scale(X, cost_sum, workers=SERIAL):
     """Raise ``ValueError`` when the objective's curvature overflows the dtype of ``X``.
 
     The curvature of the loss part, ``sum_i c_i ||x_i||^2``, is at most
@@ -72,7 +73,7 @@ def _check_data_scale(X, cost_sum):
     NaN: the error says so and names the scale instead. The check is in powers of two (no
     overflow in the check itself).
     """
-    x_max = max_abs(X)
+    x_max = max_abs(X, workers)
     if x_max == 0.0 or cost_sum <= 0.0:
         return
     exponent = np.log2(cost_sum) + 2.0 * np.log2(x_max)
@@ -405,7 +406,7 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
             raise ValueError("C * sample_weight * class_weight is not finite (or its sum "
                              f"overflows {np.dtype(X.dtype).name}); check the scale of "
                              "sample_weight and C")
-        _check_data_scale(X, total)
+        _check_data_scale(X, total, Workers(getattr(self, "n_jobs", None)))
         if require_two_classes:
             present = np.unique(y_index[costs > 0])
             if present.size < 2:
@@ -421,7 +422,8 @@ class BaseHingeClassifier(_DocLinkMixin, LinearClassifierMixin, SparseCoefMixin,
         target = loss.encode_target(y_index)
         penalty = make_penalty(getattr(self, "penalty", "l2"), getattr(self, "l1_ratio", 0.5))
         return LinearObjective(loss, X, target, costs, loss.n_outputs(n_classes),
-                               self.fit_intercept, penalty)
+                               self.fit_intercept, penalty,
+                               Workers(getattr(self, "n_jobs", None)))
 
     def _initial_coef(self, problem):
         prev = getattr(self, "_coef_internal", None)

@@ -522,16 +522,20 @@ class HingeFamilyLoss(Loss):
         return _kernels.weighted_value_on_line(y, raw, raw_d, float(step), weights,
                                                *self._kernel_args())
 
-    def weighted_value_gradient(self, y, raw, weights):
-        """:meth:`weighted_value` and ``c_i dloss_i/draw`` (shape and dtype of ``raw``)."""
-        out = np.empty(raw.shape, dtype=raw.dtype)
+    def weighted_value_gradient(self, y, raw, weights, out=None):
+        """:meth:`weighted_value` and ``c_i dloss_i/draw`` (shape and dtype of ``raw``; into
+        ``out`` if given)."""
+        if out is None:
+            out = np.empty(raw.shape, dtype=raw.dtype)
         value = _kernels.weighted_value_gradient(y, raw, weights, *self._kernel_args(), out)
         return value, out
 
-    def weighted_curvature(self, y, raw, weights):
+    def weighted_curvature(self, y, raw, weights, out=None):
         """``c_i d2loss_i/draw^2`` (the generalised second derivative, shape and dtype of
-        ``raw``): the loss part of the Hessian is ``[X, 1]^T diag(this) [X, 1]`` per output."""
-        out = np.empty(raw.shape, dtype=raw.dtype)
+        ``raw``; into ``out`` if given): the loss part of the Hessian is
+        ``[X, 1]^T diag(this) [X, 1]`` per output."""
+        if out is None:
+            out = np.empty(raw.shape, dtype=raw.dtype)
         _kernels.weighted_curvature(y, raw, weights, *self._kernel_args(), out)
         return out
 

@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from ._certificate import certified_gap
 from ._lazy import lazy_function, njit
+from ._parallel import SERIAL, row_blocks
 from ._products import compiled_rows, decision_values, pulled_back
 
 add_scaled = lazy_function("hingeclf._loss_kernels", "add_scaled")
@@ -51,10 +52,11 @@ def value_rounding(dtype, n_samples):
     return max(1e-12, 10.0 * eps / np.sqrt(max(int(n_samples), 1)))
 
 
-def max_abs(X):
+def max_abs(X, workers=SERIAL):
     """``max |x_ij|`` of a dense or sparse ``X`` (its stored values), 0 when empty, NaN when
-    one is NaN; no temporary the size of ``X``: one compiled pass over contiguous values,
-    else two reductions (one over the chunks of a dask array)."""
+    one is NaN; no temporary the size of ``X``: one compiled pass over contiguous values
+    (over the :func:`hingeclf._parallel.row_blocks` of their ``workers``: a maximum, the same
+    whatever the blocks), else two reductions (one over the chunks of a dask array)."""
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return 0.0
@@ -63,7 +65,12 @@ def max_abs(X):
     if not compiled_rows(X.shape[0]):  # (few rows: one small temporary, NaN kept)
         return float(np.max(np.abs(values)))
     if values.dtype.kind == "f" and (values.flags.c_contiguous or values.flags.f_contiguous):
-        return float(_max_abs_flat(values.ravel(order="K")))
+        flat = values.ravel(order="K")
+        if workers.n_jobs == 1:
+            return float(_max_abs_flat(flat))
+        # (one maximum per block of the flat values, a NaN kept by np.max)
+        return float(np.max(workers.over_rows(
+            lambda start, stop: _max_abs_flat(flat[start:stop]), flat.size)))
     return max(float(np.max(values)), -float(np.min(values)))
 
 
@@ -94,7 +101,7 @@ def _max_abs_flat(values):
     return max(max(m0, m1), max(m2, m3))
 
 
-def weighted_gram(X, D, fit_intercept, rows=None):
+def weighted_gram(X, D, fit_intercept, rows=None, workers=SERIAL):
     """``[X, 1]^T diag(D) [X, 1]`` (float64, ``d + fit_intercept`` square) over ``rows``
     (default: the rows with ``D != 0``); ``D`` may have either sign and any float dtype.
 
@@ -106,9 +113,12 @@ def weighted_gram(X, D, fit_intercept, rows=None):
     into the float64 sum, so the temporary is the buffer, never a copy of ``X`` or an index of
     all the rows (scipy's ``dsyrk``/``ssyrk``, used before, took longer: Gram table of
     benchmarks/results/products.md); below :data:`hingeclf._products.COMPILED_MIN_ROWS` rows the
-same blocks are gathered by numpy (:func:`_gram_by_blocks`). Sparse: the product of the
-selected rows. Used by
-    Newton's explicit Hessian and by the L1 solver's proximal Newton.
+    same blocks are gathered by numpy (:func:`_gram_by_blocks`). On the compiled path the rows
+    (or the positions of ``rows``) are split into the fixed blocks of
+    :func:`hingeclf._parallel.row_blocks`, one float64 sum each, run over ``workers`` and added
+    in block order (the same result whatever the number of threads). Sparse: the product of
+    the selected rows. Used by Newton's explicit Hessian and by the L1 solver's proximal
+    Newton.
     """
     d = X.shape[1]
     n1 = d + int(fit_intercept)
@@ -132,29 +142,45 @@ selected rows. Used by
         use_rows = rows is not None
         rows = np.asarray(rows, dtype=np.intp) if use_rows else np.zeros(0, dtype=np.intp)
         stop = rows.size if use_rows else X.shape[0]
-        chunk = max(1, min(GRAM_CHUNK, stop))
-        # one buffer of rows, C-ordered so the gather writes rows (why not Fortran order:
-        # docs/design_decisions.rst, 'Compiled products and Gram matrices'): the
-        # rows of positive D fill it from the front, those of negative D from the back
-        buffer = np.empty((chunk, d), dtype=X.dtype)
-        H = np.zeros((n1, n1))
-        G = H[:d, :d]  # (a view: the products are added into H itself)
-        start = n_pos = n_neg = 0
-        while start < stop:
-            start, n_pos, n_neg, part = _gather_scaled_rows(
-                X, D, rows, use_rows, start, stop, buffer, n_pos, n_neg, col, fit_intercept)
-            total += part
-            if n_pos + n_neg < chunk and start < stop:
-                continue  # (the buffer is added when full, or at the end)
-            # block^T block: numpy's matmul sees the transposed view of one operand and calls
-            # BLAS's syrk (then mirrors the triangle); in the dtype of X, added into float64
-            if n_pos:
-                block = buffer[:n_pos]
-                G += block.T @ block
-            if n_neg:
-                block = buffer[chunk - n_neg:]
-                G -= block.T @ block
-            n_pos = n_neg = 0
+        return workers.reduce(lambda first, last: _dense_gram(
+            X, D, fit_intercept, rows, use_rows, first, last), stop)
+    if fit_intercept:
+        H[:d, d] = col
+        H[d, :d] = col
+        H[d, d] = total
+    return H
+
+
+def _dense_gram(X, D, fit_intercept, rows, use_rows, start, stop):
+    """:func:`weighted_gram` of a dense ``X`` over the positions ``start`` to ``stop`` (of
+    ``rows``, or of the rows of ``X``), by the compiled gather."""
+    d = X.shape[1]
+    n1 = d + int(fit_intercept)
+    col = np.zeros(d)
+    total = 0.0
+    chunk = max(1, min(GRAM_CHUNK, stop - start))
+    # one buffer of rows, C-ordered so the gather writes rows (why not Fortran order:
+    # docs/design_decisions.rst, 'Compiled products and Gram matrices'): the
+    # rows of positive D fill it from the front, those of negative D from the back
+    buffer = np.empty((chunk, d), dtype=X.dtype)
+    H = np.zeros((n1, n1))
+    G = H[:d, :d]  # (a view: the products are added into H itself)
+    n_pos = n_neg = 0
+    while start < stop:
+        start, n_pos, n_neg, part = _gather_scaled_rows(
+            X, D, rows, use_rows, start, stop, buffer, n_pos, n_neg, col, fit_intercept)
+        total += part
+        if n_pos + n_neg < chunk and start < stop:
+            continue  # (the buffer is added when full, or at the end)
+        # block^T block: numpy's matmul sees the transposed view of one operand and calls
+        # BLAS's syrk (then mirrors the triangle); in the dtype of X, added into float64
+        if n_pos:
+            block = buffer[:n_pos]
+            G += block.T @ block
+        if n_neg:
+            block = buffer[chunk - n_neg:]
+            G -= block.T @ block
+        n_pos = n_neg = 0
     if fit_intercept:
         H[:d, d] = col
         H[d, :d] = col
@@ -208,24 +234,37 @@ class CurvatureGrams:
         self.previous = None
         self.sums = {}
 
-    def gram(self, X, D, k, fit_intercept):
-        """The Gram product of column ``k`` of the curvature ``D`` (a new float64 array)."""
+    def prepare(self, D):
+        """Make the store fit the curvature ``D`` (before :meth:`gram` runs for several
+        columns at once, in threads: each then touches its own column and sum only)."""
         if self.previous is None or self.previous.shape != D.shape \
                 or self.previous.dtype != D.dtype:
             self.previous = np.empty_like(D)
             self.sums = {}
+
+    def gram(self, X, D, k, fit_intercept, workers=SERIAL):
+        """The Gram product of column ``k`` of the curvature ``D`` (a new float64 array)."""
+        self.prepare(D)
         column = D[:, k]
         previous = self.previous[:, k]
         H = None
         kept = self.sums.get(k)
         if kept is not None:
-            np.subtract(column, previous, out=previous)  # the change, in place
-            if np.count_nonzero(previous) < np.count_nonzero(column):
-                H = weighted_gram(X, previous, fit_intercept)
+            def change(start, stop):
+                # the change, in place; the rows it touches and those with curvature
+                np.subtract(column[start:stop], previous[start:stop], out=previous[start:stop])
+                return np.array([np.count_nonzero(previous[start:stop]),
+                                 np.count_nonzero(column[start:stop])])
+            changed, present = workers.reduce(change, column.shape[0])
+            if changed < present:
+                H = weighted_gram(X, previous, fit_intercept, workers=workers)
                 H += kept
         if H is None:
-            H = weighted_gram(X, column, fit_intercept)
-        previous[:] = column
+            H = weighted_gram(X, column, fit_intercept, workers=workers)
+
+        def keep(start, stop):
+            previous[start:stop] = column[start:stop]
+        workers.over_rows(keep, column.shape[0])
         if kept is None:
             self.sums[k] = H.copy()
         else:
@@ -439,8 +478,12 @@ class Objective:
 
     Attributes every objective sets: ``loss``, ``penalty``, ``X``, ``y``, ``weights`` (the
     per-sample costs ``c_i``), ``n_out``, ``fit_intercept``, ``dtype``, ``n_samples``,
-    ``n_features``, ``shape``.
+    ``n_features``, ``shape``. ``workers`` (a :class:`hingeclf._parallel.Workers`, the
+    estimators' ``n_jobs``) are the threads over which an objective evaluates its products;
+    one thread where it does not split them.
     """
+
+    workers = SERIAL
 
     def zeros(self):
         """The zero coefficients."""
@@ -584,9 +627,18 @@ class LinearObjective(Objective):
         Decision values per sample.
     fit_intercept : bool
     penalty : object with ``value``, ``gradient`` and ``hessp``, default L2Penalty()
+    workers : hingeclf._parallel.Workers, default one thread
+        The threads over which the products with ``X`` and the loss sums run, in the fixed
+        row blocks of :func:`hingeclf._parallel.row_blocks` (dense and CSR ``X``; CSC in one
+        block), added in block order: the results do not depend on the number of threads.
     """
 
-    def __init__(self, loss, X, y, weights, n_out, fit_intercept, penalty=None):
+    def __init__(self, loss, X, y, weights, n_out, fit_intercept, penalty=None, workers=None,
+                 _row_views=None):
+        self.workers = SERIAL if workers is None else workers
+        # the CSR matrices of the row blocks (views of X's arrays), shared with the copies
+        # made by with_loss, with_weights and output_problem
+        self._row_views = {} if _row_views is None else _row_views
         self.loss = loss
         self.X = X
         self.y = y
@@ -601,13 +653,13 @@ class LinearObjective(Objective):
     def with_loss(self, loss):
         """The same data, weights and penalty with another loss (e.g. a smoothed one)."""
         return LinearObjective(loss, self.X, self.y, self.weights, self.n_out,
-                               self.fit_intercept, self.penalty)
+                               self.fit_intercept, self.penalty, self.workers, self._row_views)
 
     def with_weights(self, weights):
         """The same data, loss and penalty with other per-sample costs (in the data's dtype)."""
         return LinearObjective(self.loss, self.X, self.y,
                                np.asarray(weights).astype(self.dtype, copy=False), self.n_out,
-                               self.fit_intercept, self.penalty)
+                               self.fit_intercept, self.penalty, self.workers, self._row_views)
 
     def output_problem(self, k, signs=None):
         """Output ``k``'s own binary problem, for losses with ``has_binary_terms`` (whose
@@ -619,7 +671,55 @@ class LinearObjective(Objective):
             signs = self.loss.target_signs(self.y, self.n_out, self.dtype)[:, k]
         return LinearObjective(self.loss.output_loss(), self.X,
                                np.asarray(signs).astype(self.dtype), self.weights, 1,
-                               self.fit_intercept, self.penalty)
+                               self.fit_intercept, self.penalty, self.workers, self._row_views)
+
+    def reduce_rows(self, function, raw, *args, maxima=()):
+        """:meth:`Objective.reduce_rows` over the row blocks of :meth:`_over_rows` (run over
+        :attr:`workers`): ``function`` on each block's objective, the tuples of results added
+        in block order (their maximum at the positions in ``maxima``)."""
+        if not self._rows_split() or len(row_blocks(self.n_samples)) == 1:
+            return function(self, raw, *args)
+
+        def on_block(start, stop):
+            rows = LinearObjective(self.loss, self._rows(start, stop), self.y[start:stop],
+                                   self.weights[start:stop], self.n_out, self.fit_intercept,
+                                   self.penalty)
+            if isinstance(raw, tuple):
+                return function(rows, tuple(r[start:stop] for r in raw), *args)
+            return function(rows, None if raw is None else raw[start:stop], *args)
+        parts = self._over_rows(on_block)
+        out = []
+        for j in range(len(parts[0])):
+            values = [part[j] for part in parts]
+            if j in maxima:
+                out.append(max(values))
+                continue
+            total = values[0]
+            for value in values[1:]:
+                total = total + value
+            out.append(total)
+        return tuple(out)
+
+    def largest_value(self):
+        """``max |x_ij|`` over the data (:func:`max_abs` over :attr:`workers`)."""
+        return max_abs(self.X, self.workers)
+
+    def move_raw(self, raw, step, raw_d):
+        """:meth:`Objective.move_raw` over the row blocks (element by element: the same
+        whatever the blocks)."""
+        if not self._rows_split():
+            return super().move_raw(raw, step, raw_d)
+        self._over_rows(lambda start, stop: add_scaled(raw[start:stop], step,
+                                                       raw_d[start:stop]))
+        return raw
+
+    def column_means(self):
+        """The mean row of ``X``: the float64 sums of the row blocks, added in block order."""
+        if not self._rows_split():
+            return super().column_means()
+        total = self._sum_over_rows(lambda start, stop: np.asarray(
+            self._rows(start, stop).sum(axis=0, dtype=np.float64)).ravel())
+        return (total / self.n_samples).astype(self.dtype)
 
     # ------------------------------------------------------------------ layout
     def _split(self, coef):
@@ -630,20 +730,79 @@ class LinearObjective(Objective):
             return coef, coef[:, :-1], coef[:, -1]
         return coef, coef, None
 
+    # ------------------------------------------------------------------ row blocks
+    def _rows_split(self):
+        """True when ``X``'s rows split into blocks without a copy (dense, CSR) and the data
+        takes the compiled paths (:func:`hingeclf._products.compiled_rows`; fewer rows are one
+        block anyway)."""
+        return compiled_rows(self.n_samples) and (not sp.issparse(self.X)
+                                                  or self.X.format == "csr")
+
+    def _rows(self, start, stop):
+        """The rows ``start:stop`` of ``X``: a view (dense), or a CSR matrix on views of
+        ``X``'s arrays, kept for the next call."""
+        X = self.X
+        if start == 0 and stop == X.shape[0]:
+            return X  # (slicing a sparse matrix would copy it)
+        if not sp.issparse(X):
+            return X[start:stop]
+        view = self._row_views.get((start, stop))
+        if view is None:
+            first, last = X.indptr[start], X.indptr[stop]
+            view = sp.csr_matrix((X.data[first:last], X.indices[first:last],
+                                  X.indptr[start:stop + 1] - first),
+                                 shape=(stop - start, X.shape[1]))
+            self._row_views[(start, stop)] = view
+        return view
+
+    def _over_rows(self, function):
+        """``function(start, stop)`` over the row blocks (one block where ``X`` does not
+        split), in block order; their results as a list."""
+        if not self._rows_split():
+            return [function(0, self.n_samples)]
+        return self.workers.over_rows(function, self.n_samples)
+
+    def _sum_over_rows(self, function):
+        """The sum of ``function(start, stop)`` over the row blocks, in block order."""
+        parts = self._over_rows(function)
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return total
+
     def raw(self, coef):
         """Decision values ``X W^T + b``, shape ``(n_samples, n_out)``."""
         _, w, b = self._split(coef)
-        raw = decision_values(self.X, w)
-        if b is not None:
-            raw += b  # a fresh product: no copy
+        if not self._rows_split():
+            raw = decision_values(self.X, w)
+            if b is not None:
+                raw += b  # a fresh product: no copy
+            return raw
+        raw = np.empty((self.n_samples, w.shape[0]), dtype=self.dtype)
+
+        def rows(start, stop):
+            part = decision_values(self._rows(start, stop), w, out=raw[start:stop])
+            if b is not None:
+                part += b  # (in place: no copy)
+        self._over_rows(rows)
         return raw
 
     def _pull_back(self, g_raw):
         """Chain rule through the linear model: ``[G^T X, sum G]`` of shape ``shape``."""
-        gw = pulled_back(self.X, g_raw).astype(self.dtype, copy=False)
-        if self.fit_intercept:
-            return np.hstack([gw, g_raw.sum(axis=0, dtype=np.float64)[:, None].astype(self.dtype)])
-        return np.ascontiguousarray(gw)
+        if not self._rows_split():
+            gw = pulled_back(self.X, g_raw).astype(self.dtype, copy=False)
+            if self.fit_intercept:
+                return np.hstack([gw, g_raw.sum(axis=0, dtype=np.float64)[:, None]
+                                  .astype(self.dtype)])
+            return np.ascontiguousarray(gw)
+
+        def rows(start, stop):
+            part = np.asarray(pulled_back(self._rows(start, stop), g_raw[start:stop]),
+                              dtype=np.float64)
+            if not self.fit_intercept:
+                return part
+            return np.hstack([part, g_raw[start:stop].sum(axis=0, dtype=np.float64)[:, None]])
+        return np.ascontiguousarray(self._sum_over_rows(rows).astype(self.dtype, copy=False))
 
     def _weighted(self, per_sample):
         return per_sample * self.weights[:, None]
@@ -659,7 +818,9 @@ class LinearObjective(Objective):
     def _loss_value(self, raw):
         """``sum_i c_i loss_i`` (float64)."""
         if self.fused:
-            return self.loss.weighted_value(self.y, raw, self.weights)
+            y, c = self.y, self.weights
+            return self._sum_over_rows(lambda start, stop: self.loss.weighted_value(
+                y[start:stop], raw[start:stop], c[start:stop]))
         loss = self.loss.loss(self.y, raw)
         return float(np.dot(self.weights.astype(np.float64, copy=False),
                             loss.astype(np.float64, copy=False)))
@@ -667,7 +828,11 @@ class LinearObjective(Objective):
     def _loss_value_gradient(self, raw):
         """``sum_i c_i loss_i`` and its gradient in the decision values, ``c_i dloss_i/draw``."""
         if self.fused:
-            return self.loss.weighted_value_gradient(self.y, raw, self.weights)
+            y, c = self.y, self.weights
+            out = np.empty(raw.shape, dtype=raw.dtype)
+            value = self._sum_over_rows(lambda start, stop: self.loss.weighted_value_gradient(
+                y[start:stop], raw[start:stop], c[start:stop], out=out[start:stop])[0])
+            return value, out
         loss, g_raw = self.loss.loss_gradient(self.y, raw)
         value = float(np.dot(self.weights.astype(np.float64, copy=False),
                              loss.astype(np.float64, copy=False)))
@@ -678,8 +843,10 @@ class LinearObjective(Objective):
         point of a line search), without forming them where the loss is :attr:`fused`."""
         _, w, _ = self._split(coef)
         if self.fused:
-            return self.penalty.value(w) + self.loss.weighted_value_on_line(
-                self.y, raw, raw_d, step, self.weights)
+            y, c = self.y, self.weights
+            return self.penalty.value(w) + self._sum_over_rows(
+                lambda start, stop: self.loss.weighted_value_on_line(
+                    y[start:stop], raw[start:stop], raw_d[start:stop], step, c[start:stop]))
         return self.value(coef, raw + step * raw_d)
 
     def value_gradient(self, coef, raw=None):
@@ -705,7 +872,10 @@ class LinearObjective(Objective):
             raw = self.raw(full)
         if self.fused and self.loss.has_hessian:  # (the others raise below)
             # separable: the curvature is diagonal in the decision values, computed once
-            curvature = self.loss.weighted_curvature(self.y, raw, self.weights)
+            y, c = self.y, self.weights
+            curvature = np.empty(raw.shape, dtype=raw.dtype)
+            self._over_rows(lambda start, stop: self.loss.weighted_curvature(
+                y[start:stop], raw[start:stop], c[start:stop], out=curvature[start:stop]))
 
             def weighted_h(d_raw):
                 return curvature * d_raw
@@ -753,16 +923,21 @@ class LinearObjective(Objective):
             if not self.loss.has_binary_terms:
                 return None
             ch = weighted_diagonal()
-            out = []
-            for k in range(self.n_out):
+            if grams is not None:
+                grams.prepare(ch)
+            workers = self.workers
+
+            def block(k):
+                # (the outputs' blocks are independent: over the threads when there are
+                # several, else each over row blocks)
                 if grams is None:
-                    H = weighted_gram(self.X, ch[:, k], self.fit_intercept)
+                    H = weighted_gram(self.X, ch[:, k], self.fit_intercept, workers=workers)
                 else:
-                    H = grams.gram(self.X, ch, k, self.fit_intercept)
+                    H = grams.gram(self.X, ch, k, self.fit_intercept, workers=workers)
                 idx = np.arange(self.n_features)
                 H[idx, idx] += self.penalty.l2
-                out.append(H)
-            return out
+                return H
+            return workers.map(block, range(self.n_out))
 
         def matrix():
             """The whole Hessian (float64, ``size x size`` in the order of ``coef.ravel()``),
@@ -923,7 +1098,7 @@ class CenteredObjective(Objective):
             center = base.column_means()
         self.center = center
         for name in ("loss", "X", "y", "weights", "n_out", "fit_intercept", "penalty", "dtype",
-                     "n_samples", "n_features", "shape"):
+                     "n_samples", "n_features", "shape", "workers"):
             setattr(self, name, getattr(base, name))
 
     def with_loss(self, loss):

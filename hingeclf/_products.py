@@ -53,14 +53,20 @@ def _compiled(X, n_out):
             and X.dtype in (np.float32, np.float64))
 
 
-def decision_values(X, W):
+def decision_values(X, W, out=None):
     """``X @ W.T`` for ``W`` of shape ``(n_out, n_features)``: a dense ``(n_samples, n_out)``
-    array in the dtype of ``X`` (``W`` is taken in that dtype)."""
+    array in the dtype of ``X`` (``W`` is taken in that dtype), written into ``out`` if given
+    (C-ordered, of that shape and dtype)."""
     if not _compiled(X, W.shape[0]):
-        out = X @ np.asarray(W, dtype=X.dtype).T
-        return np.asarray(out.toarray() if sp.issparse(out) else out)
+        product = X @ np.asarray(W, dtype=X.dtype).T
+        product = np.asarray(product.toarray() if sp.issparse(product) else product)
+        if out is None:
+            return product
+        out[...] = product
+        return out
     W = np.ascontiguousarray(W, dtype=X.dtype)
-    out = np.empty((X.shape[0], W.shape[0]), dtype=X.dtype)
+    if out is None:
+        out = np.empty((X.shape[0], W.shape[0]), dtype=X.dtype)
     _rows_times(X, W, out)
     return out
 

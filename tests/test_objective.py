@@ -629,9 +629,9 @@ def test_curvature_grams_follow_the_curvature(dtype, fit_intercept):
     calls = []
     original = objective_module.weighted_gram
 
-    def counting(X, D, fit_intercept, rows=None):
+    def counting(X, D, fit_intercept, rows=None, **options):
         calls.append(int(np.count_nonzero(D)))
-        return original(X, D, fit_intercept, rows)
+        return original(X, D, fit_intercept, rows, **options)
 
     grams = CurvatureGrams()
     objective_module.weighted_gram = counting

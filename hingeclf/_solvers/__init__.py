@@ -212,10 +212,13 @@ def minimize(objective, solver, coef0, *, tol, max_iter, verbose=0, random_state
 
     Small fits run with one BLAS thread (:func:`_single_blas_thread`), except those of the
     stochastic solvers, which call no BLAS (setting the limit cost a ``partial_fit`` call
-    about 10 ms).
+    about 10 ms); so do the fits of objectives that split their work over threads of their
+    own (``objective.workers``, the estimators' ``n_jobs`` above 1): their threads, not
+    BLAS's, use the cores.
     """
-    context = (_single_blas_thread() if _stored_entries(objective.X) < SINGLE_THREAD_BELOW
-               and not SOLVERS[solver].stochastic else nullcontext())
+    context = (_single_blas_thread() if objective.workers.n_jobs > 1
+               or (_stored_entries(objective.X) < SINGLE_THREAD_BELOW
+                   and not SOLVERS[solver].stochastic) else nullcontext())
     options = dict(tol=tol, max_iter=max_iter, verbose=verbose, random_state=random_state,
                    **kwargs)
     with context:

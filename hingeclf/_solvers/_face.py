@@ -40,7 +40,6 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .._objective import max_abs
 from .._certificate import dual_bound
 
 #: corrections of a face before the solve gives up
@@ -394,7 +393,7 @@ def _term_magnitude(objective, coef, c):
     100 (data far from the origin) carries their rounding error, not its own."""
     coef = np.asarray(coef, dtype=np.float64).reshape(objective.shape)
     w = coef[:, : objective.n_features]
-    size = max_abs(objective.X) * float(np.abs(w).sum(axis=1).max(initial=0.0))
+    size = objective.largest_value() * float(np.abs(w).sum(axis=1).max(initial=0.0))
     if objective.fit_intercept:
         size += float(np.abs(coef[:, -1]).max(initial=0.0))
     return float(np.sum(c)) * size

@@ -271,7 +271,12 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
     out_converged = np.ones(objective.n_out, dtype=bool)
     n_iter = 0
     messages = []
-    for k in range(objective.n_out):
+
+    def solve_output(k):
+        """One output's binary problem: ``(w, b, primal, dual, epochs, exact, unmet)``
+        (``unmet``: the message of a problem left unconverged, else None). It writes column
+        ``k`` of ``mu_out`` only, so the outputs run over the objective's workers."""
+        exact, unmet = None, None
         y = np.ascontiguousarray(targets[:, k])
         column = objective.output_problem(k, y)
         if from_state:
@@ -337,27 +342,34 @@ def solve_dual_cd(objective, coef0, *, tol, max_iter, verbose=0, random_state=No
                 w_primal = col_coef[0, :d].astype(np.float64)
                 b = float(col_coef[0, d]) if fit_intercept else 0.0
                 dual = primal - gap
-                exact_faces += 1
                 # keep the optimum's dual point (the kernel's may be far from it)
                 raw = kernels.rows_dot(Xk, w_primal, n) + b
                 mu_out[:, k] = _mu_at_optimum(y, c, raw, alpha / safe_c, loss, tie)
                 break
             if epochs >= max_iter:
-                out_converged[k] = False
-                messages.append(f"max_iter={max_iter} epochs reached in problem {k} with "
-                                f"relative gap {gap / max(primal, 1e-300):.3e} > tol")
+                unmet = (f"max_iter={max_iter} epochs reached in problem {k} with "
+                         f"relative gap {gap / max(primal, 1e-300):.3e} > tol")
                 mu_out[:, k] = alpha / safe_c
                 break
             if met:
                 eps = max(eps * EPS_FACTOR, EPS_MIN)
             if epochs > 0:
                 chunk = min(2 * chunk, CHUNK_MAX)
+        return w_primal, b, primal, dual, epochs, exact is not None, unmet
+
+    # (the outputs' results combined in output order: the same whatever the threads)
+    for k, (w_primal, b, primal, dual, epochs, exact, unmet) in enumerate(
+            objective.workers.map(solve_output, range(objective.n_out))):
         coef[k, :d] = w_primal
         if fit_intercept:
             coef[k, d] = b
         out_p[k] = primal
         out_gap[k] = primal - dual
         n_iter = max(n_iter, epochs)
+        exact_faces += int(exact)
+        if unmet is not None:
+            out_converged[k] = False
+            messages.append(unmet)
     message = "; ".join(messages) if messages else "relative duality gap below tol"
     if exact_faces:
         message += f"; {exact_faces} problem(s) finished exactly on their face"
