@@ -25,8 +25,8 @@ in (1, 10, 100) (a larger one penalises the intercept less), ``tol`` from 1e-1 d
 (the sweep of one ``(dual, intercept_scaling)`` stops at the first ``tol`` that reaches within
 ``1e-4`` relative of our objective, or at the first that does not finish in time),
 ``max_iter=100000`` (``--peer-max-iter``). The *peer* is the fastest setting within ``1e-4``
-of our objective (issue 22's rule); ``ratio`` is our time over its time. ``--scale`` multiplies the row counts
-(tests use a small one).
+of our objective (issue 22's rule); ``ratio`` is our time over its time. ``--scale``
+multiplies the row counts (tests use a small one).
 """
 
 from __future__ import annotations

@@ -202,7 +202,8 @@ def main(argv=None):
             f"| {r['case']} | {r['solver_1']} | {r['median_s_1']:.2f} | {r['median_s_2']:.2f} "
             f"| {r['speedup_median']:.2f} | {r['best_s_1']:.2f} | {r['best_s_2']:.2f} "
             f"| {r['speedup_best']:.2f} | {r['objective_1']:.10g} | {r['objective_2']:.10g} "
-            f"| {r['identical']} | {r['coef_max_difference']:.1e} | {r['split_share_1']:.3f} | {r['two_thread_bound']:.2f} | "
+            f"| {r['identical']} | {r['coef_max_difference']:.1e} | {r['split_share_1']:.3f} "
+            f"| {r['two_thread_bound']:.2f} | "
             + (f"{r['median_s_reference']:.2f} | {r['one_over_reference']:.2f} "
                f"| {r['objective_reference']:.10g} | " if ref else "")
             + f"{', '.join(f'{x:.1f}' for x in r['load_before'])} "

@@ -6,9 +6,9 @@ products and loss sums over :func:`row_blocks`: boundaries that depend on the nu
 only, never on ``n_jobs``, with one partial result per block, combined in block order. So a fit
 gives the same result, to the bit, whatever ``n_jobs``: the threads only decide who computes a
 block, not how the sums are grouped. The kernels release the GIL (numba ``nogil=True``; numpy's
-and BLAS's products do too), so the blocks run in threads; BLAS itself runs with one thread
-during fits (:func:`hingeclf._solvers._single_blas_thread`), so the threads do not compete with
-BLAS's own.
+and BLAS's products do too), so the blocks run in threads; with more than one thread BLAS itself
+runs with one thread during the fit (:func:`hingeclf._solvers._single_blas_thread`), so the
+threads do not compete with BLAS's own.
 
 The same blocks and the same ordered reduction serve any evaluation over row chunks (a dask
 objective reduces its chunks the same way): :func:`row_blocks` and :meth:`Workers.reduce`.

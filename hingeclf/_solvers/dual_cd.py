@@ -25,8 +25,9 @@ time the compiled epochs stop: when the projected-gradient spread of an epoch fa
 certify yet) or after a budget of epochs that doubles. At a check, the exact solve on the face of
 the current dual point (:func:`~hingeclf._solvers._face.polish_on_face`) is tried once that face
 has settled (each variable at the same bound, or strictly inside, as at the previous check) and
-its solve has not failed already, and always at a certified gap or the last check. ``n_iter`` counts epochs (the largest over
-the one-vs-rest problems, as scikit-learn's ``LinearSVC``); ``max_iter`` bounds them per problem.
+its solve has not failed already, and always at a certified gap or the last check. ``n_iter``
+counts epochs (the largest over the one-vs-rest problems, as scikit-learn's ``LinearSVC``);
+``max_iter`` bounds them per problem.
 The result reports each problem's objective, gap and convergence (``outputs``), so that a
 fallback solver can continue only the problems left unconverged.
 
