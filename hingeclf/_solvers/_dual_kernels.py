@@ -409,6 +409,8 @@ def crammer_singer_dual_cd(X, y, c, qd, alpha, WT, b, ssum, rho, eps, max_passes
         mm += m[k] * m[k]
     bb = np.empty(K)
     ds = np.empty(K)
+    bs = np.empty(K)
+    us = np.empty(K)
     delta = np.empty(K)
     dcls = np.empty(K, dtype=np.int64)
     epoch = 0
@@ -486,22 +488,32 @@ def crammer_singer_dual_cd(X, y, c, qd, alpha, WT, b, ssum, rho, eps, max_passes
                 u = ci if j == yi else 0.0
                 top += u
                 ds[p] = bb[p] + a * u
-            # ascending insertion sort (few active entries once shrinking has set in)
+                bs[p] = bb[p]
+                us[p] = u
+            # ascending insertion sort of D, B and U together (few active entries once
+            # shrinking has set in)
             for p in range(1, n_i):
-                v = ds[p]
+                v, vb, vu = ds[p], bs[p], us[p]
                 q = p - 1
                 while q >= 0 and ds[q] > v:
-                    ds[q + 1] = ds[q]
+                    ds[q + 1], bs[q + 1], us[q + 1] = ds[q], bs[q], us[q]
                     q -= 1
-                ds[q + 1] = v
-            # beta over the r largest D (unclamped entries): sum of the active entries fixed
+                ds[q + 1], bs[q + 1], us[q + 1] = v, vb, vu
+            # beta over the r largest D (the unclamped entries), the sum of the active entries
+            # fixed: r beta = sum of their B + A (total - the clamped entries' bounds). Summed
+            # from B, not D = B + A U: at A c_i >> |B| (large C, or X of large scale) D_y
+            # rounds B_y away, and D_y - A c_i gave beta no correct digit
             total = 0.0
             for p in range(n_i):
                 total += alpha[i, row[p]]
-            beta = ds[n_i - 1] + a * (total - top)
+            sum_b = bs[n_i - 1]
+            rest = top - us[n_i - 1]
+            beta = sum_b + a * (total - rest)
             r = 1
             while r < n_i and beta < r * ds[n_i - 1 - r]:
-                beta += ds[n_i - 1 - r]
+                sum_b += bs[n_i - 1 - r]
+                rest -= us[n_i - 1 - r]
+                beta = sum_b + a * (total - rest)
                 r += 1
             beta /= r
             nz = 0
