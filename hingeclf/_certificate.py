@@ -94,6 +94,9 @@ def circulation_scale(flows):
     for e, (a, k) in enumerate(edges):
         a_eq[k, e] += 1.0
         a_eq[a, e] -= 1.0
+    f = _near_circulation(a_eq, cap)
+    if f is not None:
+        return _scales(scale, edges, f, cap)
     res = linprog(-np.ones(len(edges)), A_eq=a_eq, b_eq=np.zeros(K),
                   bounds=[(0.0, u) for u in cap], method="highs")
     f = np.clip(res.x, 0.0, cap) if res.status == 0 else np.zeros(len(edges))
@@ -105,11 +108,37 @@ def circulation_scale(flows):
     if on.any():
         f[on] -= np.linalg.lstsq(a_eq[:, on], a_eq[:, on] @ f[on], rcond=None)[0]
         f[on] *= min(1.0, float(np.min(cap[on] / np.maximum(f[on], np.finfo(float).tiny))))
-    if f.min() < 0 or np.abs(a_eq @ f).max() > 64 * np.finfo(np.float64).eps * len(edges):
+    if not _balanced(a_eq, f):
         f = np.zeros(len(edges))  # not a circulation to rounding: keep none (still feasible)
+    return _scales(scale, edges, f, cap)
+
+
+def _balanced(a_eq, f):
+    return f.min() >= 0 and np.abs(a_eq @ f).max() <= 64 * np.finfo(np.float64).eps * len(f)
+
+
+def _scales(scale, edges, f, cap):
     for e, (a, k) in enumerate(edges):
         scale[a, k] = min(max(f[e] / cap[e], 0.0), 1.0)
     return scale
+
+
+def _near_circulation(a_eq, cap):
+    """Flows within ``cap`` that balance every node, changing each flow by a small share of it,
+    or None when the flows ``cap`` are not that close to a circulation.
+
+    A solver's dual point is a circulation up to its convergence (a relative imbalance of 1e-9,
+    say). The least change in relative terms, ``f = cap (1 - z)`` with ``A (cap z) = A cap``
+    and ``||z||`` least, keeps nearly all of every flow; the linear program's absolute
+    tolerance, spread over the flows, lost 0.5% of them on 30 classes (its scale factor is
+    one for all flows, set by the worst).
+    """
+    z = np.linalg.lstsq(a_eq * cap[None, :], a_eq @ cap, rcond=None)[0]
+    if not np.all(np.isfinite(z)) or np.abs(z).max() > 1e-3:
+        return None
+    f = cap * (1.0 - z)
+    f *= min(1.0, float(np.min(cap / np.maximum(f, np.finfo(float).tiny))))
+    return f if _balanced(a_eq, f) else None
 
 
 def dual_value(objective, mu):

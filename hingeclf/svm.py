@@ -46,7 +46,9 @@ _COMMON_PARAMETERS = """
           by the method of multipliers. Stops when the relative duality gap
           ``(P - D) / P <= tol`` (reported as ``duality_gap_``), or earlier when the dual point
           identifies the optimum's face and the exact solution on it is verified. ``n_iter_``
-          counts epochs (the largest over one-vs-rest problems).
+          counts epochs (the largest over one-vs-rest problems); for Crammer-Singer, which
+          shrinks per (sample, class) pair, passes over the data (the entries whose gradient
+          an epoch computes, over ``n_samples * n_classes``), which ``max_iter`` bounds.
 
         - ``"lbfgs"``: L-BFGS-B on the fused loss and gradient. Stops when
           ``||grad P||_inf <= tol * ||grad P(0)||_inf``.

@@ -5,10 +5,14 @@ from another solver at a tight tolerance, on every loss ``dual_cd`` handles, wit
 intercept, dense and CSR, float32 and float64.
 """
 
+import functools
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from hingeclf import HingeSVM, MulticlassHingeSVM, SquaredHingeSVM
@@ -80,6 +84,60 @@ def test_crammer_singer_matches_liblinear_objective_on_iris():
     assert est.objective_ >= p_ref * (1 - 1e-6)
 
 
+def _many_classes(n_classes, per_class, d, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n_classes * per_class, d)), np.repeat(np.arange(n_classes), per_class)
+
+
+def _digits_slice():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:360], y[:360]  # raw pixels (0-16), 10 classes
+
+
+@functools.lru_cache(maxsize=None)
+def _newton_reference(data, fit_intercept):
+    """Newton's objective on ``data`` (computed once: it takes most of these tests' time)."""
+    X, y = _digits_slice() if data == "digits" else _many_classes(30, 4, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # (its smoothing stalls near 1e-10)
+        return MulticlassHingeSVM(solver="newton", tol=1e-10, max_iter=5000,
+                                  fit_intercept=fit_intercept).fit(X, y).objective_
+
+
+# (raw digits with intercepts: the Newton reference takes minutes on a loaded machine)
+@pytest.mark.parametrize("data, fit_intercept", [
+    pytest.param("digits", True, marks=pytest.mark.slow), ("digits", False),
+    ("many classes", True), ("many classes", False)])
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_crammer_singer_shrinking_reaches_the_reference_optimum(data, fit_intercept, layout):
+    """Per-pair shrinking and the pass budget: on raw digits pixels and on 30 classes of 4
+    samples, the fit converges, its certified gap bounds the distance to Newton's optimum and
+    it is there. (Many classes with intercepts: the dual point balances the classes only up
+    to the multipliers' convergence; the certificate keeps nearly all of its flows.)"""
+    X, y = _digits_slice() if data == "digits" else _many_classes(30, 4, 5)
+    p_star = _newton_reference(data, fit_intercept)
+    Xf = sp.csr_matrix(X) if layout == "csr" else X
+    est = MulticlassHingeSVM(solver="dual_cd", tol=1e-6, max_iter=5000,
+                             fit_intercept=fit_intercept).fit(Xf, y)
+    assert est.solver_ == "dual_cd" and est.converged_
+    assert est.duality_gap_ >= -1e-12 * est.objective_
+    assert est.objective_ - p_star <= est.duality_gap_ + 1e-10 * p_star
+    assert est.objective_ <= p_star * (1 + 1e-6)
+
+
+def test_crammer_singer_pass_budget_bounds_an_unconverged_fit():
+    """``max_iter`` bounds the passes (``n_iter_``), and the gap of the stopped fit still bounds
+    its distance to the optimum."""
+    X, y = _many_classes(30, 4, 5)
+    p_star = _newton_reference("many classes", True)
+    with pytest.warns(ConvergenceWarning):
+        est = MulticlassHingeSVM(solver="dual_cd", tol=1e-12, max_iter=3).fit(X, y)
+    assert not est.converged_ and est.n_iter_ <= 4
+    assert est.objective_ - p_star <= est.duality_gap_ + 1e-10 * p_star
+
+
 @pytest.mark.parametrize("power", [1, 2])
 def test_best_intercept_is_the_exact_minimiser(power):
     rng = np.random.RandomState(0)
@@ -132,6 +190,25 @@ def test_circulation_scale_keeps_a_balanced_circulation():
     kept = flows * scale
     np.testing.assert_allclose(kept.sum(axis=0), kept.sum(axis=1), atol=1e-9)
     np.testing.assert_allclose(kept[0, 1], 2.0, atol=1e-9)  # the bottleneck is kept whole
+
+
+def test_circulation_scale_keeps_nearly_all_of_a_near_circulation():
+    """Flows that balance up to about 1e-6 of themselves (a dual point with intercepts, as the
+    solver leaves it) keep every flow but a share of that order, tiny flows too, and balance to
+    rounding (the linear program's vertex dropped whole flows: 0.3% of the total on 30
+    classes of 4 samples)."""
+    rng = np.random.default_rng(0)
+    K = 30
+    flows = np.zeros((K, K))
+    for weight in 10.0 ** rng.uniform(-10, 0, size=400):  # a circulation: a sum of cycles
+        nodes = rng.choice(K, size=rng.integers(2, 8), replace=False)
+        flows[nodes, np.roll(nodes, -1)] += weight
+    on = flows > 0
+    noisy = np.where(on, flows * (1.0 + 1e-6 * rng.uniform(-1, 1, flows.shape)), 0.0)
+    scale = circulation_scale(noisy)
+    kept = noisy * scale
+    assert np.abs(kept.sum(axis=0) - kept.sum(axis=1)).max() <= 1e-13 * flows.max()
+    assert scale[on].min() >= 1.0 - 1e-4
 
 
 @pytest.mark.parametrize("structure, power", [("binary", 2), ("ovr", 2),
@@ -423,3 +500,21 @@ def test_auto_fallback_redoes_only_the_unconverged_outputs():
         binary = HingeSVM(solver="newton").fit(X, (y_index == k).astype(int))
         assert parts[k] == pytest.approx(binary.objective_, rel=auto.tol)
     assert auto.objective_ < alone.objective_
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_crammer_singer_subproblem_keeps_its_digits_at_a_large_cost(fit_intercept):
+    """At ``C ||x||^2 >> 1`` (a large C, or X of a large scale) the per-sample subproblem keeps
+    its precision: separable data at C = 1e20 give the hard-margin model, the one C = 1e4
+    certifies (the stopped fit's objective is C times rounding, so it warns)."""
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % 3
+    X = 4.0 * np.eye(3)[y] + 0.5 * rng.standard_normal((60, 3))
+    hard = MulticlassHingeSVM(solver="dual_cd", C=1e4, tol=1e-10,
+                              fit_intercept=fit_intercept).fit(X, y)
+    assert hard.converged_
+    with pytest.warns(ConvergenceWarning):
+        big = MulticlassHingeSVM(solver="dual_cd", C=1e20, max_iter=100,
+                                 fit_intercept=fit_intercept).fit(X, y)
+    np.testing.assert_allclose(big.coef_, hard.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(big.intercept_, hard.intercept_, rtol=1e-4, atol=1e-6)

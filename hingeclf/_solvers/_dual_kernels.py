@@ -293,52 +293,140 @@ def _row_axpy_multi(X, i, delta, W):
         return impl
 
 
-@njit(**_JIT)
-def crammer_singer_dual_cd(X, y, c, qd, alpha, W, b, ssum, rho, eps, max_epochs, seed, m, xm):
-    """Sequential dual method for the Crammer-Singer hinge (Keerthi et al. 2008, LIBLINEAR's
-    MCSVM_CS), one sample's K variables at a time.
+def row_dot_gather(X, i, W, cls, na, out):  # pragma: no cover
+    raise NotImplementedError
 
-    Dual (min form), ``alpha_i`` of length K, ``W = sum_i x_i^T alpha_i`` (shape (d, K))::
+
+@overload(row_dot_gather)
+def _row_dot_gather(X, i, WT, cls, na, out):
+    """``out[m] = x_i . WT[cls[m]]`` for ``m < na`` (``WT`` of shape (K, d), rows contiguous:
+    each product runs along a row)."""
+    if isinstance(X, types.Array):
+        def impl(X, i, WT, cls, na, out):
+            d = X.shape[1]
+            for m in range(na):
+                j = cls[m]
+                s = 0.0
+                for k in range(d):
+                    s += X[i, k] * WT[j, k]
+                out[m] = s
+        return impl
+    if isinstance(X, types.BaseTuple):
+        def impl(X, i, WT, cls, na, out):
+            data, indices, indptr = X
+            start, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+            for m in range(na):
+                j = cls[m]
+                s = 0.0
+                for p in range(start, stop):
+                    s += data[p] * WT[j, np.uint64(indices[p])]
+                out[m] = s
+        return impl
+
+
+def row_axpy_scatter(X, i, W, cls, delta, nz):  # pragma: no cover
+    raise NotImplementedError
+
+
+@overload(row_axpy_scatter)
+def _row_axpy_scatter(X, i, WT, cls, delta, nz):
+    """``WT[cls[m]] += delta[m] * x_i`` for ``m < nz`` (``WT`` of shape (K, d))."""
+    if isinstance(X, types.Array):
+        def impl(X, i, WT, cls, delta, nz):
+            d = X.shape[1]
+            for m in range(nz):
+                j = cls[m]
+                a = delta[m]
+                for k in range(d):
+                    WT[j, k] += a * X[i, k]
+        return impl
+    if isinstance(X, types.BaseTuple):
+        def impl(X, i, WT, cls, delta, nz):
+            data, indices, indptr = X
+            start, stop = np.uint64(indptr[i]), np.uint64(indptr[i + 1])
+            for m in range(nz):
+                j = cls[m]
+                a = delta[m]
+                for p in range(start, stop):
+                    WT[j, np.uint64(indices[p])] += a * data[p]
+        return impl
+
+
+@njit(**_JIT)
+def crammer_singer_dual_cd(X, y, c, qd, alpha, WT, b, ssum, rho, eps, max_passes, seed, m, xm,
+                           index, cls, na, shrink):
+    """Sequential dual method for the Crammer-Singer hinge (Keerthi et al. 2008), one sample's
+    K variables at a time, with shrinking per (sample, class) pair.
+
+    Dual (min form), ``alpha_i`` of length K, ``W = sum_i x_i^T alpha_i`` (shape (d, K), held
+    transposed: ``WT`` of shape (K, d), C-contiguous, so that a class's weights are one row)::
 
         min 1/2 ||W||^2 + sum_i sum_{k != y_i} alpha_ik
         s.t. alpha_ik <= 0 (k != y_i),  alpha_iy <= c_i,  sum_k alpha_ik = 0,
              sum_i alpha_ik = 0 for every class k (only with intercepts)
 
     The last constraints (one per intercept) are handled by the augmented Lagrangian, with
-    multipliers ``b`` (the intercepts) and penalty ``rho``, ``ssum_k = sum_i alpha_ik``; rows
-    are centred implicitly as in :func:`binary_dual_cd`. Each sample's subproblem is solved
-    exactly: with ``G_k = (x_i - m) . (W_k - ssum_k m) + b_k + rho ssum_k + [k != y_i]`` and
-    ``A = qd_i = ||x_i - m||^2 + rho``, the new ``alpha_ik = min(C_k, (beta - B_k) / A)`` with
-    ``B_k = G_k - A alpha_ik`` and ``beta`` found by sorting ``D_k = B_k + A C_k``
-    (``C_k = c_i`` at ``y_i``, else 0). Stops when an epoch's largest gradient spread
-    ``max_k G_k - min_{k: alpha_ik < C_k} G_k`` is at most ``eps`` over all samples. Samples
-    that are not support vectors and whose margin ``G_y - max_{k != y} G_k`` exceeds the last
-    epoch's largest spread are shrunk (skipped) until the others have converged. Returns
-    ``(epochs, met)``.
+    multipliers ``b`` (the intercepts) and penalty ``rho``, ``ssum_k = sum_i alpha_ik``, ``b``
+    moving after every epoch; rows are centred implicitly as in :func:`binary_dual_cd`. The
+    gradient of entry ``k`` of sample ``i`` is
+    ``G_k = (x_i - m) . (W_k - ssum_k m) + b_k + rho ssum_k + [k != y_i]``.
+
+    Each sample's subproblem over its active entries is solved exactly: with ``A = qd_i =
+    ||x_i - m||^2 + rho`` and ``B_k = G_k - A alpha_ik``, the new ``alpha_ik = min(U_k,
+    (beta - B_k) / A)`` (``U_k = c_i`` at ``y_i``, else 0), where ``beta`` keeps the sum of the
+    active entries; it is found by sorting ``D_k = B_k + A U_k``.
+
+    Shrinking: an entry at its bound whose gradient is below the smallest gradient of the
+    sample's entries that can still grow stays at its bound in the subproblem's solution; it
+    leaves the sample's active list (``cls[i, :na[i]]`` holds the active classes), and a sample
+    with at most one active entry leaves the epoch's sample list. When the largest spread
+    ``max_k G_k - min_{k: alpha_ik < U_k} G_k`` of an epoch falls below the shrinking level,
+    every entry comes back and the level halves (down to ``eps``); the kernel stops when an
+    epoch that started from every entry has its largest spread at most ``eps``, or when the
+    work reaches ``max_passes`` passes: the work of an epoch is the share of the ``n K``
+    entries whose gradient it computed (a full epoch is one pass). Returns
+    ``(epochs, passes, met)``.
+
+    The shrinking state carries over from one call to the next (made by
+    :func:`crammer_singer_shrink_state`): the sample order ``index`` (the first ``shrink[0]``
+    are active), the classes ``cls`` and their counts ``na``, the shrinking level
+    ``shrink[1]``, and whether the current round started from every entry (``shrink[2]``).
     """
     n = y.shape[0]
-    K = W.shape[1]
-    index = np.arange(n)
-    np.random.seed(seed)
+    K = WT.shape[0]
+    # the sample order: a xorshift generator seeded by ``seed`` (numba's randint costs more
+    # than the visit of a shrunk sample)
+    state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(1442695040888963407)
+    if state == 0:
+        state = np.uint64(1)
     g = np.empty(K)
     mw = np.zeros(K)
     for k in range(m.shape[0]):
         for j in range(K):
-            mw[j] += m[k] * W[k, j]
+            mw[j] += m[k] * WT[j, k]
     mm = 0.0
     for k in range(m.shape[0]):
         mm += m[k] * m[k]
     bb = np.empty(K)
-    dd = np.empty(K)
+    ds = np.empty(K)
+    bs = np.empty(K)
+    us = np.empty(K)
     delta = np.empty(K)
+    dcls = np.empty(K, dtype=np.int64)
     epoch = 0
     met = False
-    active = n
-    shrink_old = np.inf
-    while epoch < max_epochs:
+    active = int(shrink[0])
+    level = max(min(shrink[1], max(10.0 * eps, 1.0)), eps)
+    from_all = shrink[2] != 0.0
+    work = 0
+    budget = max_passes * n * K
+    while work < budget:
         epoch += 1
         for k in range(active - 1, 0, -1):
-            j = np.random.randint(0, k + 1)
+            state ^= state << np.uint64(13)
+            state ^= state >> np.uint64(7)
+            state ^= state << np.uint64(17)
+            j = np.int64(state % np.uint64(k + 1))
             index[k], index[j] = index[j], index[k]
         spread_max = 0.0
         t = 0
@@ -357,66 +445,115 @@ def crammer_singer_dual_cd(X, y, c, qd, alpha, W, b, ssum, rho, eps, max_epochs,
                 active -= 1
                 index[t], index[active] = index[active], index[t]
                 continue
-            row_dot_multi(X, i, W, g)
-            for j in range(K):
-                g[j] += -ssum[j] * xm[i] - mw[j] + ssum[j] * mm + b[j] + rho * ssum[j]
-                if j != yi:
-                    g[j] += 1.0
+            n_i = na[i]
+            work += n_i
+            row = cls[i]
+            row_dot_gather(X, i, WT, row, n_i, g)
+            xmi = xm[i]
             g_max = -np.inf
             g_min = np.inf
-            g_other = -np.inf
-            for j in range(K):
-                if g[j] > g_max:
-                    g_max = g[j]
-                if j != yi and g[j] > g_other:
-                    g_other = g[j]
-                bound = ci if j == yi else 0.0
-                if alpha[i, j] < bound and g[j] < g_min:
-                    g_min = g[j]
-            if alpha[i, yi] == 0.0 and g[yi] - g_other > shrink_old:
-                # shrinking: not a support vector, and further from becoming one than any
-                # violation of the last epoch; left out until the active set has converged
+            for p in range(n_i):
+                j = row[p]
+                g[p] += (ssum[j] * (mm - xmi) - mw[j] + b[j] + rho * ssum[j]
+                         + (0.0 if j == yi else 1.0))
+                if g[p] > g_max:
+                    g_max = g[p]
+                if alpha[i, j] < (ci if j == yi else 0.0) and g[p] < g_min:
+                    g_min = g[p]
+            # shrink the entries at their bound below every entry that can grow
+            p = 0
+            while p < n_i:
+                j = row[p]
+                if alpha[i, j] == (ci if j == yi else 0.0) and g[p] < g_min:
+                    n_i -= 1
+                    row[p], row[n_i] = row[n_i], row[p]
+                    g[p], g[n_i] = g[n_i], g[p]
+                else:
+                    p += 1
+            na[i] = n_i
+            if n_i <= 1:
                 active -= 1
                 index[t], index[active] = index[active], index[t]
                 continue
             t += 1
             spread = g_max - g_min
-            if spread > spread_max:
-                spread_max = spread
             if spread <= 1e-12:
                 continue
-            for j in range(K):
-                bb[j] = g[j] - a * alpha[i, j]
-                dd[j] = bb[j] + (a * ci if j == yi else 0.0)
-            ds = np.sort(dd)[::-1]
-            beta = ds[0] - a * ci
+            if spread > spread_max:
+                spread_max = spread
+            top = 0.0  # the sum of the active entries' bounds: c_i when y_i is active
+            for p in range(n_i):
+                j = row[p]
+                bb[p] = g[p] - a * alpha[i, j]
+                u = ci if j == yi else 0.0
+                top += u
+                ds[p] = bb[p] + a * u
+                bs[p] = bb[p]
+                us[p] = u
+            # ascending insertion sort of D, B and U together (few active entries once
+            # shrinking has set in)
+            for p in range(1, n_i):
+                v, vb, vu = ds[p], bs[p], us[p]
+                q = p - 1
+                while q >= 0 and ds[q] > v:
+                    ds[q + 1], bs[q + 1], us[q + 1] = ds[q], bs[q], us[q]
+                    q -= 1
+                ds[q + 1], bs[q + 1], us[q + 1] = v, vb, vu
+            # beta over the r largest D (the unclamped entries), the sum of the active entries
+            # fixed: r beta = sum of their B + A (total - the clamped entries' bounds). Summed
+            # from B, not D = B + A U: at A c_i >> |B| (large C, or X of large scale) D_y
+            # rounds B_y away, and D_y - A c_i gave beta no correct digit
+            total = 0.0
+            for p in range(n_i):
+                total += alpha[i, row[p]]
+            sum_b = bs[n_i - 1]
+            rest = top - us[n_i - 1]
+            beta = sum_b + a * (total - rest)
             r = 1
-            while r < K and beta < r * ds[r]:
-                beta += ds[r]
+            while r < n_i and beta < r * ds[n_i - 1 - r]:
+                sum_b += bs[n_i - 1 - r]
+                rest -= us[n_i - 1 - r]
+                beta = sum_b + a * (total - rest)
                 r += 1
             beta /= r
-            changed = False
-            for j in range(K):
-                bound = ci if j == yi else 0.0
-                new = min(bound, (beta - bb[j]) / a)
-                delta[j] = new - alpha[i, j]
-                if delta[j] != 0.0:
-                    changed = True
-                alpha[i, j] = new
-            if changed:
-                row_axpy_multi(X, i, delta, W)
-                for j in range(K):
-                    ssum[j] += delta[j]
-                    mw[j] += delta[j] * xm[i]
+            nz = 0
+            for p in range(n_i):
+                j = row[p]
+                u = ci if j == yi else 0.0
+                new = min(u, (beta - bb[p]) / a)
+                step = new - alpha[i, j]
+                if step != 0.0:
+                    alpha[i, j] = new
+                    delta[nz] = step
+                    dcls[nz] = j
+                    nz += 1
+            if nz > 0:
+                row_axpy_scatter(X, i, WT, dcls, delta, nz)
+                for q in range(nz):
+                    ssum[dcls[q]] += delta[q]
+                    mw[dcls[q]] += delta[q] * xmi
         if rho > 0.0:
             for j in range(K):
                 b[j] += rho * ssum[j]
-        if spread_max <= eps:
-            if active == n:
+        if spread_max <= level or spread_max <= eps:
+            if spread_max <= eps and from_all:
                 met = True
                 break
             active = n
-            shrink_old = np.inf
-            continue
-        shrink_old = spread_max
-    return epoch, met
+            for i in range(n):
+                na[i] = K
+            level = max(0.5 * level, eps)
+            from_all = True
+        else:
+            from_all = False
+    shrink[0] = active
+    shrink[1] = level
+    shrink[2] = 1.0 if from_all else 0.0
+    return epoch, work / (n * K), met
+
+
+def crammer_singer_shrink_state(n, K):
+    """The shrinking state of :func:`crammer_singer_dual_cd` with every entry active."""
+    cls = np.empty((n, K), dtype=np.int64)
+    cls[:] = np.arange(K)
+    return (np.arange(n), cls, np.full(n, K, dtype=np.int64), np.array([float(n), np.inf, 1.0]))

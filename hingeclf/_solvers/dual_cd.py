@@ -58,7 +58,7 @@ from .._lazy import lazy_function, lazy_module
 from .._certificate import circulation_scale
 from ._face import polish_on_face, tie_tolerance
 from ._finish import FINISH_MAX_FREE, polish_result
-from ._path import walk_costs, walked_result
+from ._path import WALK_PROBE, walk_costs, walked_result
 from ._result import OutputParts, SolverResult
 
 # the compiled kernels (and numba) are imported on their first use (hingeclf._lazy)
@@ -70,6 +70,17 @@ EPS_FACTOR = 0.1
 EPS_MIN = 1e-14
 CHUNK_START = 10
 CHUNK_MAX = 640
+# passes of the Crammer-Singer kernel between two checks of the gap: a check costs about one
+# pass, and the shrinking state carries over
+CS_CHUNK_MAX = 20
+# up to this many entries (samples times classes) the face is tried at every check: the solve
+# is cheap there (on digits, 18k entries, a failed one cost about 0.2 s)
+CS_FACE_EVERY_CHECK = 2000
+# a warm Crammer-Singer fit walks the solution path only after a fit whose own work took at
+# least this many passes (twice the walk's probe). Along tests/test_dual_cd.py's path of C on
+# iris with an intercept, walks that gave up cost 11 solves each: warm 141 passes against cold
+# 98; without them, and with b = 0 at new costs, 62 against 98 (warm 86 with the old b)
+CS_WALK_MIN_PASSES = 2 * WALK_PROBE
 # the augmented Lagrangian's penalty, relative to the mean squared row norm (why 0.1:
 # docs/design_decisions.rst, 'Dual coordinate descent kernels')
 RHO_FACTOR = 0.1
@@ -533,11 +544,16 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
     alpha = np.zeros((n, K))
     b = np.zeros(K)
     warm = bool(np.any(coef0))
+    if path_start is not None and path_start.n_iter < CS_WALK_MIN_PASSES:
+        # a walk that gives up has spent WALK_PROBE face solves, each costlier than a pass
+        path_start = None
     done, walked = _walk(objective, coef0, path_start, max_iter, norms)
     if done is not None:
         return done
+    new_costs = False
     if _usable(dual_state, objective, norms):
         alpha = _warm_alpha(dual_state, c, objective.loss, y)
+        new_costs = not np.array_equal(dual_state.costs, c)
     elif warm:
         # the dual point of the warm primal: +c_i at y_i, -c_i at the largest violation
         v = objective.loss.violations(y, objective.raw(coef0))
@@ -547,25 +563,32 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
         alpha[rows[on], j[on]] = -c[on]
     W = np.zeros((d, K))
     kernels.weighted_row_sum_multi(Xk, alpha, W)
+    WT = np.ascontiguousarray(W.T)  # the kernel's layout: one row per class
     ssum = alpha.sum(axis=0)
-    if warm and fit_intercept:
+    if warm and fit_intercept and not new_costs:
         # the multipliers whose effective intercepts b + rho ssum - w . m are the warm ones
+        # (from a dual state at other costs b starts at 0: CS_WALK_MIN_PASSES's measurement)
         b = (coef0[:, -1].astype(np.float64) + coef0[:, :d].astype(np.float64) @ center
              - rho * ssum)
-    eps, chunk, epochs = EPS_START, CHUNK_START, 0
+    eps, chunk, epochs, passes = EPS_START, CHUNK_START, 0, 0.0
     converged = met = False
     tie = tie_tolerance(objective.dtype)
     safe_c = np.where(c > 0, c, 1.0)[:, None]
     check_first = warm
+    last_face = None
+    shrink = kernels.crammer_singer_shrink_state(n, K)
     while True:
         if not check_first:
             # (a warm start is checked before its first epoch: it may be optimal already)
-            budget = min(chunk, max_iter - epochs)
-            ran, met = kernels.crammer_singer_dual_cd(Xk, y, c, qd, alpha, W, b, ssum, rho,
-                                                      eps, budget, seed + epochs, center, xm)
+            budget = min(chunk, max_iter - passes)
+            ran, work, met = kernels.crammer_singer_dual_cd(Xk, y, c, qd, alpha, WT, b, ssum,
+                                                            rho, eps, budget, seed + epochs,
+                                                            center, xm, *shrink)
             epochs += ran
+            passes += work
         check_first = False
         # the primal point: centred weights and the multipliers' intercepts, in X's coordinates
+        W = WT.T
         w_primal = (W - center[:, None] * ssum[None, :]).T
         coef = w_primal
         if fit_intercept:
@@ -575,46 +598,64 @@ def _solve_crammer_singer(objective, coef0, *, tol, max_iter, verbose, seed, dua
         feasible = _crammer_singer_box(alpha, y, c)
         if fit_intercept:
             feasible = _crammer_singer_feasible(feasible, y, K)
-        W_dual = W.copy()
+        W_dual = np.ascontiguousarray(W)  # (a copy)
         if fit_intercept:
             kernels.weighted_row_sum_multi(Xk, feasible - alpha, W_dual)
         dual = float(np.sum(feasible[rows, y])) - 0.5 * float(np.sum(W_dual * W_dual))
         gap = primal - dual
         if verbose > 1:
-            print(f"[dual_cd] crammer_singer: {epochs} epochs, eps {eps:.1e}, primal "
-                  f"{primal:.10g}, gap {gap:.3e}")
-        if gap <= tol * max(primal, np.finfo(np.float64).tiny):
-            converged = True
-            break
-        # not certified yet: the face of the current dual point may be the optimum's (the
-        # certified result gets the same exact finish below)
-        exact = _finish_exactly(objective, SolverResult(
-            coef=coef.astype(objective.dtype), n_iter=max(epochs, 1), converged=False,
-            objective=primal, history=[primal], gap=gap, message=""), _cs_mu(alpha, c, y))
-        if exact.converged:
-            exact.n_iter += walked
-            exact.walked = walked
-            exact.message = "face identified, optimality verified"
-            mu = _cs_alpha_at_optimum(objective, exact.coef, alpha, tie) / safe_c
-            exact.state = _state(objective, mu, norms)
-            return exact
-        if epochs >= max_iter:
+            print(f"[dual_cd] crammer_singer: {epochs} epochs ({passes:.1f} passes), eps "
+                  f"{eps:.1e}, primal {primal:.10g}, gap {gap:.3e}")
+        converged = gap <= tol * max(primal, np.finfo(np.float64).tiny)
+        # the face of the current dual point, solved exactly when it is the previous check's
+        # too (identified: on larger data a face solve that fails costs several epochs' time),
+        # at every check of a warm fit (near the previous optimum's face, as on a path of C)
+        # and of a small problem (CS_FACE_EVERY_CHECK entries at most)
+        mu = _cs_mu(alpha, c, y)
+        face = _cs_face_key(mu)
+        if face == last_face or warm or n * K <= CS_FACE_EVERY_CHECK:
+            exact = _finish_exactly(objective, SolverResult(
+                coef=coef.astype(objective.dtype), n_iter=_passes(passes), converged=False,
+                objective=primal, history=[primal], gap=gap, message=""), mu)
+            if exact.converged:
+                exact.n_iter += walked
+                exact.walked = walked
+                exact.message = "face identified, optimality verified"
+                mu = _cs_alpha_at_optimum(objective, exact.coef, alpha, tie) / safe_c
+                exact.state = _state(objective, mu, norms)
+                return exact
+        last_face = face
+        if converged or passes >= max_iter:
             break
         if met:
+            # the next stage starts from every entry (the met state may have shrunk them all)
             eps = max(eps * EPS_FACTOR, EPS_MIN)
+            shrink = kernels.crammer_singer_shrink_state(n, K)
         if epochs > 0:
-            chunk = min(2 * chunk, CHUNK_MAX)
+            chunk = min(2 * chunk, CS_CHUNK_MAX)
     message = ("relative duality gap below tol" if converged else
-               f"max_iter={max_iter} epochs reached with relative gap "
+               f"max_iter={max_iter} passes reached with relative gap "
                f"{gap / max(primal, 1e-300):.3e} > tol")
-    result = SolverResult(coef=coef.astype(objective.dtype), n_iter=max(epochs, 1) + walked,
+    result = SolverResult(coef=coef.astype(objective.dtype), n_iter=_passes(passes) + walked,
                           converged=converged, objective=primal, history=[primal], gap=gap,
                           message=message, walked=walked)
-    finished = _finish_exactly(objective, result, _cs_mu(alpha, c, y))
-    if finished is not result:  # the exact optimum: keep its dual point
-        alpha = _cs_alpha_at_optimum(objective, finished.coef, alpha, tie)
-    finished.state = _state(objective, alpha / safe_c, norms)
-    return finished
+    if not converged:
+        finished = _finish_exactly(objective, result, mu)
+        if finished is not result:  # the exact optimum: keep its dual point
+            alpha = _cs_alpha_at_optimum(objective, finished.coef, alpha, tie)
+        result = finished
+    result.state = _state(objective, alpha / safe_c, norms)
+    return result
+
+
+def _passes(passes):
+    """``n_iter`` of a Crammer-Singer fit: its work in passes over the data, rounded up."""
+    return max(int(np.ceil(passes - 1e-9)), 1)
+
+
+def _cs_face_key(mu):
+    """Which violation entries have a weight and which are at their bound: the face."""
+    return (np.packbits(mu > 0.0).tobytes(), np.packbits(mu >= 1.0).tobytes())
 
 
 def _cs_alpha_at_optimum(objective, coef, alpha_kernel, tie):
