@@ -93,6 +93,30 @@ PAIRS = [(name, solver) for name in CONFIGS for solver in ("dual_cd", "newton", 
          if (name, solver) != ("weston_watkins", "dual_cd")]
 
 
+def _start_C(name, solver):
+    """The first C of a walk test: Crammer-Singer's dual_cd walks only after a fit of
+    CS_WALK_MIN_PASSES passes or more (iris standardised: 17 passes at C=0.5, 97 at C=50)."""
+    return 50.0 if (name, solver) == ("crammer_singer", "dual_cd") else 0.5
+
+
+def test_crammer_singer_dual_cd_walks_only_after_a_long_fit(capsys):
+    """After a fit of fewer than CS_WALK_MIN_PASSES passes the warm fit does not walk (the
+    walk would cost more than it saves) and still reaches the cold optimum."""
+    from hingeclf._solvers.dual_cd import CS_WALK_MIN_PASSES
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    params = dict(solver="dual_cd", tol=1e-8, max_iter=10**5)
+    warm = MulticlassHingeSVM(C=0.5, warm_start=True, **params).fit(X, y)
+    assert warm.n_iter_ < CS_WALK_MIN_PASSES
+    capsys.readouterr()
+    warm.set_params(C=0.6, verbose=1).fit(X, y)
+    said = capsys.readouterr().out
+    cold = MulticlassHingeSVM(C=0.6, **params).fit(X, y)
+    assert "solution path" not in said and warm.converged_
+    assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-7)
+
+
 @pytest.mark.parametrize("name, solver", PAIRS)
 def test_warm_fit_at_a_new_C_follows_the_path_and_counts_its_solves(name, solver, capsys):
     """An estimator warm started at a neighbouring C (a walk within its budget, the first
@@ -104,11 +128,12 @@ def test_warm_fit_at_a_new_C_follows_the_path_and_counts_its_solves(name, solver
     X, y = load_iris(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     params = dict(solver=solver, tol=1e-8, max_iter=10**5, **kw)
-    warm = cls(C=0.5, warm_start=True, **params).fit(X, y)
+    c0 = _start_C(name, solver)
+    warm = cls(C=c0, warm_start=True, **params).fit(X, y)
     capsys.readouterr()
-    warm.set_params(C=0.6, verbose=1).fit(X, y)
+    warm.set_params(C=1.2 * c0, verbose=1).fit(X, y)
     said = capsys.readouterr().out  # (the fit's message, printed with verbose)
-    cold = cls(C=0.6, **params).fit(X, y)
+    cold = cls(C=1.2 * c0, **params).fit(X, y)
     assert warm.converged_
     assert warm.objective_ == pytest.approx(cold.objective_, rel=1e-7)
     if SOLVERS[solver].walks_path:
@@ -128,7 +153,7 @@ def test_warm_fit_at_a_new_C_follows_the_path_and_counts_its_solves(name, solver
 @pytest.mark.parametrize("layout", ["csr", "csc", "float32", "float32-csr"])
 @pytest.mark.parametrize("solver", ["dual_cd", "lbfgs"])
 @pytest.mark.parametrize("multi_class", ["ovr", "crammer_singer"])
-def test_walk_on_sparse_and_float32_data(multi_class, solver, layout):
+def test_walk_on_sparse_and_float32_data(multi_class, solver, layout, request):
     """The walk takes sparse rows and float32 data as they are: the warm fit at the new C
     walks, and ends at the optimum of a cold fit of the same data (float32: within its
     rounding)."""
@@ -140,16 +165,22 @@ def test_walk_on_sparse_and_float32_data(multi_class, solver, layout):
         X = sp.csr_matrix(X)
     elif layout.endswith("csc"):
         X = sp.csc_matrix(X)
+    if (multi_class, solver) == ("crammer_singer", "dual_cd") and layout.startswith("float32"):
+        # (known limitation: the walk needs a first fit of CS_WALK_MIN_PASSES passes or more,
+        # and from such a float32 fit on these data walk_costs finds no path)
+        request.applymarker(pytest.mark.xfail(strict=True, reason="no float32 Crammer-Singer "
+                                              "walk after a long enough first fit"))
     params = dict(multi_class=multi_class, solver=solver, tol=1e-6)
-    warm = MulticlassHingeSVM(C=0.5, warm_start=True, **params).fit(X, y)
-    warm.set_params(C=0.6)
+    c0 = _start_C(multi_class, solver)
+    warm = MulticlassHingeSVM(C=c0, warm_start=True, **params).fit(X, y)
+    warm.set_params(C=1.2 * c0)
     found, n_solves, _ = walk_costs(*_estimator_problem(warm, X, y),
                                     warm._warm.path.costs)
     assert found is not None
     warm.fit(X, y)
     assert warm.n_iter_ == n_solves and warm.converged_
     assert warm.coef_.dtype == X.dtype
-    cold = MulticlassHingeSVM(C=0.6, **params).fit(X, y)
+    cold = MulticlassHingeSVM(C=1.2 * c0, **params).fit(X, y)
     rtol = 1e-9 if X.dtype == np.float64 else 1e-5
     assert warm.objective_ == pytest.approx(cold.objective_, rel=rtol)
     assert warm.objective_ <= cold.objective_ * (1 + rtol)
